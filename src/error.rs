@@ -1,0 +1,182 @@
+//! The crate's one error type.
+
+use std::fmt;
+use std::time::Duration;
+
+use crate::model::{Notification, ResourceIdError, ValidationError};
+
+/// Everything that can go wrong in arn-client.
+///
+/// `Display` and `Debug` never contain tokens, `Authorization` headers or URL query
+/// strings (SAS signatures).
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum Error {
+    /// The notification breaks a validation rule (`arn-protocol.md` section 4).
+    #[error(transparent)]
+    Invalid(#[from] ValidationError),
+    /// A string is not a valid ARM resource id.
+    #[error(transparent)]
+    ResourceId(#[from] ResourceIdError),
+    /// The client configuration is invalid (reported by `build()`).
+    #[error("invalid configuration: {0}")]
+    Config(String),
+    /// The client is closed: it accepts no more notifications.
+    #[error("the client is closed")]
+    Closed,
+    /// The submission queue is full (only from the non-blocking `try_` calls).
+    #[error("the submission queue is full")]
+    QueueFull,
+    /// The notification's deadline passed before it had an outcome; if it was still
+    /// queued, nothing was sent.
+    #[error("the notification's deadline passed")]
+    Timeout,
+    /// Waiting on a promise timed out; the promise is still pending and usable.
+    #[error("timed out waiting for the promise")]
+    PromiseTimeout,
+    /// The ARN receiver answered with a status other than 200.
+    #[error("the ARN receiver answered HTTP {status}: {body}")]
+    Http {
+        /// The HTTP status code.
+        status: u16,
+        /// A short, secret-free excerpt of the response body.
+        body: String,
+        /// The server's `Retry-After`, if it sent one.
+        retry_after: Option<Duration>,
+    },
+    /// The request could not be sent or no response was read (refused, reset, TLS,
+    /// timeout on the socket).
+    #[error("connection failed: {0}")]
+    Connection(String),
+    /// The credential could not produce a token.
+    #[error("credential error: {0}")]
+    Credential(String),
+    /// Blob storage refused or failed an operation.
+    #[error("blob storage error{}{}: {message}", .status.map(|s| format!(" (HTTP {s})")).unwrap_or_default(), .code.as_deref().map(|c| format!(" {c}")).unwrap_or_default())]
+    Blob {
+        /// The HTTP status, when the service answered.
+        status: Option<u16>,
+        /// The storage error code (`x-ms-error-code`), when the service sent one.
+        code: Option<String>,
+        /// The storage request id (`x-ms-request-id`), when the service sent one.
+        request_id: Option<String>,
+        /// A short, secret-free description.
+        message: String,
+    },
+    /// Encoding the notification failed.
+    #[error("encoding failed: {0}")]
+    Encode(String),
+    /// A transport panicked while handling this notification; the worker lives on.
+    #[error("a transport panicked while sending: {0}")]
+    Panicked(String),
+    /// Starting a worker thread failed.
+    #[error("spawning a worker thread failed: {0}")]
+    Spawn(#[source] std::io::Error),
+}
+
+impl Error {
+    /// Whether trying again may succeed: connection failures and HTTP 408, 429, 500,
+    /// 502, 503, 504 (`arn-protocol.md` section 2).
+    pub fn is_retryable(&self) -> bool {
+        match self {
+            Error::Connection(_) => true,
+            Error::Http { status, .. } => matches!(status, 408 | 429 | 500 | 502 | 503 | 504),
+            _ => false,
+        }
+    }
+
+    /// The server's requested delay before a retry, if any.
+    pub fn retry_after(&self) -> Option<Duration> {
+        match self {
+            Error::Http { retry_after, .. } => *retry_after,
+            _ => None,
+        }
+    }
+}
+
+/// A submission that was refused; it hands the notification back, as crossbeam's
+/// `TrySendError` hands back the message.
+pub struct SubmitError {
+    error: Error,
+    notification: Notification,
+}
+
+impl SubmitError {
+    pub(crate) fn new(error: Error, notification: Notification) -> Self {
+        Self {
+            error,
+            notification,
+        }
+    }
+
+    /// Why the submission was refused ([`Error::Closed`], [`Error::QueueFull`],
+    /// [`Error::Invalid`], ...).
+    pub fn error(&self) -> &Error {
+        &self.error
+    }
+
+    /// The refused notification, to retry or inspect.
+    pub fn into_notification(self) -> Notification {
+        self.notification
+    }
+
+    /// Splits into the error and the notification.
+    pub fn into_parts(self) -> (Error, Notification) {
+        (self.error, self.notification)
+    }
+}
+
+impl fmt::Debug for SubmitError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("SubmitError")
+            .field("error", &self.error)
+            .field("resources", &self.notification.resources.len())
+            .finish_non_exhaustive()
+    }
+}
+
+impl fmt::Display for SubmitError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "submission refused: {}", self.error)
+    }
+}
+
+impl std::error::Error for SubmitError {
+    fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
+        Some(&self.error)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn error_is_small_and_thread_safe() {
+        fn assert_send_sync<T: Send + Sync + 'static>() {}
+        assert_send_sync::<Error>();
+        assert!(std::mem::size_of::<Error>() <= 96);
+    }
+
+    #[test]
+    fn retryable_statuses() {
+        for s in [408, 429, 500, 502, 503, 504] {
+            let e = Error::Http {
+                status: s,
+                body: String::new(),
+                retry_after: None,
+            };
+            assert!(e.is_retryable(), "{s}");
+        }
+        for s in [400, 401, 403, 404, 501] {
+            let e = Error::Http {
+                status: s,
+                body: String::new(),
+                retry_after: None,
+            };
+            assert!(!e.is_retryable(), "{s}");
+        }
+        assert!(Error::Connection("reset".into()).is_retryable());
+        assert!(!Error::Timeout.is_retryable());
+    }
+}

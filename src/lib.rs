@@ -1,0 +1,26 @@
+//! # arn-client
+//!
+//! A runtime-free, blocking client that publishes Azure Resource Notifications (ARN,
+//! schema v3). Services that own Azure resources use it to tell ARN that a resource was
+//! created, updated, deleted, moved or is still there (snapshot).
+//!
+//! - [`model`]: the ARN v3 model (ARM resource ids, notifications, validation, the
+//!   event envelope and its encoder).
+//! - [`Client`]: a fixed pool of OS worker threads that validate, encode, compress and
+//!   send notifications (blocking `notify`, promises, or fire-and-forget).
+//! - [`transport`]: the narrow blocking seam to the network (the ARN receiver, blob
+//!   storage, tokens) and its real implementations.
+//!
+//! The wire contract follows `arn-protocol.md` (the reference Go client's protocol
+//! notes); rules taken from it cite its sections.
+#![forbid(unsafe_code)]
+#![deny(missing_docs)]
+
+mod error;
+mod secret;
+
+pub mod model;
+pub mod transport;
+
+pub use error::{Error, SubmitError};
+pub use secret::{SecretString, SecretUrl};

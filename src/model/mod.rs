@@ -1,0 +1,17 @@
+//! The ARN v3 model: ARM resource ids, notifications, validation, the subject and the
+//! event encoder (`arn-protocol.md` sections 1, 3, 4, 5 and 6).
+
+mod encode;
+mod notification;
+mod resource_id;
+mod subject;
+mod validate;
+
+pub use encode::{EncodeBuf, Encoded, Encoder, DEFAULT_INLINE_THRESHOLD, SDK_VERSION};
+pub use notification::{
+    Activity, ArmResource, ChangeAction, DataBoundary, Notification, NotificationResource,
+    ResourceSystemProperties, MAX_BATCH_SIZE,
+};
+pub use resource_id::{ResourceId, ResourceIdError, ResourceType};
+pub use subject::subject;
+pub use validate::{Rule, ValidationError};

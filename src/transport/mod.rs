@@ -1,0 +1,40 @@
+//! The blocking seam between the workers and the network.
+//!
+//! Workers validate, encode and compress in memory, then call these traits. The real
+//! implementations talk HTTPS through ureq; the `testing` feature provides scripted
+//! fakes.
+
+use std::time::Instant;
+
+use crate::{Error, SecretString, SecretUrl};
+
+/// One event POST to the ARN receiver.
+#[derive(Debug, Clone, Copy)]
+pub struct EventPost<'a> {
+    /// The request body: the event JSON, zlib-compressed when `compressed`.
+    pub body: &'a [u8],
+    /// Whether `body` is zlib (RFC 1950) data, sent with `Content-Encoding: deflate`.
+    pub compressed: bool,
+    /// The notification's `publisherInfo`, sent as the `publisherinfo` header.
+    pub publisher_info: &'a str,
+    /// Give up (with [`Error::Timeout`]) when this instant passes.
+    pub deadline: Instant,
+}
+
+/// Posts events to the ARN receiver. One try: retries are the caller's job.
+pub trait EventTransport: Send + Sync + 'static {
+    /// Sends one event; `Ok` means the receiver answered HTTP 200.
+    fn post(&self, post: &EventPost<'_>) -> Result<(), Error>;
+}
+
+/// Stores large resource payloads and returns a read-only URL for each.
+pub trait BlobStore: Send + Sync + 'static {
+    /// Uploads `resources` as a new blob and returns its read-only (SAS) URL.
+    fn upload(&self, resources: &[u8], deadline: Instant) -> Result<SecretUrl, Error>;
+}
+
+/// Produces bearer tokens.
+pub trait TokenSource: Send + Sync + 'static {
+    /// A valid token, from a cache when it has one.
+    fn token(&self, deadline: Instant) -> Result<SecretString, Error>;
+}

@@ -4,6 +4,10 @@
 //! implementations talk HTTPS through ureq; the `testing` feature provides scripted
 //! fakes.
 
+mod retry;
+
+pub use retry::{post_with_retries, RetryPolicy};
+
 use std::time::Instant;
 
 use crate::{Error, SecretString, SecretUrl};

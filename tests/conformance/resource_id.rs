@@ -1,0 +1,7 @@
+//! Checks one `resource_id` vector case. STUB: to be implemented.
+
+use serde_json::Value;
+
+pub fn check(case: &Value) -> Result<(), String> {
+    Err(format!("{k} checks not implemented: {}", case["name"]))
+}

@@ -3,5 +3,5 @@
 use serde_json::Value;
 
 pub fn check(case: &Value) -> Result<(), String> {
-    Err(format!("{k} checks not implemented: {}", case["name"]))
+    Err(format!("resource_id checks not implemented: {}", case["name"]))
 }

@@ -16,11 +16,24 @@
 #![forbid(unsafe_code)]
 #![deny(missing_docs)]
 
+mod client;
+mod config;
 mod error;
+mod promise;
 mod secret;
+mod stats;
+mod worker;
 
+pub mod auth;
+pub mod blob;
 pub mod model;
+#[cfg(feature = "testing")]
+pub mod testing;
 pub mod transport;
 
+pub use client::*;
+pub use config::*;
 pub use error::{Error, SubmitError};
+pub use promise::*;
 pub use secret::{SecretString, SecretUrl};
+pub use stats::*;

@@ -4,8 +4,12 @@
 //! implementations talk HTTPS through ureq; the `testing` feature provides scripted
 //! fakes.
 
+mod azure_http;
+mod http;
 mod retry;
 
+pub use azure_http::*;
+pub use http::*;
 pub use retry::{post_with_retries, RetryPolicy};
 
 use std::time::Instant;

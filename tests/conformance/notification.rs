@@ -3,5 +3,8 @@
 use serde_json::Value;
 
 pub fn check(case: &Value) -> Result<(), String> {
-    Err(format!("notification checks not implemented: {}", case["name"]))
+    Err(format!(
+        "notification checks not implemented: {}",
+        case["name"]
+    ))
 }

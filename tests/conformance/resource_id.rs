@@ -3,5 +3,8 @@
 use serde_json::Value;
 
 pub fn check(case: &Value) -> Result<(), String> {
-    Err(format!("resource_id checks not implemented: {}", case["name"]))
+    Err(format!(
+        "resource_id checks not implemented: {}",
+        case["name"]
+    ))
 }

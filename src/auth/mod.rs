@@ -1,0 +1,1 @@
+//! Azure AD tokens without an async runtime. (http branch)

@@ -1,0 +1,1 @@
+//! Large payloads through Azure Blob Storage. (blob branch)

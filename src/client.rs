@@ -1,0 +1,1 @@
+//! The client: submission API over the worker pool. (runtime branch)

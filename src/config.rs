@@ -1,0 +1,1 @@
+//! Client options and their defaults. (runtime branch)

@@ -1,0 +1,1 @@
+//! Recyclable promise slots. (runtime branch)

@@ -1,0 +1,1 @@
+//! Client statistics snapshots. (runtime branch)

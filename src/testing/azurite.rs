@@ -1,0 +1,1 @@
+//! Starting a local Azurite for tests. (blob branch)

@@ -1,0 +1,1 @@
+//! Scripted fakes of the transport seam. (runtime branch)

@@ -1,0 +1,1 @@
+//! A local HTTPS ARN receiver. (http branch)

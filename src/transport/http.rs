@@ -1,0 +1,1 @@
+//! The ureq transport to the ARN receiver. (http branch)

@@ -1,0 +1,1 @@
+//! The worker threads. (runtime branch)

@@ -6,7 +6,7 @@ use std::time::{Duration, SystemTime};
 
 use azure_core::credentials::TokenCredential;
 
-use super::key::{Clock, KeySchedule};
+use super::key::KeySchedule;
 use super::naming::validate_ext;
 use super::store::AzureBlobStore;
 use crate::Error;
@@ -33,6 +33,9 @@ pub struct BlobConfig {
     pub(crate) schedule: KeySchedule,
     pub(crate) clock: Clock,
 }
+
+/// The clock that names containers.
+pub(crate) type Clock = Arc<dyn Fn() -> SystemTime + Send + Sync>;
 
 impl fmt::Debug for BlobConfig {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
@@ -112,8 +115,9 @@ impl BlobConfig {
         self
     }
 
-    /// The clock used for container names, key and SAS times (for tests that must not
-    /// depend on the hour changing). Defaults to [`SystemTime::now`].
+    /// The clock that picks the hourly container (for tests that must not depend on
+    /// the hour changing); key and SAS times always use the system clock.
+    /// Defaults to [`SystemTime::now`].
     pub fn clock(mut self, clock: impl Fn() -> SystemTime + Send + Sync + 'static) -> Self {
         self.clock = Arc::new(clock);
         self
@@ -123,7 +127,11 @@ impl BlobConfig {
     /// the first user delegation key is requested on a background thread (see
     /// [`AzureBlobStore::preflight`] to wait for it).
     pub fn build(self) -> Result<AzureBlobStore, Error> {
-        let container_ext = self.container_ext.as_deref().map(validate_ext).transpose()?;
+        let container_ext = self
+            .container_ext
+            .as_deref()
+            .map(validate_ext)
+            .transpose()?;
         if self.request_timeout.is_zero() || self.connect_timeout.is_zero() {
             return Err(Error::Config("blob timeouts must be positive".into()));
         }
@@ -174,7 +182,10 @@ mod tests {
     fn endpoints_give_the_account() {
         let (u, a) = parse_endpoint("https://acct.blob.core.windows.net/").unwrap();
         assert_eq!(a, "acct");
-        assert_eq!(u.as_str().trim_end_matches('/'), "https://acct.blob.core.windows.net");
+        assert_eq!(
+            u.as_str().trim_end_matches('/'),
+            "https://acct.blob.core.windows.net"
+        );
         let (u, a) = parse_endpoint("https://127.0.0.1:10000/devstoreaccount1/").unwrap();
         assert_eq!(a, "devstoreaccount1");
         assert_eq!(u.as_str(), "https://127.0.0.1:10000/devstoreaccount1");

@@ -19,9 +19,6 @@ use crate::Error;
 /// Fetches a new key; fails or gives up by the given deadline.
 pub(crate) type FetchKey = dyn Fn(Instant) -> Result<UserDelegationKey, Error> + Send + Sync;
 
-/// The clock the store reads (injectable for tests).
-pub(crate) type Clock = Arc<dyn Fn() -> SystemTime + Send + Sync>;
-
 /// A key is not handed out when it expires within this margin.
 const EXPIRY_MARGIN: time::Duration = time::Duration::minutes(1);
 
@@ -60,11 +57,10 @@ struct State {
 pub(crate) struct KeyCache {
     state: Mutex<State>,
     changed: Condvar,
-    clock: Clock,
 }
 
 impl KeyCache {
-    pub(crate) fn new(clock: Clock) -> Self {
+    pub(crate) fn new() -> Self {
         Self {
             state: Mutex::new(State {
                 key: None,
@@ -72,12 +68,7 @@ impl KeyCache {
                 closed: false,
             }),
             changed: Condvar::new(),
-            clock,
         }
-    }
-
-    pub(crate) fn now(&self) -> OffsetDateTime {
-        OffsetDateTime::from((self.clock)())
     }
 
     /// Stores a new key and wakes every waiter.
@@ -110,7 +101,7 @@ impl KeyCache {
             if let Some(key) = &st.key {
                 let usable = key
                     .signed_expiry
-                    .is_some_and(|e| e > self.now() + EXPIRY_MARGIN);
+                    .is_some_and(|e| e > OffsetDateTime::now_utc() + EXPIRY_MARGIN);
                 if usable {
                     return Ok(key.clone());
                 }
@@ -211,7 +202,11 @@ mod tests {
 
     /// A fetcher scripted by the test: each call takes the next answer from a channel
     /// and reports the call on another.
-    fn scripted() -> (Arc<FetchKey>, Sender<Result<UserDelegationKey, Error>>, Receiver<()>) {
+    fn scripted() -> (
+        Arc<FetchKey>,
+        Sender<Result<UserDelegationKey, Error>>,
+        Receiver<()>,
+    ) {
         let (answer_tx, answer_rx) = bounded::<Result<UserDelegationKey, Error>>(16);
         let (called_tx, called_rx) = bounded::<()>(16);
         let fetch: Arc<FetchKey> = Arc::new(move |deadline: Instant| {
@@ -223,13 +218,9 @@ mod tests {
         (fetch, answer_tx, called_rx)
     }
 
-    fn system_clock() -> Clock {
-        Arc::new(SystemTime::now)
-    }
-
     #[test]
     fn first_key_is_requested_at_once_and_waiters_get_it() {
-        let cache = Arc::new(KeyCache::new(system_clock()));
+        let cache = Arc::new(KeyCache::new());
         let (fetch, answers, called) = scripted();
         let schedule = KeySchedule {
             refresh_interval: Duration::from_secs(3600),
@@ -244,9 +235,13 @@ mod tests {
             Err(Error::Timeout)
         ));
         answers
-            .send(Ok(key_expiring(OffsetDateTime::now_utc() + time::Duration::days(7))))
+            .send(Ok(key_expiring(
+                OffsetDateTime::now_utc() + time::Duration::days(7),
+            )))
             .unwrap();
-        let key = cache.current(Instant::now() + Duration::from_secs(10)).unwrap();
+        let key = cache
+            .current(Instant::now() + Duration::from_secs(10))
+            .unwrap();
         assert!(key.signed_expiry.is_some());
         assert_eq!(cache.status().keys_obtained, 1);
         cache.close();
@@ -255,7 +250,7 @@ mod tests {
 
     #[test]
     fn failures_back_off_and_keep_the_old_key() {
-        let cache = Arc::new(KeyCache::new(system_clock()));
+        let cache = Arc::new(KeyCache::new());
         let (fetch, answers, called) = scripted();
         let schedule = KeySchedule {
             refresh_interval: Duration::from_millis(1),
@@ -265,14 +260,18 @@ mod tests {
         let expiry = OffsetDateTime::now_utc() + time::Duration::days(7);
         answers.send(Ok(key_expiring(expiry))).unwrap();
         for _ in 0..3 {
-            answers.send(Err(Error::Connection("refused".into()))).unwrap();
+            answers
+                .send(Err(Error::Connection("refused".into())))
+                .unwrap();
         }
         spawn_refresher(cache.clone(), fetch, schedule).unwrap();
         for _ in 0..4 {
             called.recv_timeout(Duration::from_secs(10)).unwrap();
         }
         let st = cache
-            .wait_status(Instant::now() + Duration::from_secs(10), &mut |s| s.failures == 3)
+            .wait_status(Instant::now() + Duration::from_secs(10), &mut |s| {
+                s.failures == 3
+            })
             .unwrap();
         assert_eq!(st.keys_obtained, 1);
         assert!(st.last_error.unwrap().contains("refused"));
@@ -283,8 +282,10 @@ mod tests {
 
     #[test]
     fn expired_keys_are_not_handed_out() {
-        let cache = KeyCache::new(system_clock());
-        cache.install(key_expiring(OffsetDateTime::now_utc() + time::Duration::seconds(30)));
+        let cache = KeyCache::new();
+        cache.install(key_expiring(
+            OffsetDateTime::now_utc() + time::Duration::seconds(30),
+        ));
         assert!(matches!(
             cache.current(Instant::now() + Duration::from_millis(1)),
             Err(Error::Timeout)
@@ -293,7 +294,7 @@ mod tests {
 
     #[test]
     fn close_wakes_the_refresher() {
-        let cache = Arc::new(KeyCache::new(system_clock()));
+        let cache = Arc::new(KeyCache::new());
         let c2 = cache.clone();
         let t = thread::spawn(move || c2.wait_until(Instant::now() + Duration::from_secs(3600)));
         cache.close();

@@ -12,22 +12,40 @@ const PREFIX: &str = "arm-ext-nt";
 /// Longest container name extension (`^[a-z0-9-]{1,41}$`).
 const MAX_EXT_LEN: usize = 41;
 
+/// Longest container name Azure accepts.
+const MAX_CONTAINER_LEN: usize = 63;
+
+/// Longest date-hour suffix: `-YYYY-MM-DD-HH`.
+const MAX_SUFFIX_LEN: usize = 14;
+
 /// Lower-cases and checks a container name extension: `^[a-z0-9-]{1,41}$` after
 /// lower-casing (`arn-protocol.md` section 7).
+///
+/// Also refused, because Azure would refuse the container names they make (3–63
+/// characters, no `--`, no hyphen at either end of a part): an extension longer than
+/// 38 characters (`arm-ext-nt-` + 41 + `-YYYY-MM-DD-HH` is 66), or one that starts or
+/// ends with `-` or contains `--`. The Go reference accepts them and then fails at
+/// every upload.
 pub(crate) fn validate_ext(ext: &str) -> Result<String, Error> {
     let ext = ext.to_ascii_lowercase();
-    let ok = !ext.is_empty()
+    let pattern_ok = !ext.is_empty()
         && ext.len() <= MAX_EXT_LEN
         && ext
             .bytes()
             .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-');
-    if ok {
-        Ok(ext)
-    } else {
-        Err(Error::Config(format!(
+    if !pattern_ok {
+        return Err(Error::Config(format!(
             "blob container extension {ext:?} must match ^[a-z0-9-]{{1,41}}$"
-        )))
+        )));
     }
+    let max = MAX_CONTAINER_LEN - PREFIX.len() - 1 - MAX_SUFFIX_LEN;
+    if ext.len() > max || ext.starts_with('-') || ext.ends_with('-') || ext.contains("--") {
+        return Err(Error::Config(format!(
+            "blob container extension {ext:?} would make invalid container names \
+             (at most {max} characters, no leading, trailing or double '-')"
+        )));
+    }
+    Ok(ext)
 }
 
 /// The container for blobs written at `at`: one per UTC hour,
@@ -92,18 +110,33 @@ mod tests {
 
     #[test]
     fn longest_names_fit_the_63_character_limit() {
-        let ext = "a".repeat(41);
+        let ext = validate_ext(&"a".repeat(38)).unwrap();
         let name = container_name(Some(&ext), at(datetime!(2025-10-09 10:00:00 UTC)));
-        assert!(name.len() <= 63, "{}", name.len());
+        assert_eq!(name.len(), 63);
         assert!(name.len() >= 3);
     }
 
     #[test]
     fn extension_validation() {
         assert_eq!(validate_ext("AKS-Prod1").unwrap(), "aks-prod1");
-        assert_eq!(validate_ext(&"x".repeat(41)).unwrap().len(), 41);
-        for bad in ["", "a_b", "a.b", "ä", "a b", &"x".repeat(42)] {
-            assert!(matches!(validate_ext(bad), Err(Error::Config(_))), "{bad:?}");
+        assert_eq!(validate_ext(&"x".repeat(38)).unwrap().len(), 38);
+        let too_long = "x".repeat(39);
+        for bad in [
+            "",
+            "a_b",
+            "a.b",
+            "ä",
+            "a b",
+            &"x".repeat(42),
+            &too_long,
+            "-a",
+            "a-",
+            "a--b",
+        ] {
+            assert!(
+                matches!(validate_ext(bad), Err(Error::Config(_))),
+                "{bad:?}"
+            );
         }
     }
 

@@ -27,7 +27,9 @@ pub(crate) fn blob_sas_url(
     now: OffsetDateTime,
 ) -> Result<SecretUrl, Error> {
     let key_start = key.signed_start.ok_or_else(|| incomplete("SignedStart"))?;
-    let key_expiry = key.signed_expiry.ok_or_else(|| incomplete("SignedExpiry"))?;
+    let key_expiry = key
+        .signed_expiry
+        .ok_or_else(|| incomplete("SignedExpiry"))?;
     let start = (now - START_SKEW).max(key_start);
     let expiry = (now + SAS_LIFETIME).min(key_expiry);
     if expiry <= now {
@@ -99,19 +101,29 @@ mod tests {
             datetime!(2026-01-10 11:00:00 UTC),
             datetime!(2026-01-17 11:00:00 UTC),
         );
-        let url = blob_sas_url("https://acct.blob.core.windows.net", "acct", "c-1", "b.txt", &k, now)
-            .unwrap();
+        let url = blob_sas_url(
+            "https://acct.blob.core.windows.net",
+            "acct",
+            "c-1",
+            "b.txt",
+            &k,
+            now,
+        )
+        .unwrap();
         let url = url.expose();
-        assert!(url.starts_with("https://acct.blob.core.windows.net/c-1/b.txt?"), "{url}");
+        assert!(
+            url.starts_with("https://acct.blob.core.windows.net/c-1/b.txt?"),
+            "{url}"
+        );
         let p = params(url);
         assert_eq!(get(&p, "sp"), "r");
         assert_eq!(get(&p, "spr"), "https");
         assert_eq!(get(&p, "sr"), "b");
-        assert_eq!(get(&p, "st"), "2026-01-10T11%3A59%3A50Z");
+        assert_eq!(get(&p, "st"), "2026-01-10T11:59:50Z");
         // The key expires before now + 7 days: the SAS ends with the key.
-        assert_eq!(get(&p, "se"), "2026-01-17T11%3A00%3A00Z");
-        assert_eq!(get(&p, "skt"), "2026-01-10T11%3A00%3A00Z");
-        assert_eq!(get(&p, "ske"), "2026-01-17T11%3A00%3A00Z");
+        assert_eq!(get(&p, "se"), "2026-01-17T11:00:00Z");
+        assert_eq!(get(&p, "skt"), "2026-01-10T11:00:00Z");
+        assert_eq!(get(&p, "ske"), "2026-01-17T11:00:00Z");
         assert_eq!(get(&p, "skv"), "2026-04-06");
         assert_eq!(get(&p, "skoid"), "11111111-1111-1111-1111-111111111111");
         assert!(!get(&p, "sig").is_empty());
@@ -123,8 +135,8 @@ mod tests {
         let k = key(now - Duration::seconds(5), now + Duration::days(8));
         let url = blob_sas_url("https://h/acct", "acct", "c", "b.txt", &k, now).unwrap();
         let p = params(url.expose());
-        assert_eq!(get(&p, "st"), "2026-01-10T12%3A00%3A00Z");
-        assert_eq!(get(&p, "se"), "2026-01-17T12%3A00%3A05Z");
+        assert_eq!(get(&p, "st"), "2026-01-10T12:00:00Z");
+        assert_eq!(get(&p, "se"), "2026-01-17T12:00:05Z");
     }
 
     #[test]

@@ -12,8 +12,9 @@ use azure_storage_blob::{BlobServiceClient, BlobServiceClientOptions};
 use azure_storage_common::models::UserDelegationKey;
 use futures::executor::block_on;
 use parking_lot::Mutex;
+use time::OffsetDateTime;
 
-use super::config::{parse_endpoint, BlobConfig};
+use super::config::{parse_endpoint, BlobConfig, Clock};
 use super::key::{spawn_refresher, FetchKey, KeyCache, KeyStatus};
 use super::naming::{blob_name, container_name};
 use super::sas::{blob_sas_url, SAS_LIFETIME};
@@ -40,6 +41,7 @@ struct Inner {
     account: String,
     container_ext: Option<String>,
     keys: Arc<KeyCache>,
+    clock: Clock,
     fetch: Arc<FetchKey>,
     created: Mutex<HashSet<String>>,
     containers_created: Mutex<u64>,
@@ -71,11 +73,10 @@ impl AzureBlobStore {
         let service = BlobServiceClient::new(url.clone(), Some(config.credential), Some(options))
             .map(Arc::new)
             .map_err(|e| Error::Config(format!("blob service client: {}", e.kind())))?;
-        let keys = Arc::new(KeyCache::new(config.clock.clone()));
+        let keys = Arc::new(KeyCache::new());
         let fetch: Arc<FetchKey> = {
             let service = service.clone();
-            let keys = keys.clone();
-            Arc::new(move |deadline| fetch_key(&service, &keys, deadline))
+            Arc::new(move |deadline| fetch_key(&service, deadline))
         };
         spawn_refresher(keys.clone(), fetch.clone(), config.schedule)?;
         log::debug!(
@@ -89,6 +90,7 @@ impl AzureBlobStore {
                 account,
                 container_ext,
                 keys,
+                clock: config.clock,
                 fetch,
                 created: Mutex::new(HashSet::new()),
                 containers_created: Mutex::new(0),
@@ -135,10 +137,7 @@ impl AzureBlobStore {
 
     /// The container a blob written now goes to.
     pub fn current_container(&self) -> String {
-        container_name(
-            self.inner.container_ext.as_deref(),
-            (self.inner.keys.now()).into(),
-        )
+        container_name(self.inner.container_ext.as_deref(), (self.inner.clock)())
     }
 }
 
@@ -152,16 +151,20 @@ impl BlobStore for AzureBlobStore {
     fn upload(&self, resources: &[u8], deadline: Instant) -> Result<SecretUrl, Error> {
         let inner = &*self.inner;
         let key = inner.keys.current(deadline)?;
-        let now = inner.keys.now();
-        let container = container_name(inner.container_ext.as_deref(), now.into());
+        let container = container_name(inner.container_ext.as_deref(), (inner.clock)());
         let blob = blob_name();
         let body = Bytes::copy_from_slice(resources);
         with_deadline(Some(deadline), || inner.put(&container, &blob, body))?;
-        log::trace!(
-            "uploaded {} bytes to {container}/{blob}",
-            resources.len()
-        );
-        blob_sas_url(&inner.service_url, &inner.account, &container, &blob, &key, now)
+        log::trace!("uploaded {} bytes to {container}/{blob}", resources.len());
+        let now = OffsetDateTime::now_utc();
+        blob_sas_url(
+            &inner.service_url,
+            &inner.account,
+            &container,
+            &blob,
+            &key,
+            now,
+        )
     }
 }
 
@@ -169,7 +172,10 @@ impl Inner {
     /// Uploads first; on `ContainerNotFound` creates the container and uploads again
     /// (`arn-protocol.md` section 7).
     fn put(&self, container: &str, blob: &str, body: Bytes) -> Result<(), Error> {
-        let client = self.service.blob_client(container, blob).block_blob_client();
+        let client = self
+            .service
+            .blob_client(container, blob)
+            .block_blob_client();
         let first = block_on(client.upload(body.clone().into(), None));
         let Err(e) = first else { return Ok(()) };
         if error_code(&e) != Some(StorageErrorCode::ContainerNotFound.as_ref()) {
@@ -185,9 +191,7 @@ impl Inner {
         let client = self.service.blob_container_client(container);
         match block_on(client.create(None)) {
             Ok(_) => log::debug!("created blob container {container}"),
-            Err(e)
-                if error_code(&e) == Some(StorageErrorCode::ContainerAlreadyExists.as_ref()) =>
-            {
+            Err(e) if error_code(&e) == Some(StorageErrorCode::ContainerAlreadyExists.as_ref()) => {
                 log::debug!("blob container {container} already exists");
             }
             Err(e) => return Err(map_sdk_error(e, "create container")),
@@ -206,17 +210,14 @@ impl Inner {
 
 /// Requests a user delegation key valid from now (whole seconds, `KeyInfo`) for 7
 /// days (`arn-protocol.md` section 7, `azurite.md`).
-fn fetch_key(
-    service: &BlobServiceClient,
-    keys: &KeyCache,
-    deadline: Instant,
-) -> Result<UserDelegationKey, Error> {
-    let start = keys.now().replace_nanosecond(0).unwrap_or_else(|_| keys.now());
+fn fetch_key(service: &BlobServiceClient, deadline: Instant) -> Result<UserDelegationKey, Error> {
+    let now = OffsetDateTime::now_utc();
+    let start = now.replace_nanosecond(0).unwrap_or(now);
     let mut info = KeyInfo::default();
     info.start = Some(start);
     info.expiry = Some(start + SAS_LIFETIME);
-    let content = RequestContent::try_from(info)
-        .map_err(|e| map_sdk_error(e, "encode key request"))?;
+    let content =
+        RequestContent::try_from(info).map_err(|e| map_sdk_error(e, "encode key request"))?;
     let response = with_deadline(Some(deadline), || {
         block_on(service.get_user_delegation_key(content, None))
     })

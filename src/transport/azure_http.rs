@@ -258,8 +258,9 @@ impl HttpClient for UreqHttpClient {
 /// `Connection`/`Io` (which the SDK retries), a passed deadline becomes
 /// [`DeadlineExceeded`].
 fn map_ureq_error(e: ureq::Error) -> azure_core::Error {
-    let past_deadline =
-        DEADLINE.with(Cell::get).is_some_and(|d| Instant::now() >= d);
+    let past_deadline = DEADLINE
+        .with(Cell::get)
+        .is_some_and(|d| Instant::now() >= d);
     match e {
         ureq::Error::Timeout(_) if past_deadline => {
             azure_core::Error::new(ErrorKind::Other, DeadlineExceeded)
@@ -327,7 +328,10 @@ mod tests {
             azure_core::http::Method::Get,
         );
         let err = client.send(&req, Vec::new()).unwrap_err();
-        assert!(matches!(err.kind(), ErrorKind::Connection | ErrorKind::Io), "{err:?}");
+        assert!(
+            matches!(err.kind(), ErrorKind::Connection | ErrorKind::Io),
+            "{err:?}"
+        );
     }
 
     #[test]

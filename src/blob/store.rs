@@ -213,9 +213,11 @@ impl Inner {
 fn fetch_key(service: &BlobServiceClient, deadline: Instant) -> Result<UserDelegationKey, Error> {
     let now = OffsetDateTime::now_utc();
     let start = now.replace_nanosecond(0).unwrap_or(now);
-    let mut info = KeyInfo::default();
-    info.start = Some(start);
-    info.expiry = Some(start + SAS_LIFETIME);
+    let info = KeyInfo {
+        start: Some(start),
+        expiry: Some(start + SAS_LIFETIME),
+        ..Default::default()
+    };
     let content =
         RequestContent::try_from(info).map_err(|e| map_sdk_error(e, "encode key request"))?;
     let response = with_deadline(Some(deadline), || {

@@ -105,6 +105,7 @@ struct Inner {
     threads: Mutex<Vec<JoinHandle<()>>>,
     next_conn: AtomicU64,
     blob_agent: ureq::Agent,
+    blobs: Mutex<HashMap<String, Vec<u8>>>,
 }
 
 /// Builds an [`ArnReceiver`].
@@ -112,6 +113,7 @@ struct Inner {
 pub struct ArnReceiverBuilder {
     token: Option<String>,
     blob_roots: Vec<Vec<u8>>,
+    self_trust: bool,
 }
 
 impl ArnReceiverBuilder {
@@ -128,10 +130,25 @@ impl ArnReceiverBuilder {
         self
     }
 
+    /// Trust this receiver's own certificate for blob URLs (to serve blobs with
+    /// [`ArnReceiver::put_blob`]); the built-in roots are then not trusted. Defaults to
+    /// `false`.
+    pub fn serve_blobs(mut self, on: bool) -> Self {
+        self.self_trust = on;
+        self
+    }
+
     /// Starts the receiver on `127.0.0.1` with a free port.
     pub fn start(self) -> io::Result<ArnReceiver> {
         let identity = generate()?;
         let mut roots = Vec::new();
+        if self.self_trust || !self.blob_roots.is_empty() {
+            // Our own certificate too, for blobs served by this receiver.
+            roots.extend(
+                crate::transport::parse_root_certificates(&identity.cert_der)
+                    .map_err(|e| io::Error::other(e.to_string()))?,
+            );
+        }
         for r in &self.blob_roots {
             roots.extend(
                 crate::transport::parse_root_certificates(r)
@@ -159,6 +176,7 @@ impl ArnReceiverBuilder {
             threads: Mutex::default(),
             next_conn: AtomicU64::new(0),
             blob_agent,
+            blobs: Mutex::default(),
         });
         let tls = identity.server_config;
         let accept_inner = Arc::clone(&inner);
@@ -232,6 +250,15 @@ impl ArnReceiver {
     pub fn set_latency(&self, latency: Duration) {
         let us = u64::try_from(latency.as_micros()).unwrap_or(u64::MAX);
         self.inner.latency_us.store(us, Ordering::Relaxed);
+    }
+
+    /// Serves `body` at `GET /blobs/{name}` (any query string), like a blob behind a
+    /// SAS URL, and returns that URL with `query` appended (e.g. `sv=...&sig=...`).
+    /// Following such URLs needs the receiver to trust itself: build it with
+    /// [`ArnReceiverBuilder::trust_blob_root`] (any root) or [`ArnReceiverBuilder::serve_blobs`].
+    pub fn put_blob(&self, name: &str, body: Vec<u8>, query: &str) -> String {
+        self.inner.blobs.lock().insert(name.to_string(), body);
+        format!("{}/blobs/{name}?{query}", self.url())
     }
 
     /// Releases every request stalled so far by [`Fault::Stall`].
@@ -456,6 +483,14 @@ fn handle(req: &Request, w: &mut impl io::Write, inner: &Inner) -> Next {
         let body = format!("{{\"error\":\"scripted HTTP {status}\"}}");
         return answer(w, status, retry_after.as_deref(), &body);
     }
+    if req.method == "GET" && req.path.starts_with("/blobs/") {
+        let name = req.path["/blobs/".len()..].split('?').next().unwrap_or("");
+        let blob = inner.blobs.lock().get(name).cloned();
+        return match blob {
+            Some(bytes) => answer_bytes(w, &bytes),
+            None => answer(w, 404, None, "{\"error\":\"no such blob\"}"),
+        };
+    }
     if req.path != "/arnnotify" {
         record(Some(404));
         return answer(w, 404, None, "{\"error\":\"not found\"}");
@@ -519,6 +554,17 @@ fn handle(req: &Request, w: &mut impl io::Write, inner: &Inner) -> Next {
 
 fn answer(w: &mut impl io::Write, status: u16, retry_after: Option<&str>, body: &str) -> Next {
     match write_response(w, status, retry_after, body, false) {
+        Ok(()) => Next::KeepAlive,
+        Err(_) => Next::Close,
+    }
+}
+
+fn answer_bytes(w: &mut impl io::Write, body: &[u8]) -> Next {
+    let head = format!(
+        "HTTP/1.1 200 OK\r\nContent-Type: application/octet-stream\r\nContent-Length: {}\r\n\r\n",
+        body.len()
+    );
+    match w.write_all(head.as_bytes()).and_then(|()| w.write_all(body)).and_then(|()| w.flush()) {
         Ok(()) => Next::KeepAlive,
         Err(_) => Next::Close,
     }

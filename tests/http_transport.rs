@@ -32,12 +32,17 @@ fn inline_events_arrive_intact_with_and_without_compression() {
     let events = receiver.wait_for_events(2, WAIT);
     assert_eq!(events.len(), 2);
     assert!(!events[0].compressed && events[1].compressed);
-    assert!(events.iter().all(|e| e.inline && e.publisher_info == PUBLISHER));
+    assert!(events
+        .iter()
+        .all(|e| e.inline && e.publisher_info == PUBLISHER));
     assert_eq!(serde_json::to_vec(&events[0].event).unwrap(), plain);
     assert_eq!(serde_json::to_vec(&events[1].event).unwrap(), raw);
     assert_eq!(events[1].resource_ids().len(), 1);
     let requests = receiver.requests();
-    assert_eq!(requests[1].body, packed, "the compressed body goes on the wire as is");
+    assert_eq!(
+        requests[1].body, packed,
+        "the compressed body goes on the wire as is"
+    );
 }
 
 #[test]
@@ -89,7 +94,11 @@ fn retry_after_is_honoured() {
         ..fast_policy()
     };
     post_with_retries(&*t, &post(&body, false, WAIT), &policy).unwrap();
-    assert!(start.elapsed() >= Duration::from_millis(900), "{:?}", start.elapsed());
+    assert!(
+        start.elapsed() >= Duration::from_millis(900),
+        "{:?}",
+        start.elapsed()
+    );
     assert_eq!(receiver.request_count(), 2);
 }
 
@@ -100,7 +109,11 @@ fn status_errors_carry_status_body_and_retry_after() {
     receiver.script([Fault::StatusRetryAfter(503, "7".into())]);
     let body = serde_json::to_vec(&inline_event(&["n1"])).unwrap();
     match t.post(&post(&body, false, WAIT)) {
-        Err(Error::Http { status: 503, body, retry_after }) => {
+        Err(Error::Http {
+            status: 503,
+            body,
+            retry_after,
+        }) => {
             assert_eq!(retry_after, Some(Duration::from_secs(7)));
             assert!(body.contains("scripted HTTP 503"), "{body}");
         }
@@ -124,8 +137,12 @@ fn bad_request_and_unauthorized_are_not_retried() {
         arn_client::testing::StaticTokenCredential::new("not-the-token").shared(),
     )
     .add_root_certificate(receiver.certificate_der());
-    let e = post_with_retries(&*transport(wrong), &post(&body, false, WAIT), &fast_policy())
-        .unwrap_err();
+    let e = post_with_retries(
+        &*transport(wrong),
+        &post(&body, false, WAIT),
+        &fast_policy(),
+    )
+    .unwrap_err();
     assert!(matches!(e, Error::Http { status: 401, .. }), "{e}");
     assert_eq!(receiver.request_count(), 2);
     assert!(receiver.events().is_empty());
@@ -161,7 +178,9 @@ fn a_stalled_receiver_times_out_at_the_deadline() {
     let t = transport(config);
     receiver.script([Fault::Stall]);
     let body = serde_json::to_vec(&inline_event(&["n1"])).unwrap();
-    let e = t.post(&post(&body, false, Duration::from_millis(300))).unwrap_err();
+    let e = t
+        .post(&post(&body, false, Duration::from_millis(300)))
+        .unwrap_err();
     assert!(matches!(e, Error::Timeout), "{e}");
     receiver.release_stalled();
     // The connection is usable again afterwards (a fresh one).
@@ -175,7 +194,10 @@ fn a_connection_reset_is_retried() {
     receiver.script([Fault::Reset]);
     let body = serde_json::to_vec(&inline_event(&["n1"])).unwrap();
     let first = t.post(&post(&body, false, WAIT)).unwrap_err();
-    assert!(matches!(first, Error::Connection(_)) && first.is_retryable(), "{first}");
+    assert!(
+        matches!(first, Error::Connection(_)) && first.is_retryable(),
+        "{first}"
+    );
     receiver.script([Fault::Reset]);
     post_with_retries(&*t, &post(&body, false, WAIT), &fast_policy()).unwrap();
     assert_eq!(receiver.request_count(), 3);
@@ -187,7 +209,9 @@ fn an_untrusted_certificate_is_a_connection_error() {
     let receiver = ArnReceiver::start("tok").unwrap();
     let cred = arn_client::testing::StaticTokenCredential::new("tok");
     // The built-in roots do not trust the generated certificate.
-    let t = ReceiverConfig::new(receiver.url(), cred.shared()).build().unwrap();
+    let t = ReceiverConfig::new(receiver.url(), cred.shared())
+        .build()
+        .unwrap();
     let body = serde_json::to_vec(&inline_event(&["n1"])).unwrap();
     let e = t.post(&post(&body, false, WAIT)).unwrap_err();
     assert!(matches!(e, Error::Connection(_)), "{e}");
@@ -218,7 +242,13 @@ fn token_scope_follows_the_cloud() {
         (config.clone().cloud(Cloud::AzureUsGovernment), ARN_SCOPE),
         (config.clone().cloud(Cloud::AzureChina), ARN_SCOPE),
         (config.clone().cloud(Cloud::Other), ARG_SCOPE),
-        (config.clone().cloud(Cloud::AzurePublic).scope("api://x/.default"), "api://x/.default"),
+        (
+            config
+                .clone()
+                .cloud(Cloud::AzurePublic)
+                .scope("api://x/.default"),
+            "api://x/.default",
+        ),
     ];
     for (i, (config, scope)) in cases.into_iter().enumerate() {
         assert_eq!(config.effective_scope(), scope);
@@ -234,7 +264,10 @@ fn a_credential_error_reaches_the_caller() {
     cred.fail_next(1);
     let body = serde_json::to_vec(&inline_event(&["n1"])).unwrap();
     let e = post_with_retries(&*t, &post(&body, false, WAIT), &fast_policy()).unwrap_err();
-    assert!(matches!(e, Error::Credential(_)) && !e.is_retryable(), "{e}");
+    assert!(
+        matches!(e, Error::Credential(_)) && !e.is_retryable(),
+        "{e}"
+    );
     assert_eq!(receiver.request_count(), 0);
     // The next call gets a token.
     t.post(&post(&body, false, WAIT)).unwrap();
@@ -244,15 +277,28 @@ fn a_credential_error_reaches_the_caller() {
 fn configuration_is_validated() {
     let cred = arn_client::testing::StaticTokenCredential::new("t");
     let cfg = |url: &str| ReceiverConfig::new(url, cred.shared());
-    assert!(matches!(cfg("http://arn.example.net").build(), Err(Error::Config(_))));
-    assert!(matches!(cfg("http://127.0.0.1:1").build(), Err(Error::Config(_))));
-    assert!(cfg("http://127.0.0.1:1").allow_http_loopback(true).build().is_ok());
+    assert!(matches!(
+        cfg("http://arn.example.net").build(),
+        Err(Error::Config(_))
+    ));
+    assert!(matches!(
+        cfg("http://127.0.0.1:1").build(),
+        Err(Error::Config(_))
+    ));
+    assert!(cfg("http://127.0.0.1:1")
+        .allow_http_loopback(true)
+        .build()
+        .is_ok());
     assert!(matches!(
         cfg("http://10.1.1.1").allow_http_loopback(true).build(),
         Err(Error::Config(_))
     ));
     assert!(matches!(
-        cfg("https://h").add_root_certificate("-----BEGIN CERTIFICATE-----\nnot base64!\n-----END CERTIFICATE-----\n").build(),
+        cfg("https://h")
+            .add_root_certificate(
+                "-----BEGIN CERTIFICATE-----\nnot base64!\n-----END CERTIFICATE-----\n"
+            )
+            .build(),
         Err(Error::Config(_))
     ));
     assert!(matches!(

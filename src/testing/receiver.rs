@@ -564,7 +564,11 @@ fn answer_bytes(w: &mut impl io::Write, body: &[u8]) -> Next {
         "HTTP/1.1 200 OK\r\nContent-Type: application/octet-stream\r\nContent-Length: {}\r\n\r\n",
         body.len()
     );
-    match w.write_all(head.as_bytes()).and_then(|()| w.write_all(body)).and_then(|()| w.flush()) {
+    match w
+        .write_all(head.as_bytes())
+        .and_then(|()| w.write_all(body))
+        .and_then(|()| w.flush())
+    {
         Ok(()) => Next::KeepAlive,
         Err(_) => Next::Close,
     }

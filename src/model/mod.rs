@@ -15,6 +15,8 @@ pub use notification::{
     Activity, ArmResource, ChangeAction, DataBoundary, Notification, NotificationResource,
     ResourceSystemProperties, MAX_BATCH_SIZE,
 };
-pub use resource_id::{ResourceId, ResourceIdError, ResourceType};
+pub use resource_id::{
+    Parents, ResourceId, ResourceIdError, ResourceIdErrorKind, ResourceType, ResourceTypeRef,
+};
 pub use subject::subject;
 pub use validate::{Rule, ValidationError};

@@ -138,7 +138,7 @@ impl Notification {
         let Some(first) = self.resources.first() else {
             return Ok(());
         };
-        let first_type = first.arm_resource.id.resource_type();
+        let first_type = first.arm_resource.id.type_ref();
         for (i, r) in self.resources.iter().enumerate() {
             // Step 3: per resource (statusCode is written by the encoder, changeAction
             // is an enum).
@@ -149,9 +149,8 @@ impl Notification {
                 return fail(Rule::ArmIdMissing, i, "armResource.id is required".into());
             }
             // Step 4: one resource type; namespace and type chain compared exactly.
-            let t = r.arm_resource.id.resource_type();
-            if i > 0 && (t.namespace() != first_type.namespace() || t.types() != first_type.types())
-            {
+            let t = r.arm_resource.id.type_ref();
+            if i > 0 && t != first_type {
                 return fail(
                     Rule::MixedResourceTypes,
                     i,

@@ -112,8 +112,8 @@ pub(crate) fn check_resources(event: &Value, resources: &[Value]) -> Result<(), 
     Ok(())
 }
 
-/// Fetches a blob's resources with a plain GET and checks its size.
-pub(crate) fn fetch_blob(agent: &ureq::Agent, event: &Value) -> Result<Vec<Value>, String> {
+/// Fetches a blob's bytes with a plain GET and checks its size.
+pub(crate) fn fetch_blob(agent: &ureq::Agent, event: &Value) -> Result<Vec<u8>, String> {
     let info = &event["data"]["resourcesBlobInfo"];
     let uri = info["blobUri"].as_str().unwrap_or_default();
     let size = info["blobSize"].as_u64().unwrap_or_default();
@@ -138,7 +138,7 @@ pub(crate) fn fetch_blob(agent: &ureq::Agent, event: &Value) -> Result<Vec<Value
             body.len()
         ));
     }
-    serde_json::from_slice::<Vec<Value>>(&body).map_err(|_| "the blob is not a JSON array".into())
+    Ok(body)
 }
 
 #[cfg(test)]

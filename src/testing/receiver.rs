@@ -15,6 +15,8 @@ use std::time::{Duration, Instant};
 use parking_lot::{Condvar, Mutex};
 use serde_json::Value;
 
+use crate::model::{Notification, ReceivedEvent};
+
 use super::event_check::{check_envelope, check_resources, fetch_blob};
 use super::tls::generate;
 use super::wire::{read_request, write_response, Request};
@@ -73,6 +75,9 @@ pub struct AcceptedEvent {
     pub event: Value,
     /// The resources: inline, or fetched from the blob.
     pub resources: Vec<Value>,
+    /// The notification, parsed and validated with the crate's model
+    /// ([`ReceivedEvent::into_validated`]).
+    pub notification: Notification,
 }
 
 impl AcceptedEvent {
@@ -96,6 +101,7 @@ struct Inner {
     token: String,
     shutdown: AtomicBool,
     script: Mutex<VecDeque<Fault>>,
+    targeted: Mutex<Vec<(String, VecDeque<Fault>)>>,
     latency_us: AtomicU64,
     log: Mutex<Log>,
     changed: Condvar,
@@ -167,6 +173,7 @@ impl ArnReceiverBuilder {
             token: self.token.unwrap_or_else(|| "test-token".into()),
             shutdown: AtomicBool::new(false),
             script: Mutex::default(),
+            targeted: Mutex::default(),
             latency_us: AtomicU64::new(0),
             log: Mutex::default(),
             changed: Condvar::new(),
@@ -244,6 +251,16 @@ impl ArnReceiver {
     /// Appends scripted answers for the next requests.
     pub fn script(&self, faults: impl IntoIterator<Item = Fault>) {
         self.inner.script.lock().extend(faults);
+    }
+
+    /// Appends scripted answers for the next requests whose (inflated) body contains
+    /// `needle`, e.g. a resource name; these go before the general script.
+    pub fn script_for(&self, needle: &str, faults: impl IntoIterator<Item = Fault>) {
+        let mut targeted = self.inner.targeted.lock();
+        match targeted.iter_mut().find(|(n, _)| n == needle) {
+            Some((_, queue)) => queue.extend(faults),
+            None => targeted.push((needle.to_string(), faults.into_iter().collect())),
+        }
     }
 
     /// Adds this latency before every answer. Defaults to none.
@@ -443,7 +460,7 @@ fn handle(req: &Request, w: &mut impl io::Write, inner: &Inner) -> Next {
         .is_some_and(|v| v.eq_ignore_ascii_case("deflate"));
     let publisher_info = req.header("publisherinfo").map(str::to_string);
     let fault = if req.path == "/arnnotify" {
-        inner.script.lock().pop_front()
+        next_fault(inner, &req.body, compressed)
     } else {
         None
     };
@@ -518,7 +535,7 @@ fn handle(req: &Request, w: &mut impl io::Write, inner: &Inner) -> Next {
         publisher_info.as_deref().unwrap_or(""),
         inner,
     ) {
-        Ok((event, resources, inline)) => {
+        Ok((event, resources, inline, notification)) => {
             let mut log = inner.log.lock();
             let request = log.requests.len() as u64;
             log.requests.push(ReceivedRequest {
@@ -539,6 +556,7 @@ fn handle(req: &Request, w: &mut impl io::Write, inner: &Inner) -> Next {
                 inline,
                 event,
                 resources,
+                notification,
             });
             inner.changed.notify_all();
             drop(log);
@@ -550,6 +568,30 @@ fn handle(req: &Request, w: &mut impl io::Write, inner: &Inner) -> Next {
             answer(w, 400, None, &body)
         }
     }
+}
+
+/// The scripted answer for this body: a targeted one first, else the general queue.
+fn next_fault(inner: &Inner, body: &[u8], compressed: bool) -> Option<Fault> {
+    let mut targeted = inner.targeted.lock();
+    if targeted.iter().any(|(_, q)| !q.is_empty()) {
+        let text = if compressed {
+            let mut out = Vec::new();
+            let _ = flate2::read::ZlibDecoder::new(body).read_to_end(&mut out);
+            out
+        } else {
+            body.to_vec()
+        };
+        let text = String::from_utf8_lossy(&text);
+        for (needle, queue) in targeted.iter_mut() {
+            if text.contains(needle.as_str()) {
+                if let Some(f) = queue.pop_front() {
+                    return Some(f);
+                }
+            }
+        }
+    }
+    drop(targeted);
+    inner.script.lock().pop_front()
 }
 
 fn answer(w: &mut impl io::Write, status: u16, retry_after: Option<&str>, body: &str) -> Next {
@@ -594,13 +636,14 @@ fn stall(inner: &Inner) {
     }
 }
 
-/// Inflates, parses and checks an event; returns it with its resources.
+/// Inflates, parses and checks an event (raw JSON rules, then the model's parser and
+/// validation); returns it with its resources.
 fn accept(
     req: &Request,
     compressed: bool,
     publisher: &str,
     inner: &Inner,
-) -> Result<(Value, Vec<Value>, bool), String> {
+) -> Result<(Value, Vec<Value>, bool, Notification), String> {
     let content_type = req.header("content-type").unwrap_or("");
     if !content_type.starts_with("application/json") {
         return Err("Content-Type must be application/json".into());
@@ -617,14 +660,22 @@ fn accept(
     let event: Value =
         serde_json::from_slice(&body).map_err(|e| format!("the body is not JSON: {e}"))?;
     let inline = check_envelope(&event, publisher)? == "inline";
-    let resources = if inline {
-        event["data"]["resources"]
+    let blob = if inline {
+        None
+    } else {
+        Some(fetch_blob(&inner.blob_agent, &event)?)
+    };
+    let resources = match &blob {
+        None => event["data"]["resources"]
             .as_array()
             .cloned()
-            .unwrap_or_default()
-    } else {
-        fetch_blob(&inner.blob_agent, &event)?
+            .unwrap_or_default(),
+        Some(bytes) => serde_json::from_slice::<Vec<Value>>(bytes)
+            .map_err(|_| "the blob is not a JSON array".to_string())?,
     };
     check_resources(&event, &resources)?;
-    Ok((event, resources, inline))
+    let notification = ReceivedEvent::parse(&body)
+        .and_then(|e| e.into_validated(blob.as_deref()))
+        .map_err(|e| crate::transport::sanitize_message(&e.to_string()))?;
+    Ok((event, resources, inline, notification))
 }

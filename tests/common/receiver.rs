@@ -95,3 +95,48 @@ pub fn transport(config: ReceiverConfig) -> Arc<HttpTransport> {
 }
 
 pub const WAIT: Duration = Duration::from_secs(20);
+
+/// A blob store for the client tests: "uploads" to the receiver's own blob server,
+/// returning a SAS-like URL (the real Azure store is tested against Azurite).
+pub struct ReceiverBlobs(pub Arc<ArnReceiver>);
+
+impl arn_client::transport::BlobStore for ReceiverBlobs {
+    fn upload(
+        &self,
+        resources: &[u8],
+        _deadline: Instant,
+    ) -> Result<arn_client::SecretUrl, arn_client::Error> {
+        let name = format!("{}.txt", uuid::Uuid::new_v4());
+        let url = self
+            .0
+            .put_blob(&name, resources.to_vec(), "sv=2024-01-01&sig=test");
+        Ok(arn_client::SecretUrl::new(url))
+    }
+}
+
+/// A node of managed cluster `mc` with a sequence number in its properties.
+pub fn node(name: &str, seq: u64) -> arn_client::model::NotificationResource {
+    use arn_client::model::*;
+    let id = ResourceId::parse(&format!(
+        "/subscriptions/00000000-0000-0000-0000-000000000001/resourceGroups/rg/providers/Microsoft.ContainerService/managedClusters/mc/nodes/{name}"
+    ))
+    .unwrap();
+    let props = json!({"seq": seq, "ready": true});
+    let arm = ArmResource::new(Activity::Snapshot, &id, "2024-01-01", Some(&props)).unwrap();
+    NotificationResource::new(arm, ChangeAction::Update)
+}
+
+pub fn notification(
+    resources: Vec<arn_client::model::NotificationResource>,
+) -> arn_client::model::Notification {
+    arn_client::model::Notification::new("eastus", PUBLISHER, resources)
+}
+
+/// The `seq` property of each resource of an accepted event.
+pub fn seqs(event: &arn_client::testing::AcceptedEvent) -> Vec<u64> {
+    event
+        .resources
+        .iter()
+        .map(|r| r["armResource"]["properties"]["seq"].as_u64().unwrap())
+        .collect()
+}

@@ -26,16 +26,13 @@ fn client(
     workers: usize,
 ) -> Client {
     let compression = config.is_compressed();
-    Client::with_transports(
-        config.into_transport().unwrap(),
-        Arc::new(ReceiverBlobs(Arc::clone(receiver))),
-    )
-    .workers(workers)
-    .compression(compression)
-    .retry_policy(fast_policy())
-    .inline_threshold(4096)
-    .build()
-    .unwrap()
+    Client::with_transports(config.into_transport().unwrap(), receiver_blobs(receiver))
+        .workers(workers)
+        .compression(compression)
+        .retry_policy(fast_policy())
+        .inline_threshold(4096)
+        .build()
+        .unwrap()
 }
 
 #[test]

@@ -7,7 +7,7 @@ use std::time::{Duration, Instant};
 use azure_core::credentials::TokenCredential;
 use parking_lot::Mutex;
 
-use crate::transport::TokenSource;
+use crate::transport::{is_deadline_exceeded, with_deadline, TokenSource};
 use crate::{Error, SecretString};
 
 /// A cached token is refreshed this long before it expires.
@@ -23,6 +23,10 @@ struct Cached {
 /// A [`TokenSource`] over any [`TokenCredential`] (azure_identity 1.x): calls
 /// `get_token` with `futures::executor::block_on` on the calling worker thread, caches
 /// the token and reuses it until [`REFRESH_MARGIN`] before it expires.
+///
+/// The worker's deadline bounds the requests a credential sends through
+/// [`UreqHttpClient`](crate::transport::UreqHttpClient) (their failure past it is
+/// [`Error::Timeout`]).
 ///
 /// One refresh runs at a time: while it runs, other workers use the cached token if it
 /// has not expired yet, else wait for the refresh (until their deadline). The
@@ -67,11 +71,21 @@ impl CredentialTokenSource {
             .cloned()
     }
 
-    fn fetch(&self) -> Result<Cached, Error> {
+    fn fetch(&self, deadline: Instant) -> Result<Cached, Error> {
         log::debug!("requesting a token for scope {}", self.scope);
         let scopes = [self.scope.as_str()];
-        let token = futures::executor::block_on(self.credential.get_token(&scopes, None))
-            .map_err(|e| Error::Credential(credential_message(&e)))?;
+        // Requests the credential sends through our ureq HttpClient stop at the
+        // deadline.
+        let token = with_deadline(Some(deadline), || {
+            futures::executor::block_on(self.credential.get_token(&scopes, None))
+        })
+        .map_err(|e| {
+            if is_deadline_exceeded(&e) {
+                Error::Timeout
+            } else {
+                Error::Credential(credential_message(&e))
+            }
+        })?;
         let now = Instant::now();
         let left = token.expires_on - azure_core::time::OffsetDateTime::now_utc();
         let left = Duration::try_from(left).unwrap_or_default();
@@ -111,7 +125,7 @@ impl TokenSource for CredentialTokenSource {
         if let Some(c) = self.fresh(Instant::now()) {
             return Ok(c.token);
         }
-        let c = self.fetch()?;
+        let c = self.fetch(deadline)?;
         *self.cached.lock() = Some(c.clone());
         drop(guard);
         Ok(c.token)

@@ -679,3 +679,32 @@ fn accept(
         .map_err(|e| crate::transport::sanitize_message(&e.to_string()))?;
     Ok((event, resources, inline, notification))
 }
+
+/// A [`BlobStore`](crate::transport::BlobStore) that "uploads" to an [`ArnReceiver`]'s
+/// own blob server (see [`ArnReceiver::put_blob`]), so blob notifications can be tested
+/// without Azure. Build the receiver with [`ArnReceiverBuilder::serve_blobs`].
+#[derive(Clone, Debug)]
+pub struct ReceiverBlobStore(Arc<ArnReceiver>);
+
+impl ReceiverBlobStore {
+    /// A store on `receiver`.
+    pub fn new(receiver: Arc<ArnReceiver>) -> Self {
+        Self(receiver)
+    }
+}
+
+impl crate::transport::BlobStore for ReceiverBlobStore {
+    fn upload(
+        &self,
+        resources: &[u8],
+        _deadline: Instant,
+    ) -> Result<crate::SecretUrl, crate::Error> {
+        let name = format!("{}.txt", uuid::Uuid::new_v4());
+        let url = self.0.put_blob(
+            &name,
+            resources.to_vec(),
+            "sv=2024-01-01&sr=b&sp=r&sig=local-test",
+        );
+        Ok(crate::SecretUrl::new(url))
+    }
+}

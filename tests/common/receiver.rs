@@ -96,22 +96,12 @@ pub fn transport(config: ReceiverConfig) -> Arc<HttpTransport> {
 
 pub const WAIT: Duration = Duration::from_secs(20);
 
-/// A blob store for the client tests: "uploads" to the receiver's own blob server,
-/// returning a SAS-like URL (the real Azure store is tested against Azurite).
-pub struct ReceiverBlobs(pub Arc<ArnReceiver>);
-
-impl arn_client::transport::BlobStore for ReceiverBlobs {
-    fn upload(
-        &self,
-        resources: &[u8],
-        _deadline: Instant,
-    ) -> Result<arn_client::SecretUrl, arn_client::Error> {
-        let name = format!("{}.txt", uuid::Uuid::new_v4());
-        let url = self
-            .0
-            .put_blob(&name, resources.to_vec(), "sv=2024-01-01&sig=test");
-        Ok(arn_client::SecretUrl::new(url))
-    }
+/// A blob store for the client tests: the receiver's own blob server (the real Azure
+/// store is tested against Azurite).
+pub fn receiver_blobs(receiver: &Arc<ArnReceiver>) -> Arc<arn_client::testing::ReceiverBlobStore> {
+    Arc::new(arn_client::testing::ReceiverBlobStore::new(Arc::clone(
+        receiver,
+    )))
 }
 
 /// A node of managed cluster `mc` with a sequence number in its properties.

@@ -140,13 +140,15 @@ struct Script {
     next_posts: VecDeque<Behavior>,
     next_uploads: VecDeque<Behavior>,
     by_subject: HashMap<String, Behavior>,
+    default: Behavior,
 }
 
 /// A recording, scripted [`EventTransport`], [`BlobStore`] and [`TokenSource`].
 ///
 /// A POST's behaviour is, in order of precedence: the next entry of
 /// [`FakeTransport::script_posts`], the behaviour scripted for its event subject
-/// ([`FakeTransport::script_subject`], case-insensitive), else success.
+/// ([`FakeTransport::script_subject`], case-insensitive), else the default
+/// ([`FakeTransport::script_default`], initially success).
 #[derive(Default)]
 pub struct FakeTransport {
     noop: bool,
@@ -196,6 +198,12 @@ impl FakeTransport {
             .insert(subject.to_ascii_lowercase(), behavior);
     }
 
+    /// POSTs that nothing else scripts behave like `behavior` (initially
+    /// [`Behavior::Ok`]).
+    pub fn script_default(&self, behavior: Behavior) {
+        self.script.lock().default = behavior;
+    }
+
     /// Every POST recorded so far.
     pub fn posts(&self) -> Vec<RecordedPost> {
         self.script.lock().posts.clone()
@@ -235,8 +243,8 @@ impl EventTransport for FakeTransport {
                 None => subject
                     .as_deref()
                     .and_then(|s| script.by_subject.get(&s.to_ascii_lowercase()))
-                    .cloned()
-                    .unwrap_or_default(),
+                    .unwrap_or(&script.default)
+                    .clone(),
             };
             script.posts.push(RecordedPost {
                 body: if self.drop_bodies { Vec::new() } else { body },

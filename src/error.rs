@@ -66,6 +66,10 @@ pub enum Error {
     /// Encoding the notification failed.
     #[error("encoding failed: {0}")]
     Encode(String),
+    /// A received event (or its blob) could not be parsed back into the model
+    /// ([`crate::model::ReceivedEvent`]).
+    #[error("decoding a received event failed: {0}")]
+    Decode(String),
     /// A transport panicked while handling this notification; the worker lives on.
     #[error("a transport panicked while sending: {0}")]
     Panicked(String),

@@ -1,19 +1,85 @@
-//! ARM resource ids (`arn-protocol.md` section 6). STUB: to be implemented.
+//! ARM resource ids (`arn-protocol.md` section 6).
+//!
+//! The grammar is the one of the Azure SDK for Go's `arm.ParseResourceID` (azcore
+//! v1.18.0); `tests/vectors/resource_ids.json` holds its real outputs and is the
+//! authority. A parsed id keeps its canonical string once, plus one small [`Level`] of
+//! byte offsets per scope (subscription, resource group, resource, child ...), so parsing
+//! costs three allocations whatever the depth and every accessor is a slice of the
+//! canonical string.
 
 use std::fmt;
+use std::hash::{Hash, Hasher};
 use std::str::FromStr;
+use std::sync::OnceLock;
 
-/// A parsed ARM resource id.
-#[derive(Clone, Debug, PartialEq, Eq, Hash)]
+/// The namespace of the built-in types (subscriptions, resource groups, provider
+/// namespaces, the tenant).
+const BUILTIN_NAMESPACE: &str = "Microsoft.Resources";
+
+/// A parsed ARM resource id, such as
+/// `/subscriptions/{s}/resourceGroups/{rg}/providers/Microsoft.Compute/virtualMachines/{vm}`.
+///
+/// Equality and hashing use the canonical string ([`ResourceId::as_str`]), which is
+/// case-sensitive except for the normalised keywords (`subscriptions`, `resourceGroups`,
+/// `providers`), as in the Go reference. Serde reads and writes the canonical string.
+/// A parsed id is never the tenant root: its parent chain ends at a top-level scope (a
+/// subscription, a tenant-level provider namespace or resource).
+#[derive(Clone)]
 pub struct ResourceId {
     canonical: String,
+    /// One entry per scope, outermost first; the last is this id. Never empty.
+    levels: Vec<Level>,
+    /// [`ResourceId::resource_type`], built on first use.
+    rtype: OnceLock<ResourceType>,
 }
 
-/// The type of an ARM resource: a namespace and a chain of types.
+/// One scope of an id, as byte offsets into the canonical string.
+#[derive(Clone, Copy, Debug)]
+struct Level {
+    /// `canonical[..end]` is this scope's canonical string.
+    end: u32,
+    /// The resource name (empty for a trailing type without a name).
+    name: Span,
+    /// The last element of this scope's type, as written in the canonical string.
+    last_type: Span,
+    /// The type namespace; `None` is `Microsoft.Resources` (the built-in types).
+    namespace: Option<Span>,
+    /// Index of the first level whose `last_type` is part of this level's type chain.
+    base: u32,
+    /// Which inherited fields this level sets (`SETS_*`).
+    sets: u8,
+}
+
+const SETS_SUBSCRIPTION: u8 = 1;
+const SETS_RESOURCE_GROUP: u8 = 2;
+const SETS_PROVIDER: u8 = 4;
+const SETS_LOCATION: u8 = 8;
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+struct Span(u32, u32);
+
+impl Span {
+    fn of(s: &str, span: Span) -> &str {
+        s.get(span.0 as usize..span.1 as usize).unwrap_or("")
+    }
+}
+
+/// The type of an ARM resource: a namespace and a chain of types, e.g.
+/// `Microsoft.Network/virtualNetworks/subnets`.
 #[derive(Clone, Debug, PartialEq, Eq, Hash)]
 pub struct ResourceType {
     namespace: String,
     types: Vec<String>,
+}
+
+/// A borrowed, non-allocating view of a resource type (see [`ResourceId::type_ref`]).
+///
+/// `Display` writes `Namespace/type/childType`; equality compares namespace and types
+/// as exact strings.
+#[derive(Clone, Copy)]
+pub struct ResourceTypeRef<'a> {
+    id: &'a ResourceId,
+    level: usize,
 }
 
 /// A string that is not a valid ARM resource id.
@@ -21,31 +87,459 @@ pub struct ResourceType {
 #[error("invalid ARM resource id {input:?}: {reason}")]
 pub struct ResourceIdError {
     input: String,
-    reason: String,
+    reason: ResourceIdErrorKind,
+}
+
+/// Why a string is not a valid ARM resource id.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, thiserror::Error)]
+#[non_exhaustive]
+pub enum ResourceIdErrorKind {
+    /// The string is empty.
+    #[error("the id is empty")]
+    Empty,
+    /// The string does not start with `/`.
+    #[error("it must start with '/'")]
+    NoLeadingSlash,
+    /// Fewer than two non-empty segments.
+    #[error("it has fewer than two segments")]
+    TooShort,
+    /// The first segment is neither `subscriptions` nor `providers`.
+    #[error("it must start with /subscriptions or /providers")]
+    BadFirstSegment,
+    /// A trailing `subscriptions` or `resourceGroups` without a name.
+    #[error("a trailing subscriptions or resourceGroups segment needs a name")]
+    MissingName,
+    /// A resource group followed by a single type segment.
+    #[error("a resource group must be followed by a provider or child resource")]
+    TypeUnderResourceGroup,
+    /// A provider namespace (`providers/{namespace}`) not directly under a subscription
+    /// or the tenant.
+    #[error("a provider namespace is allowed only under a subscription or the tenant")]
+    MisplacedNamespace,
+    /// `providers/{namespace}/{type}` without a resource name.
+    #[error("a provider resource needs a type and a name")]
+    IncompleteProvider,
+    /// The string is longer than 4 GiB.
+    #[error("it is too long")]
+    TooLong,
+}
+
+impl ResourceIdError {
+    /// The string that failed to parse.
+    pub fn input(&self) -> &str {
+        &self.input
+    }
+
+    /// What was wrong with it.
+    pub fn kind(&self) -> ResourceIdErrorKind {
+        self.reason
+    }
+}
+
+fn eq_ic(a: &str, b: &str) -> bool {
+    a.eq_ignore_ascii_case(b)
+}
+
+/// Builds the levels of an id while writing its canonical string.
+struct Builder {
+    canonical: String,
+    levels: Vec<Level>,
+}
+
+impl Builder {
+    fn span(&mut self, s: &str) -> Span {
+        let start = self.canonical.len() as u32;
+        self.canonical.push_str(s);
+        Span(start, self.canonical.len() as u32)
+    }
+
+    fn slash(&mut self) {
+        self.canonical.push('/');
+    }
+
+    /// True when the type of the current innermost scope (the tenant root when there is
+    /// none) is exactly `Microsoft.Resources/{ty}`, as Go's `ResourceType.String() ==`.
+    fn parent_is(&self, ty: &str) -> bool {
+        match self.levels.len().checked_sub(1) {
+            None => ty == "tenants",
+            Some(i) => is_builtin(&self.canonical, &self.levels, i, ty),
+        }
+    }
+
+    /// Pushes a level whose type is a single `last_type` in `namespace` (None: built-in).
+    fn push_based(&mut self, namespace: Option<Span>, last_type: Span, name: Span) {
+        let base = self.levels.len() as u32;
+        self.push(namespace, last_type, name, base);
+    }
+
+    fn push(&mut self, namespace: Option<Span>, last_type: Span, name: Span, base: u32) {
+        let mut level = Level {
+            end: self.canonical.len() as u32,
+            name,
+            last_type,
+            namespace,
+            base,
+            sets: 0,
+        };
+        let i = self.levels.len();
+        self.levels.push(level);
+        let c = &self.canonical;
+        if is_builtin(c, &self.levels, i, "subscriptions") {
+            level.sets |= SETS_SUBSCRIPTION;
+        }
+        if is_builtin(c, &self.levels, i, "resourceGroups") {
+            level.sets |= SETS_RESOURCE_GROUP;
+        }
+        if is_builtin(c, &self.levels, i, "providers") {
+            level.sets |= SETS_PROVIDER;
+        }
+        // Go: `resourceType.lastType() == "locations"`, lower case only.
+        if Span::of(c, last_type) == "locations" {
+            level.sets |= SETS_LOCATION;
+        }
+        if let Some(l) = self.levels.last_mut() {
+            l.sets = level.sets;
+        }
+    }
+
+    /// `{type}/{name}` (or a trailing `{type}` when `name` is empty) that is not a
+    /// provider segment: Go's `newResourceID` with `chooseResourceType`.
+    fn child(&mut self, ty: &str, name: &str) {
+        let builtin = if eq_ic(ty, "resourceGroups") {
+            // resourceGroups under any parent is a resource group.
+            Some("resourceGroups")
+        } else if eq_ic(ty, "subscriptions") && self.parent_is("tenants") {
+            Some("subscriptions")
+        } else {
+            None
+        };
+        self.slash();
+        let last_type = self.span(builtin.unwrap_or(ty));
+        let name = self.name(name);
+        match (builtin, self.levels.last()) {
+            // The parent's type with `ty` appended (Go's `AppendChild`). The tenant root
+            // never gets a plain child: the first segment is subscriptions or providers.
+            (None, Some(parent)) => {
+                let (namespace, base) = (parent.namespace, parent.base);
+                self.push(namespace, last_type, name, base);
+            }
+            (Some(_), _) | (None, None) => self.push_based(None, last_type, name),
+        }
+    }
+
+    fn name(&mut self, name: &str) -> Span {
+        if name.is_empty() {
+            let at = self.canonical.len() as u32;
+            return Span(at, at);
+        }
+        self.slash();
+        self.span(name)
+    }
+
+    /// `providers/{namespace}`: a provider namespace id (type
+    /// `Microsoft.Resources/providers`, name = the namespace).
+    fn namespace(&mut self, namespace: &str) {
+        self.canonical.push('/');
+        let last_type = self.span("providers");
+        let name = self.name(namespace);
+        self.push_based(None, last_type, name);
+    }
+
+    /// `providers/{namespace}/{type}/{name}`: a provider (or extension) resource.
+    fn provider(&mut self, namespace: &str, ty: &str, name: &str) {
+        self.canonical.push_str("/providers/");
+        let namespace = self.span(namespace);
+        self.slash();
+        let last_type = self.span(ty);
+        let name = self.name(name);
+        self.push_based(Some(namespace), last_type, name);
+    }
+}
+
+/// True when level `i`'s type is exactly `Microsoft.Resources/{ty}`.
+fn is_builtin(canonical: &str, levels: &[Level], i: usize, ty: &str) -> bool {
+    let Some(l) = levels.get(i) else { return false };
+    l.base as usize == i
+        && l.namespace
+            .is_none_or(|ns| Span::of(canonical, ns) == BUILTIN_NAMESPACE)
+        && Span::of(canonical, l.last_type) == ty
 }
 
 impl ResourceId {
-    /// Parses an ARM resource id.
+    /// Parses an ARM resource id exactly as the Azure SDK for Go's `arm.ParseResourceID`
+    /// does (`arn-protocol.md` section 6): empty segments are dropped, keywords are
+    /// matched case-insensitively and normalised in the canonical form, names are opaque.
     pub fn parse(input: &str) -> Result<Self, ResourceIdError> {
-        Ok(Self {
-            canonical: input.to_string(),
+        let fail = |reason| ResourceIdError {
+            input: input.to_owned(),
+            reason,
+        };
+        if input.is_empty() {
+            return Err(fail(ResourceIdErrorKind::Empty));
+        }
+        if !input.starts_with('/') {
+            return Err(fail(ResourceIdErrorKind::NoLeadingSlash));
+        }
+        // Offsets are u32. The canonical form is never longer than the input: it only
+        // drops empty segments and rewrites keywords to spellings of the same length.
+        if u32::try_from(input.len()).is_err() {
+            return Err(fail(ResourceIdErrorKind::TooLong));
+        }
+        let parts: Vec<&str> = input.split('/').filter(|s| !s.is_empty()).collect();
+        if parts.len() < 2 {
+            return Err(fail(ResourceIdErrorKind::TooShort));
+        }
+        if !eq_ic(parts[0], "subscriptions") && !eq_ic(parts[0], "providers") {
+            return Err(fail(ResourceIdErrorKind::BadFirstSegment));
+        }
+        let mut b = Builder {
+            canonical: String::with_capacity(input.len()),
+            levels: Vec::with_capacity(parts.len() / 2 + 1),
+        };
+        let mut rest = &parts[..];
+        // Go's recursive `appendNext`, as a loop.
+        loop {
+            match *rest {
+                [] => break,
+                [ty] => {
+                    if eq_ic(ty, "subscriptions") || eq_ic(ty, "resourceGroups") {
+                        return Err(fail(ResourceIdErrorKind::MissingName));
+                    }
+                    if b.parent_is("resourceGroups") {
+                        return Err(fail(ResourceIdErrorKind::TypeUnderResourceGroup));
+                    }
+                    b.child(ty, "");
+                    break;
+                }
+                [p, ns, ref tail @ ..]
+                    if eq_ic(p, "providers")
+                        && tail.first().is_none_or(|t| eq_ic(t, "providers")) =>
+                {
+                    if !b.parent_is("subscriptions") && !b.parent_is("tenants") {
+                        return Err(fail(ResourceIdErrorKind::MisplacedNamespace));
+                    }
+                    b.namespace(ns);
+                    rest = tail;
+                }
+                [p, ns, ty, name, ref tail @ ..] if eq_ic(p, "providers") => {
+                    b.provider(ns, ty, name);
+                    rest = tail;
+                }
+                [p, ..] if eq_ic(p, "providers") => {
+                    return Err(fail(ResourceIdErrorKind::IncompleteProvider));
+                }
+                [ty, name, ref tail @ ..] => {
+                    b.child(ty, name);
+                    rest = tail;
+                }
+            }
+        }
+        Ok(ResourceId {
+            canonical: b.canonical,
+            levels: b.levels,
+            rtype: OnceLock::new(),
         })
     }
-    /// The canonical string.
+
+    /// The canonical string (keywords normalised, empty segments dropped). Never
+    /// allocates.
     pub fn as_str(&self) -> &str {
         &self.canonical
     }
-    /// The resource type.
+
+    fn leaf(&self) -> &Level {
+        // `levels` is never empty (see `parse`); fall back to a harmless empty level.
+        self.levels.last().unwrap_or(&EMPTY_LEVEL)
+    }
+
+    fn span(&self, span: Span) -> &str {
+        Span::of(&self.canonical, span)
+    }
+
+    fn non_empty(&self, span: Span) -> Option<&str> {
+        Some(self.span(span)).filter(|s| !s.is_empty())
+    }
+
+    /// The name set by the innermost level carrying `flag` (Go's inherited fields).
+    fn inherited(&self, flag: u8) -> Option<&str> {
+        let level = self.levels.iter().rev().find(|l| l.sets & flag != 0)?;
+        self.non_empty(level.name)
+    }
+
+    /// The resource type, e.g. `Microsoft.Compute/virtualMachines`. Built (three small
+    /// allocations) and cached on the first call; [`ResourceId::type_ref`] is the
+    /// non-allocating view.
     pub fn resource_type(&self) -> &ResourceType {
-        unimplemented!()
+        self.rtype.get_or_init(|| {
+            let t = self.type_ref();
+            ResourceType {
+                namespace: t.namespace().to_owned(),
+                types: t.types().map(str::to_owned).collect(),
+            }
+        })
     }
-    /// The resource name (last name segment).
+
+    /// A borrowed view of the resource type that never allocates.
+    pub fn type_ref(&self) -> ResourceTypeRef<'_> {
+        ResourceTypeRef {
+            id: self,
+            level: self.levels.len().saturating_sub(1),
+        }
+    }
+
+    /// The resource name: the last name segment, `""` when the id ends in a bare type
+    /// (e.g. `.../virtualNetworks/vnet/subnets`).
     pub fn name(&self) -> &str {
-        unimplemented!()
+        self.span(self.leaf().name)
     }
-    /// The location segment, if any.
+
+    /// The location: the name after the innermost type spelled exactly `locations`
+    /// (lower case), if any.
     pub fn location(&self) -> Option<&str> {
-        unimplemented!()
+        self.inherited(SETS_LOCATION)
+    }
+
+    /// The subscription id, if the id is in a subscription.
+    pub fn subscription_id(&self) -> Option<&str> {
+        self.inherited(SETS_SUBSCRIPTION)
+    }
+
+    /// The resource group name, if the id is in a resource group.
+    pub fn resource_group_name(&self) -> Option<&str> {
+        self.inherited(SETS_RESOURCE_GROUP)
+    }
+
+    /// The provider namespace of a provider namespace id (`.../providers/{namespace}`)
+    /// or of an id under one; `None` for ordinary resources, as in the Go reference.
+    pub fn provider(&self) -> Option<&str> {
+        self.inherited(SETS_PROVIDER)
+    }
+
+    /// The parent scope, or `None` when the parent is the tenant root. Costs two
+    /// allocations (the parent's canonical string and levels are copied); use
+    /// [`ResourceId::parents`] to read the chain without allocating.
+    pub fn parent(&self) -> Option<ResourceId> {
+        let n = self.levels.len().checked_sub(1).filter(|&n| n > 0)?;
+        let end = self.levels.get(n - 1)?.end as usize;
+        Some(ResourceId {
+            canonical: self.canonical.get(..end)?.to_owned(),
+            levels: self.levels.get(..n)?.to_vec(),
+            rtype: OnceLock::new(),
+        })
+    }
+
+    /// The canonical strings of the parent scopes, nearest first, stopping before the
+    /// tenant root (whose canonical string would be empty). Never allocates.
+    pub fn parents(&self) -> Parents<'_> {
+        Parents {
+            id: self,
+            next: self.levels.len().saturating_sub(1),
+        }
+    }
+
+    /// The canonical string of every scope from the outermost (a subscription or a
+    /// tenant-level scope) down to this id itself, by byte length; used by `subject`.
+    pub(crate) fn scope_ends(&self) -> impl ExactSizeIterator<Item = usize> + '_ {
+        self.levels.iter().map(|l| l.end as usize)
+    }
+}
+
+const EMPTY_LEVEL: Level = Level {
+    end: 0,
+    name: Span(0, 0),
+    last_type: Span(0, 0),
+    namespace: None,
+    base: 0,
+    sets: 0,
+};
+
+/// The iterator of [`ResourceId::parents`].
+#[derive(Clone)]
+pub struct Parents<'a> {
+    id: &'a ResourceId,
+    /// Number of parents not yet yielded (levels `..next` remain, innermost last).
+    next: usize,
+}
+
+impl<'a> Iterator for Parents<'a> {
+    type Item = &'a str;
+
+    fn next(&mut self) -> Option<&'a str> {
+        self.next = self.next.checked_sub(1)?;
+        let end = self.id.levels.get(self.next)?.end as usize;
+        self.id.canonical.get(..end)
+    }
+
+    fn size_hint(&self) -> (usize, Option<usize>) {
+        (self.next, Some(self.next))
+    }
+}
+
+impl ExactSizeIterator for Parents<'_> {}
+
+impl<'a> ResourceTypeRef<'a> {
+    fn level(&self) -> &'a Level {
+        self.id.levels.get(self.level).unwrap_or(&EMPTY_LEVEL)
+    }
+
+    /// The namespace, e.g. `Microsoft.ContainerService`.
+    pub fn namespace(&self) -> &'a str {
+        match self.level().namespace {
+            None => BUILTIN_NAMESPACE,
+            Some(span) => Span::of(&self.id.canonical, span),
+        }
+    }
+
+    /// The type chain, e.g. `managedClusters`, `nodes`.
+    pub fn types(&self) -> impl Iterator<Item = &'a str> + Clone + 'a {
+        let id = self.id;
+        let levels = id
+            .levels
+            .get(self.level().base as usize..=self.level)
+            .unwrap_or(&[]);
+        levels
+            .iter()
+            .map(move |l| Span::of(&id.canonical, l.last_type))
+    }
+
+    /// The owned form.
+    pub fn to_owned(&self) -> ResourceType {
+        ResourceType {
+            namespace: self.namespace().to_owned(),
+            types: self.types().map(str::to_owned).collect(),
+        }
+    }
+}
+
+impl PartialEq for ResourceTypeRef<'_> {
+    fn eq(&self, other: &Self) -> bool {
+        self.namespace() == other.namespace() && self.types().eq(other.types())
+    }
+}
+
+impl Eq for ResourceTypeRef<'_> {}
+
+impl PartialEq<ResourceType> for ResourceTypeRef<'_> {
+    fn eq(&self, other: &ResourceType) -> bool {
+        self.namespace() == other.namespace
+            && self.types().eq(other.types.iter().map(String::as_str))
+    }
+}
+
+impl fmt::Display for ResourceTypeRef<'_> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.namespace())?;
+        for t in self.types() {
+            f.write_str("/")?;
+            f.write_str(t)?;
+        }
+        Ok(())
+    }
+}
+
+impl fmt::Debug for ResourceTypeRef<'_> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "ResourceTypeRef({self})")
     }
 }
 
@@ -76,9 +570,64 @@ impl fmt::Display for ResourceId {
     }
 }
 
+impl fmt::Debug for ResourceId {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "ResourceId({:?})", self.canonical)
+    }
+}
+
+impl PartialEq for ResourceId {
+    fn eq(&self, other: &Self) -> bool {
+        self.canonical == other.canonical
+    }
+}
+
+impl Eq for ResourceId {}
+
+impl Hash for ResourceId {
+    fn hash<H: Hasher>(&self, state: &mut H) {
+        self.canonical.hash(state);
+    }
+}
+
+impl AsRef<str> for ResourceId {
+    fn as_ref(&self) -> &str {
+        &self.canonical
+    }
+}
+
 impl FromStr for ResourceId {
     type Err = ResourceIdError;
     fn from_str(s: &str) -> Result<Self, Self::Err> {
         Self::parse(s)
+    }
+}
+
+impl TryFrom<&str> for ResourceId {
+    type Error = ResourceIdError;
+    fn try_from(s: &str) -> Result<Self, Self::Error> {
+        Self::parse(s)
+    }
+}
+
+impl serde::Serialize for ResourceId {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        s.serialize_str(&self.canonical)
+    }
+}
+
+impl<'de> serde::Deserialize<'de> for ResourceId {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        struct Visitor;
+        impl serde::de::Visitor<'_> for Visitor {
+            type Value = ResourceId;
+            fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                f.write_str("an ARM resource id string")
+            }
+            fn visit_str<E: serde::de::Error>(self, v: &str) -> Result<ResourceId, E> {
+                ResourceId::parse(v).map_err(E::custom)
+            }
+        }
+        d.deserialize_str(Visitor)
     }
 }

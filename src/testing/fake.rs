@@ -289,8 +289,20 @@ impl TokenSource for FakeTransport {
     }
 }
 
-/// The `subject` of an event body, if it is one.
+/// The `subject` of an event body, if it is one. A quick scan for the top-level key
+/// (it comes second in the envelope, `arn-protocol.md` section 3); a full parse when
+/// the value has escapes.
 fn event_subject(body: &[u8]) -> Option<String> {
+    const KEY: &[u8] = br#""subject":""#;
+    let start = body.windows(KEY.len()).position(|w| w == KEY)? + KEY.len();
+    let len = body[start..]
+        .iter()
+        .position(|&b| b == b'"' || b == b'\\')?;
+    if body[start + len] == b'"' {
+        return std::str::from_utf8(&body[start..start + len])
+            .ok()
+            .map(str::to_owned);
+    }
     #[derive(serde::Deserialize)]
     struct Event {
         subject: String,

@@ -289,9 +289,8 @@ impl Worker {
                 .unwrap_or_else(|| "unknown panic".to_owned());
             log::debug!("arn-worker-{}: a send panicked: {msg}", self.index);
             self.shared.stats.panicked();
-            // The buffers may be half-written: start afresh.
-            self.buf = EncodeBuf::default();
-            self.compress = new_compressor();
+            // The buffers may be half-written; `encode` clears them and `zlib` resets
+            // the compressor before every use, so they are reused as they are.
             Err(Error::Panicked(msg))
         });
         log::trace!(

@@ -92,7 +92,7 @@ fn every_submission_gets_exactly_one_outcome() {
                 let mut submitted = 0usize;
                 let mut submitted_failing = 0usize;
                 let mut window: VecDeque<(usize, Promise)> = VecDeque::new();
-                let mut settle = |(k, promise): (usize, Promise), outcomes: &mut usize| {
+                let settle = |(k, promise): (usize, Promise), outcomes: &mut usize| {
                     if k % 2 == 0 {
                         check(k, &promise.wait());
                     } else {

@@ -4,5 +4,5 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 scripts/install-test-deps.sh
-cargo test --all-features --all-targets "$@"
+cargo test --all-features --lib --tests --examples "$@"
 cargo test --all-features --doc

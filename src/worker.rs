@@ -19,6 +19,7 @@ use crate::transport::{post_with_retries, BlobStore, EventPost, EventTransport, 
 use crate::{Error, Failure};
 
 /// What a worker queue carries.
+#[allow(clippy::large_enum_variant)] // boxing the job would allocate per notification
 pub(crate) enum Msg {
     /// A notification to send.
     Job(Job),

@@ -28,7 +28,50 @@ use crate::{Error, Promise, Stats, SubmitError};
 /// - [`Client::send_async`] returns a [`Promise`];
 /// - [`Client::submit`] is fire-and-forget: failures go to [`Client::errors`].
 ///
+/// Order is kept per subject: a batch whose subject is a cluster and a single-resource
+/// notification about one of its nodes have different subjects and may overtake each
+/// other.
+///
 /// Dropping the client closes it with the configured close timeout.
+///
+/// ```
+/// # #[cfg(feature = "testing")]
+/// # fn main() -> Result<(), Box<dyn std::error::Error>> {
+/// use std::time::{Duration, Instant};
+///
+/// use arn_client::model::{
+///     Activity, ArmResource, ChangeAction, Notification, NotificationResource, ResourceId,
+/// };
+/// use arn_client::testing::FakeTransport;
+/// use arn_client::Client;
+///
+/// let fake = FakeTransport::new(); // real HTTP and blob transports plug in the same way
+/// let client = Client::with_transports(fake.clone(), fake.clone())
+///     .workers(2)
+///     .build()?;
+///
+/// let id = ResourceId::parse(
+///     "/subscriptions/00000000-0000-0000-0000-000000000000/resourceGroups/rg/providers/Microsoft.ContainerService/managedClusters/c/nodes/n1",
+/// )?;
+/// let node = serde_json::json!({ "name": "n1", "ready": true });
+/// let arm = ArmResource::new(Activity::Snapshot, &id, "2024-01-01", Some(&node))?;
+/// let n = Notification::new(
+///     "eastus",
+///     "Microsoft.ContainerService",
+///     vec![NotificationResource::new(arm, ChangeAction::Update)],
+/// );
+///
+/// client.notify(n.clone())?; // blocks until the outcome
+/// let promise = client.send_async(n.clone())?; // returns at once
+/// promise.wait()?; // and recycles the promise
+/// client.submit(n)?; // fire-and-forget: failures go to client.errors()
+/// client.close(Instant::now() + Duration::from_secs(10))?;
+/// assert_eq!(fake.post_count(), 3);
+/// # Ok(())
+/// # }
+/// # #[cfg(not(feature = "testing"))]
+/// # fn main() {}
+/// ```
 pub struct Client {
     options: ClientOptions,
     closed: AtomicBool,
@@ -106,6 +149,9 @@ enum Wait {
     Until(Instant),
 }
 
+// Refused submissions hand the notification back by value, as crossbeam's
+// `TrySendError` does; boxing it would allocate on the `try_` fast-fail path.
+#[allow(clippy::result_large_err)]
 impl Client {
     /// A builder for a client that sends through the given transports (the Go
     /// `WithFakeClients`; real HTTP and blob transports plug in the same way).
@@ -401,6 +447,7 @@ impl Drop for Client {
     }
 }
 
+#[allow(clippy::result_large_err)] // see `impl Client`
 /// Rejects a notification that can never be sent (`arn-protocol.md` section 1).
 fn check(n: Notification) -> Result<Notification, SubmitError> {
     if n.resources.len() > MAX_BATCH_SIZE {

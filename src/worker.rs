@@ -19,6 +19,7 @@ use crate::transport::{post_with_retries, BlobStore, EventPost, EventTransport, 
 use crate::{Error, Failure};
 
 /// What a worker queue carries.
+#[allow(clippy::large_enum_variant)] // boxing the job would allocate per notification
 pub(crate) enum Msg {
     /// A notification to send.
     Job(Job),
@@ -289,9 +290,8 @@ impl Worker {
                 .unwrap_or_else(|| "unknown panic".to_owned());
             log::debug!("arn-worker-{}: a send panicked: {msg}", self.index);
             self.shared.stats.panicked();
-            // The buffers may be half-written: start afresh.
-            self.buf = EncodeBuf::default();
-            self.compress = new_compressor();
+            // The buffers may be half-written; `encode` clears them and `zlib` resets
+            // the compressor before every use, so they are reused as they are.
             Err(Error::Panicked(msg))
         });
         log::trace!(

@@ -274,6 +274,10 @@ fn map_ureq_error(e: ureq::Error) -> azure_core::Error {
         ureq::Error::Io(_) | ureq::Error::Timeout(_) | ureq::Error::Protocol(_) => {
             azure_core::Error::with_message(ErrorKind::Io, e.to_string())
         }
+        // The URI may carry a SAS: never put it in a message.
+        ureq::Error::BadUri(_) => {
+            azure_core::Error::with_message(ErrorKind::DataConversion, "invalid request URL")
+        }
         other => azure_core::Error::with_message(ErrorKind::Other, other.to_string()),
     }
 }
@@ -332,6 +336,12 @@ mod tests {
             matches!(err.kind(), ErrorKind::Connection | ErrorKind::Io),
             "{err:?}"
         );
+    }
+
+    #[test]
+    fn bad_uri_errors_do_not_repeat_the_uri() {
+        let e = map_ureq_error(ureq::Error::BadUri("https://h/b?sig=SECRET".into()));
+        assert!(!format!("{e} {e:?}").contains("SECRET"));
     }
 
     #[test]

@@ -46,8 +46,37 @@ struct Level {
     namespace: Option<Span>,
     /// Index of the first level whose `last_type` is part of this level's type chain.
     base: u32,
+    /// Which built-in type this level's type is exactly (Go compares type strings).
+    builtin: Builtin,
     /// Which inherited fields this level sets (`SETS_*`).
     sets: u8,
+}
+
+/// The built-in types Go's parser compares type strings with (exact, case-sensitive
+/// `Microsoft.Resources/{type}`), or `None` for any other type.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Builtin {
+    None,
+    Tenant,
+    Subscription,
+    ResourceGroup,
+    Provider,
+}
+
+impl Builtin {
+    /// The built-in type `{namespace}/{ty}` is, as an exact string comparison.
+    fn of(namespace: &str, ty: &str) -> Builtin {
+        if namespace != BUILTIN_NAMESPACE {
+            return Builtin::None;
+        }
+        match ty {
+            "tenants" => Builtin::Tenant,
+            "subscriptions" => Builtin::Subscription,
+            "resourceGroups" => Builtin::ResourceGroup,
+            "providers" => Builtin::Provider,
+            _ => Builtin::None,
+        }
+    }
 }
 
 const SETS_SUBSCRIPTION: u8 = 1;
@@ -153,116 +182,185 @@ impl Builder {
         Span(start, self.canonical.len() as u32)
     }
 
-    fn slash(&mut self) {
-        self.canonical.push('/');
-    }
-
     /// True when the type of the current innermost scope (the tenant root when there is
-    /// none) is exactly `Microsoft.Resources/{ty}`, as Go's `ResourceType.String() ==`.
-    fn parent_is(&self, ty: &str) -> bool {
-        match self.levels.len().checked_sub(1) {
-            None => ty == "tenants",
-            Some(i) => is_builtin(&self.canonical, &self.levels, i, ty),
+    /// none) is exactly the built-in type `b`, as Go's `ResourceType.String() ==`.
+    fn parent_is(&self, b: Builtin) -> bool {
+        self.levels.last().map_or(Builtin::Tenant, |l| l.builtin) == b
+    }
+
+    /// Pushes the level that ends here. `ty` is its last type; `base` the first level of
+    /// its type chain.
+    fn push(
+        &mut self,
+        ty: &str,
+        spans: [Span; 2],
+        namespace: Option<Span>,
+        base: usize,
+        builtin: Builtin,
+    ) {
+        let [last_type, name] = spans;
+        // Go's `init`: the type string decides which inherited field the name sets.
+        let mut sets = match builtin {
+            Builtin::Subscription => SETS_SUBSCRIPTION,
+            Builtin::ResourceGroup => SETS_RESOURCE_GROUP,
+            Builtin::Provider => SETS_PROVIDER,
+            Builtin::None | Builtin::Tenant => 0,
+        };
+        // `resourceType.lastType() == "locations"`: lower case only.
+        if ty == "locations" {
+            sets |= SETS_LOCATION;
         }
-    }
-
-    /// Pushes a level whose type is a single `last_type` in `namespace` (None: built-in).
-    fn push_based(&mut self, namespace: Option<Span>, last_type: Span, name: Span) {
-        let base = self.levels.len() as u32;
-        self.push(namespace, last_type, name, base);
-    }
-
-    fn push(&mut self, namespace: Option<Span>, last_type: Span, name: Span, base: u32) {
-        let mut level = Level {
+        self.levels.push(Level {
             end: self.canonical.len() as u32,
             name,
             last_type,
             namespace,
-            base,
-            sets: 0,
-        };
-        let i = self.levels.len();
-        self.levels.push(level);
-        let c = &self.canonical;
-        if is_builtin(c, &self.levels, i, "subscriptions") {
-            level.sets |= SETS_SUBSCRIPTION;
+            base: base as u32,
+            builtin,
+            sets,
+        });
+    }
+
+    /// Writes `/{ty}` and, when `name` is not empty, `/{name}`.
+    fn write_pair(&mut self, ty: &str, name: &str) -> [Span; 2] {
+        self.canonical.push('/');
+        let last_type = self.span(ty);
+        if name.is_empty() {
+            return [last_type, Span(last_type.1, last_type.1)];
         }
-        if is_builtin(c, &self.levels, i, "resourceGroups") {
-            level.sets |= SETS_RESOURCE_GROUP;
-        }
-        if is_builtin(c, &self.levels, i, "providers") {
-            level.sets |= SETS_PROVIDER;
-        }
-        // Go: `resourceType.lastType() == "locations"`, lower case only.
-        if Span::of(c, last_type) == "locations" {
-            level.sets |= SETS_LOCATION;
-        }
-        if let Some(l) = self.levels.last_mut() {
-            l.sets = level.sets;
-        }
+        self.canonical.push('/');
+        [last_type, self.span(name)]
     }
 
     /// `{type}/{name}` (or a trailing `{type}` when `name` is empty) that is not a
     /// provider segment: Go's `newResourceID` with `chooseResourceType`.
     fn child(&mut self, ty: &str, name: &str) {
-        let builtin = if eq_ic(ty, "resourceGroups") {
-            // resourceGroups under any parent is a resource group.
-            Some("resourceGroups")
-        } else if eq_ic(ty, "subscriptions") && self.parent_is("tenants") {
-            Some("subscriptions")
+        let here = self.levels.len();
+        if eq_ic(ty, "resourceGroups") {
+            // resourceGroups under any parent is a resource group (azcore v1.18.0).
+            let spans = self.write_pair("resourceGroups", name);
+            self.push("resourceGroups", spans, None, here, Builtin::ResourceGroup);
+        } else if eq_ic(ty, "subscriptions") && self.parent_is(Builtin::Tenant) {
+            let spans = self.write_pair("subscriptions", name);
+            self.push("subscriptions", spans, None, here, Builtin::Subscription);
         } else {
-            None
-        };
-        self.slash();
-        let last_type = self.span(builtin.unwrap_or(ty));
-        let name = self.name(name);
-        match (builtin, self.levels.last()) {
-            // The parent's type with `ty` appended (Go's `AppendChild`). The tenant root
-            // never gets a plain child: the first segment is subscriptions or providers.
-            (None, Some(parent)) => {
-                let (namespace, base) = (parent.namespace, parent.base);
-                self.push(namespace, last_type, name, base);
-            }
-            (Some(_), _) | (None, None) => self.push_based(None, last_type, name),
+            // The parent's type with `ty` appended (Go's `AppendChild`): a chain of two
+            // or more types is never a built-in type. The tenant root never gets such a
+            // child (the first segment is subscriptions or providers); were it to, the
+            // chain would start here.
+            let (namespace, base) = self
+                .levels
+                .last()
+                .map_or((None, here), |p| (p.namespace, p.base as usize));
+            let spans = self.write_pair(ty, name);
+            self.push(ty, spans, namespace, base, Builtin::None);
         }
-    }
-
-    fn name(&mut self, name: &str) -> Span {
-        if name.is_empty() {
-            let at = self.canonical.len() as u32;
-            return Span(at, at);
-        }
-        self.slash();
-        self.span(name)
     }
 
     /// `providers/{namespace}`: a provider namespace id (type
     /// `Microsoft.Resources/providers`, name = the namespace).
     fn namespace(&mut self, namespace: &str) {
-        self.canonical.push('/');
-        let last_type = self.span("providers");
-        let name = self.name(namespace);
-        self.push_based(None, last_type, name);
+        let here = self.levels.len();
+        let spans = self.write_pair("providers", namespace);
+        self.push("providers", spans, None, here, Builtin::Provider);
     }
 
     /// `providers/{namespace}/{type}/{name}`: a provider (or extension) resource.
     fn provider(&mut self, namespace: &str, ty: &str, name: &str) {
+        let here = self.levels.len();
         self.canonical.push_str("/providers/");
-        let namespace = self.span(namespace);
-        self.slash();
-        let last_type = self.span(ty);
-        let name = self.name(name);
-        self.push_based(Some(namespace), last_type, name);
+        let ns = self.span(namespace);
+        let spans = self.write_pair(ty, name);
+        self.push(ty, spans, Some(ns), here, Builtin::of(namespace, ty));
     }
 }
 
-/// True when level `i`'s type is exactly `Microsoft.Resources/{ty}`.
-fn is_builtin(canonical: &str, levels: &[Level], i: usize, ty: &str) -> bool {
-    let Some(l) = levels.get(i) else { return false };
-    l.base as usize == i
-        && l.namespace
-            .is_none_or(|ns| Span::of(canonical, ns) == BUILTIN_NAMESPACE)
-        && Span::of(canonical, l.last_type) == ty
+/// The non-empty segments of an id (Go's `splitStringAndOmitEmpty(id, "/")`).
+struct Segments<'a> {
+    rest: &'a str,
+}
+
+impl<'a> Iterator for Segments<'a> {
+    type Item = &'a str;
+
+    fn next(&mut self) -> Option<&'a str> {
+        let bytes = self.rest.as_bytes();
+        // Usually one slash to skip.
+        let Some(start) = bytes.iter().position(|&c| c != b'/') else {
+            self.rest = "";
+            return None;
+        };
+        let end = match bytes.get(start..).and_then(find_slash) {
+            Some(len) => start + len,
+            None => bytes.len(),
+        };
+        // '/' is ASCII, so both ends are char boundaries; `get` keeps this panic-free.
+        let segment = self.rest.get(start..end).unwrap_or("");
+        self.rest = self.rest.get(end..).unwrap_or("");
+        Some(segment)
+    }
+}
+
+/// The index of the first `/` in `bytes`, eight bytes at a time (segments are short,
+/// so this beats both a byte loop and `memchr`'s set-up per call).
+fn find_slash(bytes: &[u8]) -> Option<usize> {
+    const ONES: u64 = u64::from_ne_bytes([1; 8]);
+    const HIGHS: u64 = u64::from_ne_bytes([0x80; 8]);
+    const SLASHES: u64 = u64::from_ne_bytes([b'/'; 8]);
+    let mut chunks = bytes.chunks_exact(8);
+    let mut offset = 0;
+    for chunk in &mut chunks {
+        let mut word = [0; 8];
+        word.copy_from_slice(chunk);
+        // Bytes equal to '/' become zero; the lowest flagged byte is always a true zero.
+        let x = u64::from_le_bytes(word) ^ SLASHES;
+        let zeros = x.wrapping_sub(ONES) & !x & HIGHS;
+        if zeros != 0 {
+            return Some(offset + (zeros.trailing_zeros() / 8) as usize);
+        }
+        offset += 8;
+    }
+    let tail = chunks.remainder().iter().position(|&c| c == b'/');
+    tail.map(|i| offset + i)
+}
+
+/// The next (up to four) non-empty segments of an id: enough lookahead for every rule
+/// of Go's `appendNext`, without collecting the segments.
+struct Window<'a> {
+    segments: Segments<'a>,
+    window: [&'a str; 4],
+    len: usize,
+}
+
+impl<'a> Window<'a> {
+    fn new(input: &'a str) -> Self {
+        Window {
+            segments: Segments { rest: input },
+            window: [""; 4],
+            len: 0,
+        }
+    }
+
+    /// The next segments: all that remain when fewer than four do.
+    fn get(&mut self) -> &[&'a str] {
+        while let Some(slot) = self.window.get_mut(self.len) {
+            match self.segments.next() {
+                Some(s) => {
+                    *slot = s;
+                    self.len += 1;
+                }
+                None => break,
+            }
+        }
+        self.window.get(..self.len).unwrap_or(&[])
+    }
+
+    /// Consumes the first `n` segments of the window.
+    fn advance(&mut self, n: usize) {
+        let n = n.min(self.len);
+        self.window.copy_within(n..self.len, 0);
+        self.len -= n;
+    }
 }
 
 impl ResourceId {
@@ -285,54 +383,54 @@ impl ResourceId {
         if u32::try_from(input.len()).is_err() {
             return Err(fail(ResourceIdErrorKind::TooLong));
         }
-        let parts: Vec<&str> = input.split('/').filter(|s| !s.is_empty()).collect();
-        if parts.len() < 2 {
-            return Err(fail(ResourceIdErrorKind::TooShort));
+        let mut parts = Window::new(input);
+        match parts.get() {
+            [first, _, ..] if eq_ic(first, "subscriptions") || eq_ic(first, "providers") => {}
+            [_, _, ..] => return Err(fail(ResourceIdErrorKind::BadFirstSegment)),
+            _ => return Err(fail(ResourceIdErrorKind::TooShort)),
         }
-        if !eq_ic(parts[0], "subscriptions") && !eq_ic(parts[0], "providers") {
-            return Err(fail(ResourceIdErrorKind::BadFirstSegment));
-        }
+        // Typical ids have 2 to 5 levels; deeper ones grow the vector.
         let mut b = Builder {
             canonical: String::with_capacity(input.len()),
-            levels: Vec::with_capacity(parts.len() / 2 + 1),
+            levels: Vec::with_capacity(6),
         };
-        let mut rest = &parts[..];
-        // Go's recursive `appendNext`, as a loop.
+        // Go's recursive `appendNext`, as a loop over a window of the next segments.
         loop {
-            match *rest {
+            let used = match parts.get() {
                 [] => break,
-                [ty] => {
+                &[ty] => {
                     if eq_ic(ty, "subscriptions") || eq_ic(ty, "resourceGroups") {
                         return Err(fail(ResourceIdErrorKind::MissingName));
                     }
-                    if b.parent_is("resourceGroups") {
+                    if b.parent_is(Builtin::ResourceGroup) {
                         return Err(fail(ResourceIdErrorKind::TypeUnderResourceGroup));
                     }
                     b.child(ty, "");
-                    break;
+                    1
                 }
-                [p, ns, ref tail @ ..]
+                &[p, ns, ref tail @ ..]
                     if eq_ic(p, "providers")
                         && tail.first().is_none_or(|t| eq_ic(t, "providers")) =>
                 {
-                    if !b.parent_is("subscriptions") && !b.parent_is("tenants") {
+                    if !b.parent_is(Builtin::Subscription) && !b.parent_is(Builtin::Tenant) {
                         return Err(fail(ResourceIdErrorKind::MisplacedNamespace));
                     }
                     b.namespace(ns);
-                    rest = tail;
+                    2
                 }
-                [p, ns, ty, name, ref tail @ ..] if eq_ic(p, "providers") => {
+                &[p, ns, ty, name, ..] if eq_ic(p, "providers") => {
                     b.provider(ns, ty, name);
-                    rest = tail;
+                    4
                 }
                 [p, ..] if eq_ic(p, "providers") => {
                     return Err(fail(ResourceIdErrorKind::IncompleteProvider));
                 }
-                [ty, name, ref tail @ ..] => {
+                &[ty, name, ..] => {
                     b.child(ty, name);
-                    rest = tail;
+                    2
                 }
-            }
+            };
+            parts.advance(used);
         }
         Ok(ResourceId {
             canonical: b.canonical,
@@ -450,6 +548,7 @@ const EMPTY_LEVEL: Level = Level {
     last_type: Span(0, 0),
     namespace: None,
     base: 0,
+    builtin: Builtin::None,
     sets: 0,
 };
 

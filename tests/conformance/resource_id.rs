@@ -36,7 +36,7 @@ pub fn check(case: &Value) -> Result<(), String> {
     same(
         "canonical (Display)",
         field(case, "canonical")?,
-        &id.to_string(),
+        &format!("{id}"),
         &mut diffs,
     );
     let opt = |v: Option<&str>| v.unwrap_or("").to_owned();

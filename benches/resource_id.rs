@@ -45,7 +45,7 @@ fn parse(c: &mut Criterion) {
         b.iter(|| {
             use std::fmt::Write;
             out.clear();
-            write!(out, "{}", black_box(&node).type_ref()).unwrap();
+            write!(out, "{}", black_box(&node).resource_type()).unwrap();
             out.len()
         })
     });

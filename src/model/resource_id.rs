@@ -10,7 +10,6 @@
 use std::fmt;
 use std::hash::{Hash, Hasher};
 use std::str::FromStr;
-use std::sync::OnceLock;
 
 mod grammar;
 mod resource_type;
@@ -18,7 +17,7 @@ mod resource_type;
 use grammar::{
     Level, Span, EMPTY_LEVEL, SETS_LOCATION, SETS_PROVIDER, SETS_RESOURCE_GROUP, SETS_SUBSCRIPTION,
 };
-pub use resource_type::{ResourceType, ResourceTypeRef};
+pub use resource_type::ResourceType;
 
 /// A parsed ARM resource id, such as
 /// `/subscriptions/{s}/resourceGroups/{rg}/providers/Microsoft.Compute/virtualMachines/{vm}`.
@@ -33,8 +32,9 @@ pub struct ResourceId {
     canonical: String,
     /// One entry per scope, outermost first; the last is this id. Never empty.
     levels: Vec<Level>,
-    /// [`ResourceId::resource_type`], built on first use.
-    rtype: OnceLock<ResourceType>,
+    /// [`ResourceId::resource_type`]. Built eagerly: a lazy cell would make the id
+    /// interior-mutable, which hash-map keys should not be.
+    rtype: ResourceType,
 }
 
 /// A string that is not a valid ARM resource id.
@@ -95,19 +95,24 @@ impl ResourceId {
     /// Parses an ARM resource id exactly as the Azure SDK for Go's `arm.ParseResourceID`
     /// does (`arn-protocol.md` section 6): empty segments are dropped, keywords are
     /// matched case-insensitively and normalised in the canonical form, names are opaque.
-    /// Costs two allocations (the canonical string and the levels) for ids up to six
-    /// levels deep.
+    /// Costs the canonical string, the levels (for ids up to six levels deep) and the
+    /// owned resource type (namespace, type vector, one string per type).
     pub fn parse(input: &str) -> Result<Self, ResourceIdError> {
         match grammar::parse(input) {
-            Ok((canonical, levels)) => Ok(ResourceId {
-                canonical,
-                levels,
-                rtype: OnceLock::new(),
-            }),
+            Ok((canonical, levels)) => Ok(Self::new(canonical, levels)),
             Err(reason) => Err(ResourceIdError {
                 input: input.to_owned(),
                 reason,
             }),
+        }
+    }
+
+    fn new(canonical: String, levels: Vec<Level>) -> Self {
+        let rtype = ResourceType::of(&canonical, &levels);
+        ResourceId {
+            canonical,
+            levels,
+            rtype,
         }
     }
 
@@ -136,25 +141,9 @@ impl ResourceId {
         self.non_empty(level.name)
     }
 
-    /// The resource type, e.g. `Microsoft.Compute/virtualMachines`. Built (three small
-    /// allocations) and cached on the first call; [`ResourceId::type_ref`] is the
-    /// non-allocating view.
+    /// The resource type, e.g. `Microsoft.Compute/virtualMachines`.
     pub fn resource_type(&self) -> &ResourceType {
-        self.rtype.get_or_init(|| {
-            let t = self.type_ref();
-            ResourceType {
-                namespace: t.namespace().to_owned(),
-                types: t.types().map(str::to_owned).collect(),
-            }
-        })
-    }
-
-    /// A borrowed view of the resource type that never allocates.
-    pub fn type_ref(&self) -> ResourceTypeRef<'_> {
-        ResourceTypeRef {
-            id: self,
-            level: self.levels.len().saturating_sub(1),
-        }
+        &self.rtype
     }
 
     /// The resource name: the last name segment, `""` when the id ends in a bare type
@@ -185,17 +174,15 @@ impl ResourceId {
         self.inherited(SETS_PROVIDER)
     }
 
-    /// The parent scope, or `None` when the parent is the tenant root. Costs two
-    /// allocations (the parent's canonical string and levels are copied); use
+    /// The parent scope, or `None` when the parent is the tenant root. Allocates as
+    /// [`ResourceId::parse`] does (the parent's canonical string and levels are copied,
+    /// its type is built); use
     /// [`ResourceId::parents`] to read the chain without allocating.
     pub fn parent(&self) -> Option<ResourceId> {
         let n = self.levels.len().checked_sub(1).filter(|&n| n > 0)?;
         let end = self.levels.get(n - 1)?.end as usize;
-        Some(ResourceId {
-            canonical: self.canonical.get(..end)?.to_owned(),
-            levels: self.levels.get(..n)?.to_vec(),
-            rtype: OnceLock::new(),
-        })
+        let canonical = self.canonical.get(..end)?.to_owned();
+        Some(Self::new(canonical, self.levels.get(..n)?.to_vec()))
     }
 
     /// The canonical strings of the parent scopes, nearest first, stopping before the
@@ -337,9 +324,6 @@ mod tests {
             t.to_string(),
             "Microsoft.ContainerService/managedClusters/nodes"
         );
-        assert!(std::ptr::eq(t, id.resource_type()), "cached");
-        assert_eq!(id.type_ref(), *t);
-        assert_eq!(id.type_ref().to_owned(), *t);
     }
 
     #[test]

@@ -71,12 +71,6 @@ pub fn check(case: &Value) -> Result<(), String> {
         &mut diffs,
     );
     same(
-        "resource_type (type_ref)",
-        field(case, "resource_type")?,
-        &id.type_ref().to_string(),
-        &mut diffs,
-    );
-    same(
         "namespace",
         field(case, "namespace")?,
         id.resource_type().namespace(),
@@ -119,7 +113,8 @@ pub fn check(case: &Value) -> Result<(), String> {
         ));
     }
     match ResourceId::parse(id.as_str()) {
-        Ok(again) if again.as_str() == id.as_str() && again.type_ref() == id.type_ref() => {}
+        Ok(again)
+            if again.as_str() == id.as_str() && again.resource_type() == id.resource_type() => {}
         Ok(again) => diffs.push(format!("re-parsing the canonical form gave {again:?}")),
         Err(e) => diffs.push(format!("re-parsing the canonical form failed: {e}")),
     }

@@ -313,7 +313,7 @@ proptest! {
         let id = ResourceId::parse(&input).map_err(|e| TestCaseError::fail(e.to_string()))?;
         prop_assert_eq!(observed(&id), expected, "input {:?}", input);
         // Display and the canonical form round-trip.
-        let again = ResourceId::parse(&id.to_string()).map_err(|e| TestCaseError::fail(e.to_string()))?;
+        let again = ResourceId::parse(&format!("{id}")).map_err(|e| TestCaseError::fail(e.to_string()))?;
         prop_assert_eq!(snapshot(&again), snapshot(&id));
         prop_assert_eq!(&again, &id);
         // Each parent parses to the id `parent()` returns.

@@ -3,9 +3,9 @@
 //! The grammar is the one of the Azure SDK for Go's `arm.ParseResourceID` (azcore
 //! v1.18.0); `tests/vectors/resource_ids.json` holds its real outputs and is the
 //! authority. A parsed id keeps its canonical string once, plus one small level of byte
-//! offsets per scope (subscription, resource group, resource, child ...), so parsing
-//! costs two allocations for ids up to six levels deep and every accessor is a slice of
-//! the canonical string.
+//! offsets per scope (subscription, resource group, resource, child ...) instead of a
+//! linked chain of parents, so every accessor is a slice of the canonical string and
+//! the parent chain is read without allocating.
 
 use std::fmt;
 use std::hash::{Hash, Hasher};
@@ -176,8 +176,7 @@ impl ResourceId {
 
     /// The parent scope, or `None` when the parent is the tenant root. Allocates as
     /// [`ResourceId::parse`] does (the parent's canonical string and levels are copied,
-    /// its type is built); use
-    /// [`ResourceId::parents`] to read the chain without allocating.
+    /// its type is built); [`ResourceId::parents`] reads the chain without allocating.
     pub fn parent(&self) -> Option<ResourceId> {
         let n = self.levels.len().checked_sub(1).filter(|&n| n > 0)?;
         let end = self.levels.get(n - 1)?.end as usize;
@@ -194,15 +193,15 @@ impl ResourceId {
         }
     }
 
-    /// The canonical string of every scope from the outermost (a subscription or a
-    /// tenant-level scope) down to this id itself, by byte length; used by `subject`.
+    /// The byte length of the canonical string of every scope, from the outermost (a
+    /// subscription or a tenant-level scope) down to this id itself; used by `subject`.
     pub(crate) fn scope_ends(&self) -> impl ExactSizeIterator<Item = usize> + '_ {
         self.levels.iter().map(|l| l.end as usize)
     }
 }
 
 /// The iterator of [`ResourceId::parents`].
-#[derive(Clone)]
+#[derive(Clone, Debug)]
 pub struct Parents<'a> {
     id: &'a ResourceId,
     /// Number of parents not yet yielded (levels `..next` remain, innermost last).
@@ -248,6 +247,13 @@ impl Eq for ResourceId {}
 impl Hash for ResourceId {
     fn hash<H: Hasher>(&self, state: &mut H) {
         self.canonical.hash(state);
+    }
+}
+
+/// Lets a `HashMap<ResourceId, _>` be searched with a `&str` canonical id.
+impl std::borrow::Borrow<str> for ResourceId {
+    fn borrow(&self) -> &str {
+        &self.canonical
     }
 }
 
@@ -403,6 +409,7 @@ mod tests {
         let set: HashSet<ResourceId> = [a.clone(), b, c].into_iter().collect();
         assert_eq!(set.len(), 2);
         assert!(set.contains(&a));
+        assert!(set.contains(format!("{S}/resourceGroups/RG").as_str()));
         assert_eq!(format!("{a:?}"), format!("ResourceId({:?})", a.as_str()));
         assert_eq!(a.as_str().parse::<ResourceId>().unwrap(), a);
         assert_eq!(ResourceId::try_from(a.as_str()).unwrap(), a);

@@ -38,7 +38,7 @@ pub(super) enum Builtin {
 }
 
 impl Builtin {
-    /// The built-in type `{namespace}/{ty}` is, as an exact string comparison.
+    /// Which built-in type `{namespace}/{ty}` is, compared as exact strings.
     fn of(namespace: &str, ty: &str) -> Builtin {
         if namespace != BUILTIN_NAMESPACE {
             return Builtin::None;
@@ -58,10 +58,12 @@ pub(super) const SETS_RESOURCE_GROUP: u8 = 2;
 pub(super) const SETS_PROVIDER: u8 = 4;
 pub(super) const SETS_LOCATION: u8 = 8;
 
+/// A byte range of the canonical string.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub(super) struct Span(pub(super) u32, pub(super) u32);
 
 impl Span {
+    /// The text of `span` in `s` (empty if out of range, which never happens).
     pub(super) fn of(s: &str, span: Span) -> &str {
         s.get(span.0 as usize..span.1 as usize).unwrap_or("")
     }

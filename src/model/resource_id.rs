@@ -141,8 +141,14 @@ impl ResourceId {
         self.non_empty(level.name)
     }
 
-    /// The resource type, e.g. `Microsoft.Compute/virtualMachines`.
+    /// The resource type, e.g. `Microsoft.Compute/virtualMachines`. Built by `parse`,
+    /// so this never allocates.
     pub fn resource_type(&self) -> &ResourceType {
+        &self.rtype
+    }
+
+    /// The same as [`ResourceId::resource_type`] (an earlier name, kept for callers).
+    pub fn type_ref(&self) -> &ResourceType {
         &self.rtype
     }
 

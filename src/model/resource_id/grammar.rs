@@ -69,8 +69,28 @@ impl Span {
     }
 }
 
-fn eq_ic(a: &str, b: &str) -> bool {
-    a.eq_ignore_ascii_case(b)
+/// Go's `strings.EqualFold(a, keyword)` for an ASCII `keyword`: ASCII letters in any
+/// case, and the two non-ASCII letters whose simple case folding is an ASCII one,
+/// 'ſ' (U+017F, folds to 's') and 'K' (U+212A, Kelvin sign, folds to 'k').
+fn eq_ic(a: &str, keyword: &str) -> bool {
+    if a.len() <= keyword.len() {
+        // Those two letters take more bytes than 's' or 'k', so a string that is not
+        // longer than the keyword matches only with ASCII letters.
+        return a.eq_ignore_ascii_case(keyword);
+    }
+    if a.is_ascii() {
+        return false;
+    }
+    let mut k = keyword.chars();
+    let folded = a.chars().all(|c| {
+        let c = match c {
+            '\u{17F}' => 's',
+            '\u{212A}' => 'k',
+            c => c,
+        };
+        k.next().is_some_and(|kc| c.eq_ignore_ascii_case(&kc))
+    });
+    folded && k.next().is_none()
 }
 
 /// Builds the levels of an id while writing its canonical string.

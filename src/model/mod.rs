@@ -12,6 +12,6 @@ pub use notification::{
     Activity, ArmResource, ChangeAction, DataBoundary, Notification, NotificationResource,
     ResourceSystemProperties, MAX_BATCH_SIZE,
 };
-pub use resource_id::{ResourceId, ResourceIdError, ResourceType};
+pub use resource_id::{Parents, ResourceId, ResourceIdError, ResourceIdErrorKind, ResourceType};
 pub use subject::subject;
 pub use validate::{Rule, ValidationError};

@@ -1,19 +1,40 @@
-//! ARM resource ids (`arn-protocol.md` section 6). STUB: to be implemented.
+//! ARM resource ids (`arn-protocol.md` section 6).
+//!
+//! The grammar is the one of the Azure SDK for Go's `arm.ParseResourceID` (azcore
+//! v1.18.0); `tests/vectors/resource_ids.json` holds its real outputs and is the
+//! authority. A parsed id keeps its canonical string once, plus one small level of byte
+//! offsets per scope (subscription, resource group, resource, child ...) instead of a
+//! linked chain of parents, so every accessor is a slice of the canonical string and
+//! the parent chain is read without allocating.
 
 use std::fmt;
+use std::hash::{Hash, Hasher};
 use std::str::FromStr;
 
-/// A parsed ARM resource id.
-#[derive(Clone, Debug, PartialEq, Eq, Hash)]
+mod grammar;
+mod resource_type;
+
+use grammar::{
+    Level, Span, EMPTY_LEVEL, SETS_LOCATION, SETS_PROVIDER, SETS_RESOURCE_GROUP, SETS_SUBSCRIPTION,
+};
+pub use resource_type::ResourceType;
+
+/// A parsed ARM resource id, such as
+/// `/subscriptions/{s}/resourceGroups/{rg}/providers/Microsoft.Compute/virtualMachines/{vm}`.
+///
+/// Equality and hashing use the canonical string ([`ResourceId::as_str`]), which is
+/// case-sensitive except for the normalised keywords (`subscriptions`, `resourceGroups`,
+/// `providers`), as in the Go reference. Serde reads and writes the canonical string.
+/// A parsed id is never the tenant root: its parent chain ends at a top-level scope (a
+/// subscription, a tenant-level provider namespace or resource).
+#[derive(Clone)]
 pub struct ResourceId {
     canonical: String,
-}
-
-/// The type of an ARM resource: a namespace and a chain of types.
-#[derive(Clone, Debug, PartialEq, Eq, Hash)]
-pub struct ResourceType {
-    namespace: String,
-    types: Vec<String>,
+    /// One entry per scope, outermost first; the last is this id. Never empty.
+    levels: Vec<Level>,
+    /// [`ResourceId::resource_type`]. Built eagerly: a lazy cell would make the id
+    /// interior-mutable, which hash-map keys should not be.
+    rtype: ResourceType,
 }
 
 /// A string that is not a valid ARM resource id.
@@ -21,54 +42,193 @@ pub struct ResourceType {
 #[error("invalid ARM resource id {input:?}: {reason}")]
 pub struct ResourceIdError {
     input: String,
-    reason: String,
+    reason: ResourceIdErrorKind,
+}
+
+/// Why a string is not a valid ARM resource id.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, thiserror::Error)]
+#[non_exhaustive]
+pub enum ResourceIdErrorKind {
+    /// The string is empty.
+    #[error("the id is empty")]
+    Empty,
+    /// The string does not start with `/`.
+    #[error("it must start with '/'")]
+    NoLeadingSlash,
+    /// Fewer than two non-empty segments.
+    #[error("it has fewer than two segments")]
+    TooShort,
+    /// The first segment is neither `subscriptions` nor `providers`.
+    #[error("it must start with /subscriptions or /providers")]
+    BadFirstSegment,
+    /// A trailing `subscriptions` or `resourceGroups` without a name.
+    #[error("a trailing subscriptions or resourceGroups segment needs a name")]
+    MissingName,
+    /// A resource group followed by a single type segment.
+    #[error("a resource group must be followed by a provider or child resource")]
+    TypeUnderResourceGroup,
+    /// A provider namespace (`providers/{namespace}`) not directly under a subscription
+    /// or the tenant.
+    #[error("a provider namespace is allowed only under a subscription or the tenant")]
+    MisplacedNamespace,
+    /// `providers/{namespace}/{type}` without a resource name.
+    #[error("a provider resource needs a type and a name")]
+    IncompleteProvider,
+    /// The string is longer than 4 GiB.
+    #[error("it is too long")]
+    TooLong,
+}
+
+impl ResourceIdError {
+    /// The string that failed to parse.
+    pub fn input(&self) -> &str {
+        &self.input
+    }
+
+    /// What was wrong with it.
+    pub fn kind(&self) -> ResourceIdErrorKind {
+        self.reason
+    }
 }
 
 impl ResourceId {
-    /// Parses an ARM resource id.
+    /// Parses an ARM resource id exactly as the Azure SDK for Go's `arm.ParseResourceID`
+    /// does (`arn-protocol.md` section 6): empty segments are dropped, keywords are
+    /// matched case-insensitively and normalised in the canonical form, names are opaque.
+    /// Costs the canonical string, the levels (for ids up to six levels deep) and the
+    /// owned resource type (namespace, type vector, one string per type).
     pub fn parse(input: &str) -> Result<Self, ResourceIdError> {
-        Ok(Self {
-            canonical: input.to_string(),
-        })
+        match grammar::parse(input) {
+            Ok((canonical, levels)) => Ok(Self::new(canonical, levels)),
+            Err(reason) => Err(ResourceIdError {
+                input: input.to_owned(),
+                reason,
+            }),
+        }
     }
-    /// The canonical string.
+
+    fn new(canonical: String, levels: Vec<Level>) -> Self {
+        let rtype = ResourceType::of(&canonical, &levels);
+        ResourceId {
+            canonical,
+            levels,
+            rtype,
+        }
+    }
+
+    /// The canonical string (keywords normalised, empty segments dropped). Never
+    /// allocates.
     pub fn as_str(&self) -> &str {
         &self.canonical
     }
-    /// The resource type.
+
+    fn leaf(&self) -> &Level {
+        // `levels` is never empty (see `parse`); fall back to a harmless empty level.
+        self.levels.last().unwrap_or(&EMPTY_LEVEL)
+    }
+
+    fn span(&self, span: Span) -> &str {
+        Span::of(&self.canonical, span)
+    }
+
+    fn non_empty(&self, span: Span) -> Option<&str> {
+        Some(self.span(span)).filter(|s| !s.is_empty())
+    }
+
+    /// The name set by the innermost level carrying `flag` (Go's inherited fields).
+    fn inherited(&self, flag: u8) -> Option<&str> {
+        let level = self.levels.iter().rev().find(|l| l.sets & flag != 0)?;
+        self.non_empty(level.name)
+    }
+
+    /// The resource type, e.g. `Microsoft.Compute/virtualMachines`. Built by `parse`,
+    /// so this never allocates.
     pub fn resource_type(&self) -> &ResourceType {
-        unimplemented!()
+        &self.rtype
     }
-    /// The resource name (last name segment).
+
+    /// The same as [`ResourceId::resource_type`] (an earlier name, kept for callers).
+    pub fn type_ref(&self) -> &ResourceType {
+        &self.rtype
+    }
+
+    /// The resource name: the last name segment, `""` when the id ends in a bare type
+    /// (e.g. `.../virtualNetworks/vnet/subnets`).
     pub fn name(&self) -> &str {
-        unimplemented!()
+        self.span(self.leaf().name)
     }
-    /// The location segment, if any.
+
+    /// The location: the name after the innermost type spelled exactly `locations`
+    /// (lower case), if any.
     pub fn location(&self) -> Option<&str> {
-        unimplemented!()
+        self.inherited(SETS_LOCATION)
     }
-}
 
-impl ResourceType {
-    /// The namespace, e.g. `Microsoft.ContainerService`.
-    pub fn namespace(&self) -> &str {
-        &self.namespace
+    /// The subscription id, if the id is in a subscription.
+    pub fn subscription_id(&self) -> Option<&str> {
+        self.inherited(SETS_SUBSCRIPTION)
     }
-    /// The type chain, e.g. `["managedClusters", "nodes"]`.
-    pub fn types(&self) -> &[String] {
-        &self.types
-    }
-}
 
-impl fmt::Display for ResourceType {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(&self.namespace)?;
-        for t in &self.types {
-            write!(f, "/{t}")?;
+    /// The resource group name, if the id is in a resource group.
+    pub fn resource_group_name(&self) -> Option<&str> {
+        self.inherited(SETS_RESOURCE_GROUP)
+    }
+
+    /// The provider namespace of a provider namespace id (`.../providers/{namespace}`)
+    /// or of an id under one; `None` for ordinary resources, as in the Go reference.
+    pub fn provider(&self) -> Option<&str> {
+        self.inherited(SETS_PROVIDER)
+    }
+
+    /// The parent scope, or `None` when the parent is the tenant root. Allocates as
+    /// [`ResourceId::parse`] does (the parent's canonical string and levels are copied,
+    /// its type is built); [`ResourceId::parents`] reads the chain without allocating.
+    pub fn parent(&self) -> Option<ResourceId> {
+        let n = self.levels.len().checked_sub(1).filter(|&n| n > 0)?;
+        let end = self.levels.get(n - 1)?.end as usize;
+        let canonical = self.canonical.get(..end)?.to_owned();
+        Some(Self::new(canonical, self.levels.get(..n)?.to_vec()))
+    }
+
+    /// The canonical strings of the parent scopes, nearest first, stopping before the
+    /// tenant root (whose canonical string would be empty). Never allocates.
+    pub fn parents(&self) -> Parents<'_> {
+        Parents {
+            id: self,
+            next: self.levels.len().saturating_sub(1),
         }
-        Ok(())
+    }
+
+    /// The byte length of the canonical string of every scope, from the outermost (a
+    /// subscription or a tenant-level scope) down to this id itself; used by `subject`.
+    pub(crate) fn scope_ends(&self) -> impl ExactSizeIterator<Item = usize> + '_ {
+        self.levels.iter().map(|l| l.end as usize)
     }
 }
+
+/// The iterator of [`ResourceId::parents`].
+#[derive(Clone, Debug)]
+pub struct Parents<'a> {
+    id: &'a ResourceId,
+    /// Number of parents not yet yielded (levels `..next` remain, innermost last).
+    next: usize,
+}
+
+impl<'a> Iterator for Parents<'a> {
+    type Item = &'a str;
+
+    fn next(&mut self) -> Option<&'a str> {
+        self.next = self.next.checked_sub(1)?;
+        let end = self.id.levels.get(self.next)?.end as usize;
+        self.id.canonical.get(..end)
+    }
+
+    fn size_hint(&self) -> (usize, Option<usize>) {
+        (self.next, Some(self.next))
+    }
+}
+
+impl ExactSizeIterator for Parents<'_> {}
 
 impl fmt::Display for ResourceId {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
@@ -76,9 +236,227 @@ impl fmt::Display for ResourceId {
     }
 }
 
+impl fmt::Debug for ResourceId {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "ResourceId({:?})", self.canonical)
+    }
+}
+
+impl PartialEq for ResourceId {
+    fn eq(&self, other: &Self) -> bool {
+        self.canonical == other.canonical
+    }
+}
+
+impl Eq for ResourceId {}
+
+impl Hash for ResourceId {
+    fn hash<H: Hasher>(&self, state: &mut H) {
+        self.canonical.hash(state);
+    }
+}
+
+/// Lets a `HashMap<ResourceId, _>` be searched with a `&str` canonical id.
+impl std::borrow::Borrow<str> for ResourceId {
+    fn borrow(&self) -> &str {
+        &self.canonical
+    }
+}
+
+impl AsRef<str> for ResourceId {
+    fn as_ref(&self) -> &str {
+        &self.canonical
+    }
+}
+
 impl FromStr for ResourceId {
     type Err = ResourceIdError;
     fn from_str(s: &str) -> Result<Self, Self::Err> {
         Self::parse(s)
+    }
+}
+
+impl TryFrom<&str> for ResourceId {
+    type Error = ResourceIdError;
+    fn try_from(s: &str) -> Result<Self, Self::Error> {
+        Self::parse(s)
+    }
+}
+
+impl serde::Serialize for ResourceId {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        s.serialize_str(&self.canonical)
+    }
+}
+
+impl<'de> serde::Deserialize<'de> for ResourceId {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        struct Visitor;
+        impl serde::de::Visitor<'_> for Visitor {
+            type Value = ResourceId;
+            fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                f.write_str("an ARM resource id string")
+            }
+            fn visit_str<E: serde::de::Error>(self, v: &str) -> Result<ResourceId, E> {
+                ResourceId::parse(v).map_err(E::custom)
+            }
+        }
+        d.deserialize_str(Visitor)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const S: &str = "/subscriptions/00000000-0000-0000-0000-000000000000";
+    const SUB: &str = "00000000-0000-0000-0000-000000000000";
+
+    fn id(s: &str) -> ResourceId {
+        ResourceId::parse(s).unwrap_or_else(|e| panic!("{e}"))
+    }
+
+    #[test]
+    fn aks_node_accessors() {
+        let s = format!(
+            "{S}/resourceGroups/test/providers/Microsoft.ContainerService/managedClusters/c/nodes/n1"
+        );
+        let id = id(&s);
+        assert_eq!(id.as_str(), s);
+        assert_eq!(id.to_string(), s);
+        assert_eq!(id.subscription_id(), Some(SUB));
+        assert_eq!(id.resource_group_name(), Some("test"));
+        assert_eq!(id.provider(), None);
+        assert_eq!(id.location(), None);
+        assert_eq!(id.name(), "n1");
+        let t = id.resource_type();
+        assert_eq!(t.namespace(), "Microsoft.ContainerService");
+        assert_eq!(t.types(), ["managedClusters", "nodes"]);
+        assert_eq!(
+            t.to_string(),
+            "Microsoft.ContainerService/managedClusters/nodes"
+        );
+    }
+
+    #[test]
+    fn parents_nearest_first_without_the_tenant_root() {
+        let id = id(&format!(
+            "{S}/resourceGroups/rg/providers/Microsoft.Network/virtualNetworks/v/subnets/a"
+        ));
+        let parents: Vec<&str> = id.parents().collect();
+        assert_eq!(
+            parents,
+            [
+                format!("{S}/resourceGroups/rg/providers/Microsoft.Network/virtualNetworks/v"),
+                format!("{S}/resourceGroups/rg"),
+                S.to_owned(),
+            ]
+        );
+        assert_eq!(id.parents().len(), 3);
+        let parent = id.parent().unwrap();
+        assert_eq!(parent.as_str(), parents[0]);
+        assert_eq!(
+            parent.resource_type().to_string(),
+            "Microsoft.Network/virtualNetworks"
+        );
+        assert_eq!(parent.name(), "v");
+        assert_eq!(parent.resource_group_name(), Some("rg"));
+        let grandparent = parent.parent().unwrap();
+        assert_eq!(
+            grandparent,
+            ResourceId::parse(&format!("{S}/resourceGroups/rg")).unwrap()
+        );
+        let subscription = grandparent.parent().unwrap();
+        assert_eq!(subscription.as_str(), S);
+        assert_eq!(subscription.parent(), None);
+        assert_eq!(subscription.parents().next(), None);
+    }
+
+    #[test]
+    fn errors_carry_input_and_reason() {
+        use ResourceIdErrorKind as K;
+        let cases = [
+            ("", K::Empty),
+            ("subscriptions/x", K::NoLeadingSlash),
+            ("/", K::TooShort),
+            ("/subscriptions", K::TooShort),
+            ("/myRg/x", K::BadFirstSegment),
+            ("/subscriptions/s/resourceGroups", K::MissingName),
+            (
+                "/subscriptions/s/resourceGroups/rg/x",
+                K::TypeUnderResourceGroup,
+            ),
+            (
+                "/providers/P.Q/t/n/providers/Other.Ns",
+                K::MisplacedNamespace,
+            ),
+            ("/providers/P.Q/t", K::IncompleteProvider),
+        ];
+        for (input, kind) in cases {
+            let e = ResourceId::parse(input).unwrap_err();
+            assert_eq!((e.input(), e.kind()), (input, kind));
+            let text = e.to_string();
+            assert!(
+                text.starts_with(&format!("invalid ARM resource id {input:?}: ")),
+                "{text}"
+            );
+            assert!(text.ends_with(&kind.to_string()), "{text}");
+        }
+    }
+
+    #[test]
+    fn equality_and_hash_use_the_canonical_form() {
+        use std::collections::HashSet;
+        let a = id(&format!("{S}/resourceGroups/rg"));
+        let b = id(&format!("/{S}/RESOURCEGROUPS//rg/"));
+        let c = id(&format!("{S}/resourceGroups/RG"));
+        assert_eq!(a, b);
+        assert_ne!(a, c);
+        let set: HashSet<ResourceId> = [a.clone(), b, c].into_iter().collect();
+        assert_eq!(set.len(), 2);
+        assert!(set.contains(&a));
+        assert!(set.contains(format!("{S}/resourceGroups/RG").as_str()));
+        assert_eq!(format!("{a:?}"), format!("ResourceId({:?})", a.as_str()));
+        assert_eq!(a.as_str().parse::<ResourceId>().unwrap(), a);
+        assert_eq!(ResourceId::try_from(a.as_str()).unwrap(), a);
+    }
+
+    #[test]
+    fn serde_uses_the_canonical_string() {
+        let a = id(&format!("{S}//resourcegroups/rg/"));
+        let json = serde_json::to_string(&a).unwrap();
+        assert_eq!(json, format!("\"{S}/resourceGroups/rg\""));
+        let back: ResourceId = serde_json::from_str(&json).unwrap();
+        assert_eq!(back, a);
+        assert_eq!(back.resource_group_name(), Some("rg"));
+        let owned: ResourceId = serde_json::from_value(serde_json::json!(S)).unwrap();
+        assert_eq!(owned.as_str(), S);
+        let err = serde_json::from_str::<ResourceId>("\"/nope\"").unwrap_err();
+        assert!(err.to_string().contains("invalid ARM resource id"), "{err}");
+        assert!(serde_json::from_str::<ResourceId>("42").is_err());
+    }
+
+    #[test]
+    fn resource_id_error_is_usable_as_crate_error() {
+        let e: crate::Error = ResourceId::parse("x").unwrap_err().into();
+        assert!(matches!(e, crate::Error::ResourceId(_)));
+    }
+
+    #[test]
+    fn odd_inputs_never_panic() {
+        for s in [
+            "/\u{e9}/\u{1F680}",
+            "/subscriptions/\u{1F680}/resourceGroups",
+            "//////",
+            "/providers/\u{10FFFF}",
+            "/subscriptions/s/providers/a/b/c/d/e",
+            "/ /",
+            "/subscriptions/s/providers/\u{e9}\u{e9}\u{e9}\u{e9}\u{e9}\u{e9}\u{e9}/t/n",
+        ] {
+            if let Ok(id) = ResourceId::parse(s) {
+                let _ = (id.name(), id.location(), id.parents().count(), id.parent());
+                let _ = id.resource_type().to_string();
+            }
+        }
     }
 }

@@ -15,8 +15,6 @@ pub use notification::{
     Activity, ArmResource, ChangeAction, DataBoundary, Notification, NotificationResource,
     ResourceSystemProperties, MAX_BATCH_SIZE,
 };
-pub use resource_id::{
-    Parents, ResourceId, ResourceIdError, ResourceIdErrorKind, ResourceType, ResourceTypeRef,
-};
+pub use resource_id::{Parents, ResourceId, ResourceIdError, ResourceIdErrorKind, ResourceType};
 pub use subject::subject;
 pub use validate::{Rule, ValidationError};

@@ -122,6 +122,31 @@ fn bench_encode_zlib(c: &mut Criterion) {
     group.finish();
 }
 
+fn bench_zlib_only(c: &mut Criterion) {
+    let props: Value = serde_json::from_str(NODE).expect("node.json");
+    let n = notification(&props, 1);
+    let (mut buf, mut body) = (EncodeBuf::new(), Vec::new());
+    encode_once(&Encoder::default(), &n, &mut buf, &mut body);
+    let mut z = Compress::new(Compression::new(5), true);
+    let mut out = Vec::with_capacity(body.len() + 64);
+    c.bench_function("zlib5_only_reused/1", |b| {
+        b.iter(|| {
+            z.reset();
+            out.clear();
+            z.compress_vec(&body, &mut out, FlushCompress::Finish).expect("zlib");
+            black_box(out.len())
+        })
+    });
+    c.bench_function("zlib5_only_fresh/1", |b| {
+        b.iter(|| {
+            let mut z = Compress::new(Compression::new(5), true);
+            out.clear();
+            z.compress_vec(&body, &mut out, FlushCompress::Finish).expect("zlib");
+            black_box(out.len())
+        })
+    });
+}
+
 fn bench_construct(c: &mut Criterion) {
     let props: Value = serde_json::from_str(NODE).expect("node.json");
     let id = node_id(7);
@@ -140,5 +165,5 @@ fn bench_construct(c: &mut Criterion) {
     });
 }
 
-criterion_group!(benches, bench_encode, bench_encode_zlib, bench_construct);
+criterion_group!(benches, bench_encode, bench_encode_zlib, bench_zlib_only, bench_construct);
 criterion_main!(benches);

@@ -133,7 +133,8 @@ fn bench_zlib_only(c: &mut Criterion) {
         b.iter(|| {
             z.reset();
             out.clear();
-            z.compress_vec(&body, &mut out, FlushCompress::Finish).expect("zlib");
+            z.compress_vec(&body, &mut out, FlushCompress::Finish)
+                .expect("zlib");
             black_box(out.len())
         })
     });
@@ -141,7 +142,8 @@ fn bench_zlib_only(c: &mut Criterion) {
         b.iter(|| {
             let mut z = Compress::new(Compression::new(5), true);
             out.clear();
-            z.compress_vec(&body, &mut out, FlushCompress::Finish).expect("zlib");
+            z.compress_vec(&body, &mut out, FlushCompress::Finish)
+                .expect("zlib");
             black_box(out.len())
         })
     });
@@ -165,5 +167,11 @@ fn bench_construct(c: &mut Criterion) {
     });
 }
 
-criterion_group!(benches, bench_encode, bench_encode_zlib, bench_zlib_only, bench_construct);
+criterion_group!(
+    benches,
+    bench_encode,
+    bench_encode_zlib,
+    bench_zlib_only,
+    bench_construct
+);
 criterion_main!(benches);

@@ -19,7 +19,7 @@ use super::{
     Activity, ArmResource, ChangeAction, DataBoundary, Notification, NotificationResource,
     ResourceId, ResourceSystemProperties, Rule, ValidationError,
 };
-use crate::Error;
+use crate::{Error, SecretUrl};
 
 /// Where a received event's resources are (`data.resourcesContainer`).
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
@@ -33,8 +33,8 @@ pub enum ResourcesContainer {
 /// `data.resourcesBlobInfo` of a received event.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct BlobInfo {
-    /// The blob's read URL (with its SAS: treat as a secret).
-    pub uri: String,
+    /// The blob's read URL; its SAS query string is redacted from `Debug`.
+    pub uri: SecretUrl,
     /// The byte length of the blob.
     pub size: u64,
 }
@@ -116,7 +116,7 @@ impl ReceivedEvent {
                 ResourcesContainer::Blob,
                 Vec::new(),
                 Some(BlobInfo {
-                    uri: b.blob_uri,
+                    uri: SecretUrl::new(b.blob_uri),
                     size: b.blob_size,
                 }),
             ),
@@ -490,9 +490,15 @@ mod tests {
             panic!("expected blob");
         };
         let blob = p.resources().to_vec();
-        let r = ReceivedEvent::parse(p.finish("https://x/y")).unwrap();
+        let r = ReceivedEvent::parse(p.finish("https://x/y?sig=s")).unwrap();
         assert_eq!(r.resources_container, ResourcesContainer::Blob);
-        assert_eq!(r.blob_info.as_ref().unwrap().size, blob.len() as u64);
+        let info = r.blob_info.as_ref().unwrap();
+        assert_eq!(info.size, blob.len() as u64);
+        assert_eq!(info.uri.expose(), "https://x/y?sig=s");
+        assert!(
+            !format!("{r:?}").contains("sig=s"),
+            "the SAS stays out of Debug"
+        );
         assert!(r.parse_blob(&blob[1..]).is_err(), "size mismatch");
         assert!(r.clone().into_notification(None).is_err());
         assert_eq!(r.into_validated(Some(&blob)).unwrap(), n);

@@ -1,13 +1,17 @@
 //! The wire form of a notification's resources (`arn-protocol.md` section 3): keys,
-//! order and omissions as the reference client sends them, and its time format.
+//! order and omissions as the reference client sends them, its time format, and the
+//! shapes a received event is read into.
 
+use std::collections::BTreeMap;
 use std::fmt;
 
 use serde::ser::{SerializeStruct, Serializer};
-use serde::Serialize;
+use serde::{Deserialize, Deserializer, Serialize};
+use serde_json::value::RawValue;
+use time::format_description::well_known::Rfc3339;
 use time::OffsetDateTime;
 
-use super::{ArmResource, NotificationResource, ResourceSystemProperties};
+use super::{ArmResource, DataBoundary, NotificationResource, ResourceSystemProperties};
 
 /// `statusCode` of every resource a publisher sends (`arn-protocol.md` section 3).
 pub(crate) const STATUS_OK: &str = "OK";
@@ -155,6 +159,122 @@ impl Serialize for NotificationResource {
         st.serialize_field("resourceSystemProperties", &self.resource_system_properties)?;
         st.end()
     }
+}
+
+// The received form (`model::event`): the same keys, read back.
+
+/// Reads an optional RFC 3339 time (`arn-protocol.md` section 3).
+pub(crate) fn opt_time<'de, D: Deserializer<'de>>(
+    d: D,
+) -> Result<Option<OffsetDateTime>, D::Error> {
+    let s = String::deserialize(d)?;
+    OffsetDateTime::parse(&s, &Rfc3339)
+        .map(Some)
+        .map_err(|e| serde::de::Error::custom(format!("time {s:?}: {e}")))
+}
+
+#[derive(Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub(crate) struct WireEvent {
+    pub(crate) topic: String,
+    pub(crate) subject: String,
+    pub(crate) event_type: String,
+    pub(crate) event_time: String,
+    pub(crate) id: String,
+    pub(crate) data_version: String,
+    pub(crate) metadata_version: String,
+    pub(crate) data: WireData,
+}
+
+#[derive(Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub(crate) struct WireData {
+    pub(crate) additional_batch_properties: WireBatch,
+    #[serde(default)]
+    pub(crate) home_tenant_id: String,
+    #[serde(default)]
+    pub(crate) resource_home_tenant_id: String,
+    pub(crate) resource_location: String,
+    #[serde(default)]
+    pub(crate) frontdoor_location: String,
+    pub(crate) publisher_info: String,
+    #[serde(default)]
+    pub(crate) api_version: String,
+    #[serde(default)]
+    pub(crate) data_boundary: Option<DataBoundary>,
+    pub(crate) resources: Option<Vec<WireResource>>,
+    #[serde(default)]
+    pub(crate) resources_blob_info: Option<WireBlobInfo>,
+    pub(crate) resources_container: String,
+}
+
+#[derive(Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub(crate) struct WireBatch {
+    pub(crate) batch_correlation_id: String,
+    pub(crate) sdk_version: String,
+    pub(crate) batch_size: u64,
+    #[serde(flatten)]
+    pub(crate) extra: BTreeMap<String, serde_json::Value>,
+}
+
+#[derive(Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub(crate) struct WireBlobInfo {
+    pub(crate) blob_uri: String,
+    pub(crate) blob_size: u64,
+}
+
+#[derive(Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub(crate) struct WireResource {
+    #[serde(default, deserialize_with = "opt_time")]
+    pub(crate) resource_event_time: Option<OffsetDateTime>,
+    #[serde(default)]
+    pub(crate) additional_resource_properties: BTreeMap<String, String>,
+    pub(crate) arm_resource: WireArm,
+    pub(crate) resource_id: String,
+    #[serde(default)]
+    pub(crate) api_version: String,
+    #[serde(default)]
+    pub(crate) source_resource_id: String,
+    #[serde(default)]
+    pub(crate) correlation_id: String,
+    #[serde(default)]
+    pub(crate) status_code: String,
+    #[serde(default)]
+    pub(crate) home_tenant_id: String,
+    #[serde(default)]
+    pub(crate) resource_home_tenant_id: String,
+    pub(crate) resource_system_properties: WireSystem,
+}
+
+#[derive(Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub(crate) struct WireArm {
+    #[serde(default)]
+    pub(crate) properties: Option<Box<RawValue>>,
+    #[serde(default)]
+    pub(crate) name: String,
+    #[serde(default, rename = "type")]
+    pub(crate) type_: String,
+    pub(crate) id: String,
+    #[serde(default)]
+    pub(crate) location: String,
+    #[serde(default)]
+    pub(crate) api_version: String,
+}
+
+#[derive(Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub(crate) struct WireSystem {
+    #[serde(default, deserialize_with = "opt_time")]
+    pub(crate) created_time: Option<OffsetDateTime>,
+    #[serde(default, deserialize_with = "opt_time")]
+    pub(crate) modified_time: Option<OffsetDateTime>,
+    pub(crate) created_by: String,
+    pub(crate) modified_by: String,
+    pub(crate) change_action: String,
 }
 
 #[cfg(test)]

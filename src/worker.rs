@@ -307,6 +307,22 @@ impl Worker {
     }
 }
 
+/// The worker for `n`: a hash of its subject (ARM ids compare case-insensitively), so
+/// one resource's notifications always go to the same worker.
+pub(crate) fn route(n: &Notification, workers: usize) -> usize {
+    if workers == 1 {
+        return 0;
+    }
+    hash_ci(n.subject().as_bytes()) as usize % workers
+}
+
+/// FNV-1a over the ASCII-lowercased bytes.
+fn hash_ci(bytes: &[u8]) -> u64 {
+    bytes.iter().fold(0xcbf2_9ce4_8422_2325, |h, b| {
+        (h ^ u64::from(b.to_ascii_lowercase())).wrapping_mul(0x0100_0000_01b3)
+    })
+}
+
 fn new_compressor() -> Compress {
     // arn-protocol.md section 2: zlib framing, level 5.
     Compress::new(Compression::new(5), true)
@@ -394,6 +410,21 @@ mod tests {
                 .unwrap();
             assert_eq!(back, input);
         }
+    }
+
+    #[test]
+    fn hash_ignores_ascii_case_and_spreads() {
+        assert_eq!(
+            hash_ci(b"/Subscriptions/A/rg"),
+            hash_ci(b"/subscriptions/a/RG")
+        );
+        assert_ne!(hash_ci(b"/subscriptions/a"), hash_ci(b"/subscriptions/b"));
+        let mut seen = [0usize; 4];
+        for i in 0..400 {
+            let id = format!("/subscriptions/s/resourceGroups/rg/providers/P.X/t/n{i}");
+            seen[hash_ci(id.as_bytes()) as usize % 4] += 1;
+        }
+        assert!(seen.iter().all(|&c| c > 50), "{seen:?}");
     }
 
     #[test]

@@ -298,9 +298,8 @@ impl Client {
     /// Idempotent. If `deadline` passes first, returns [`Error::Timeout`] and resolves
     /// every queued notification and every promise still in flight with
     /// [`Error::Timeout`] (queued fire-and-forget ones go to [`Client::errors`]); stuck
-    /// worker threads are left to finish on their own. (A submission that was blocked
-    /// on a full queue while `close` ran may still slip in after that; it is sent, or
-    /// fails, when its worker gets unstuck.)
+    /// worker threads are left to finish on their own. Submitters blocked on a full queue
+    /// wake up with [`Error::Closed`].
     pub fn close(&self, deadline: Instant) -> Result<(), Error> {
         if !self.closed.swap(true, Ordering::AcqRel) {
             log::debug!("arn-client closing");
@@ -414,26 +413,26 @@ impl Client {
     }
 
     /// Sends `msg` on `tx`, waiting as `wait` says; hands `msg` back on failure.
-    fn enqueue(&self, tx: &Sender<Msg>, msg: Msg, wait: Wait) -> Result<(), (Error, Msg)> {
-        let msg = match tx.try_send(msg) {
-            Ok(()) => return Ok(()),
-            Err(TrySendError::Disconnected(msg)) => return Err((Error::Closed, msg)),
-            Err(TrySendError::Full(msg)) => msg,
-        };
-        let Wait::Until(deadline) = wait else {
-            return Err((Error::QueueFull, msg));
-        };
-        // Block until there is room, the client closes, or the deadline passes.
-        let mut select = Select::new();
-        let send = select.send(tx);
-        let shutdown = select.recv(&self.shutdown_rx);
-        match select.select_deadline(deadline) {
-            Err(_) => Err((Error::Timeout, msg)),
-            Ok(op) if op.index() == send => op.send(tx, msg).map_err(|e| (Error::Closed, e.0)),
-            Ok(op) => {
-                debug_assert_eq!(op.index(), shutdown);
-                let _ = op.recv(&self.shutdown_rx);
-                Err((Error::Closed, msg))
+    fn enqueue(&self, tx: &Sender<Msg>, mut msg: Msg, wait: Wait) -> Result<(), (Error, Msg)> {
+        loop {
+            msg = match tx.try_send(msg) {
+                Ok(()) => return Ok(()),
+                Err(TrySendError::Disconnected(msg)) => return Err((Error::Closed, msg)),
+                Err(TrySendError::Full(msg)) => msg,
+            };
+            let Wait::Until(deadline) = wait else {
+                return Err((Error::QueueFull, msg));
+            };
+            // Block until there is room, the client closes, or the deadline passes;
+            // a close wins over room that appears at the same time.
+            let mut select = Select::new();
+            select.send(tx);
+            select.recv(&self.shutdown_rx);
+            if select.ready_deadline(deadline).is_err() {
+                return Err((Error::Timeout, msg));
+            }
+            if self.is_closed() {
+                return Err((Error::Closed, msg));
             }
         }
     }

@@ -193,12 +193,16 @@ pub(crate) fn spawn_pool(
         let (tx, rx) = bounded(options.queue_capacity);
         let worker = Worker::new(index, rx.clone(), Arc::clone(ctx), Arc::clone(shared));
         let guard = AliveGuard::new(shared);
-        let spawned = thread::Builder::new()
-            .name(format!("arn-worker-{index}"))
-            .spawn(move || {
-                let _guard = guard;
-                worker.run();
-            });
+        let builder = thread::Builder::new().name(format!("arn-worker-{index}"));
+        #[cfg(test)]
+        let builder = match options.fail_spawn_at {
+            Some(i) if i == index => builder.stack_size(usize::MAX / 4),
+            _ => builder,
+        };
+        let spawned = builder.spawn(move || {
+            let _guard = guard;
+            worker.run();
+        });
         match spawned {
             Ok(handle) => {
                 pool.senders.push(tx);
@@ -425,6 +429,41 @@ mod tests {
             seen[hash_ci(id.as_bytes()) as usize % 4] += 1;
         }
         assert!(seen.iter().all(|&c| c > 50), "{seen:?}");
+    }
+
+    #[test]
+    fn spawn_failure_is_an_error_and_stops_the_started_workers() {
+        let options = ClientOptions {
+            workers: 3,
+            fail_spawn_at: Some(2),
+            ..ClientOptions::default()
+        };
+        let stats = Arc::new(StatsInner::default());
+        let (errors, _errors_rx) = crossbeam_channel::bounded(1);
+        let shared = Arc::new(PoolShared::new(3, stats, errors));
+        struct Nothing;
+        impl EventTransport for Nothing {
+            fn post(&self, _: &EventPost<'_>) -> Result<(), Error> {
+                Ok(())
+            }
+        }
+        impl BlobStore for Nothing {
+            fn upload(&self, _: &[u8], _: Instant) -> Result<crate::SecretUrl, Error> {
+                Err(Error::Closed)
+            }
+        }
+        let fake = Arc::new(Nothing);
+        let ctx = Arc::new(SendContext {
+            encoder: Encoder::new(100),
+            compression: false,
+            retry_policy: RetryPolicy::default(),
+            events: fake.clone(),
+            blobs: fake,
+        });
+        let result = spawn_pool(&options, &ctx, &shared);
+        assert!(matches!(result, Err(Error::Spawn(_))), "{:?}", result.err());
+        // The two started workers were stopped and joined.
+        assert_eq!(*shared.alive.lock(), 0);
     }
 
     #[test]

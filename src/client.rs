@@ -149,9 +149,6 @@ enum Wait {
     Until(Instant),
 }
 
-// Refused submissions hand the notification back by value, as crossbeam's
-// `TrySendError` does; boxing it would allocate on the `try_` fast-fail path.
-#[allow(clippy::result_large_err)]
 impl Client {
     /// A builder for a client that sends through the given transports (the Go
     /// `WithFakeClients`; real HTTP and blob transports plug in the same way).
@@ -394,6 +391,9 @@ impl Client {
             .map_err(|(error, job)| SubmitError::new(error, job.notification))
     }
 
+    // Hands the job back by value (as crossbeam's `TrySendError` does): no allocation
+    // on the `try_` fast-fail path before the caller's refusal.
+    #[allow(clippy::result_large_err)]
     fn submit_job(&self, job: Job, wait: Wait) -> Result<(), (Error, Job)> {
         if self.is_closed() {
             return Err((Error::Closed, job));
@@ -413,6 +413,7 @@ impl Client {
     }
 
     /// Sends `msg` on `tx`, waiting as `wait` says; hands `msg` back on failure.
+    #[allow(clippy::result_large_err)] // see `submit_job`
     fn enqueue(&self, tx: &Sender<Msg>, mut msg: Msg, wait: Wait) -> Result<(), (Error, Msg)> {
         loop {
             msg = match tx.try_send(msg) {
@@ -448,7 +449,6 @@ impl Drop for Client {
     }
 }
 
-#[allow(clippy::result_large_err)] // see `impl Client`
 /// Rejects a notification that can never be sent (`arn-protocol.md` section 1).
 fn check(n: Notification) -> Result<Notification, SubmitError> {
     if n.resources.len() > MAX_BATCH_SIZE {

@@ -203,7 +203,9 @@ impl Client {
     }
 
     /// Sends `n` and blocks until its outcome or `deadline`. A notification still
-    /// queued at its deadline is not sent and fails with [`Error::Timeout`].
+    /// queued at its deadline is not sent and fails with [`Error::Timeout`]; one whose
+    /// deadline passes while it is being sent also returns [`Error::Timeout`], though
+    /// the receiver may have got it.
     pub fn notify_with_deadline(&self, n: Notification, deadline: Instant) -> Result<(), Error> {
         let promise = self
             .promise_job(n, deadline, Wait::Until(deadline))

@@ -1,1 +1,481 @@
-//! The client: submission API over the worker pool. (runtime branch)
+//! The client: the submission API over the worker pool (`arn-protocol.md` section 8).
+
+use std::fmt;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::Arc;
+use std::thread::JoinHandle;
+use std::time::Instant;
+
+use crossbeam_channel::{bounded, Receiver, Select, Sender, TrySendError};
+use parking_lot::{Mutex, RwLock};
+
+use crate::config::{ClientBuilder, ClientOptions};
+use crate::model::{Encoder, Notification, Rule, ValidationError, MAX_BATCH_SIZE};
+use crate::promise::{PromisePool, Resolver};
+use crate::stats::StatsInner;
+use crate::transport::{BlobStore, EventTransport};
+use crate::worker::{route, spawn_pool, Job, Latch, Msg, PoolShared, Reply, SendContext};
+use crate::{Error, Promise, Stats, SubmitError};
+
+/// Publishes notifications through a fixed pool of worker threads.
+///
+/// `Client` is `Send + Sync`: share it with an `Arc`. Notifications about the same
+/// resource (the same [`Notification::subject`]) go to the same worker and leave in
+/// submission order; others are sent in parallel.
+///
+/// Three ways to submit, as in the Go client:
+/// - [`Client::notify`] blocks until the outcome;
+/// - [`Client::send_async`] returns a [`Promise`];
+/// - [`Client::submit`] is fire-and-forget: failures go to [`Client::errors`].
+///
+/// Order is kept per subject: a batch whose subject is a cluster and a single-resource
+/// notification about one of its nodes have different subjects and may overtake each
+/// other.
+///
+/// Dropping the client closes it with the configured close timeout.
+///
+/// ```
+/// # #[cfg(feature = "testing")]
+/// # fn main() -> Result<(), Box<dyn std::error::Error>> {
+/// use std::time::{Duration, Instant};
+///
+/// use arn_client::model::{
+///     Activity, ArmResource, ChangeAction, Notification, NotificationResource, ResourceId,
+/// };
+/// use arn_client::testing::FakeTransport;
+/// use arn_client::Client;
+///
+/// let fake = FakeTransport::new(); // real HTTP and blob transports plug in the same way
+/// let client = Client::with_transports(fake.clone(), fake.clone())
+///     .workers(2)
+///     .build()?;
+///
+/// let id = ResourceId::parse(
+///     "/subscriptions/00000000-0000-0000-0000-000000000000/resourceGroups/rg/providers/Microsoft.ContainerService/managedClusters/c/nodes/n1",
+/// )?;
+/// let node = serde_json::json!({ "name": "n1", "ready": true });
+/// let arm = ArmResource::new(Activity::Snapshot, &id, "2024-01-01", Some(&node))?;
+/// let n = Notification::new(
+///     "eastus",
+///     "Microsoft.ContainerService",
+///     vec![NotificationResource::new(arm, ChangeAction::Update)],
+/// );
+///
+/// client.notify(n.clone())?; // blocks until the outcome
+/// let promise = client.send_async(n.clone())?; // returns at once
+/// promise.wait()?; // and recycles the promise
+/// client.submit(n)?; // fire-and-forget: failures go to client.errors()
+/// client.close(Instant::now() + Duration::from_secs(10))?;
+/// assert_eq!(fake.post_count(), 3);
+/// # Ok(())
+/// # }
+/// # #[cfg(not(feature = "testing"))]
+/// # fn main() {}
+/// ```
+pub struct Client {
+    options: ClientOptions,
+    closed: AtomicBool,
+    senders: RwLock<Option<Vec<Sender<Msg>>>>,
+    receivers: Vec<Receiver<Msg>>,
+    shutdown_tx: Mutex<Option<Sender<()>>>,
+    shutdown_rx: Receiver<()>,
+    handles: Mutex<Vec<JoinHandle<()>>>,
+    shared: Arc<PoolShared>,
+    pool: Arc<PromisePool>,
+    errors: Receiver<Failure>,
+}
+
+/// The failure of a fire-and-forget submission, from [`Client::errors`]: the error and
+/// the notification, handed back.
+pub struct Failure {
+    error: Error,
+    notification: Notification,
+}
+
+impl Failure {
+    pub(crate) fn new(error: Error, notification: Notification) -> Self {
+        Self {
+            error,
+            notification,
+        }
+    }
+
+    /// Why sending failed.
+    pub fn error(&self) -> &Error {
+        &self.error
+    }
+
+    /// The notification that failed.
+    pub fn notification(&self) -> &Notification {
+        &self.notification
+    }
+
+    /// Splits into the error and the notification.
+    pub fn into_parts(self) -> (Error, Notification) {
+        (self.error, self.notification)
+    }
+}
+
+impl fmt::Debug for Failure {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Failure")
+            .field("error", &self.error)
+            .field("resources", &self.notification.resources.len())
+            .finish_non_exhaustive()
+    }
+}
+
+impl fmt::Display for Failure {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "sending a notification failed: {}", self.error)
+    }
+}
+
+impl fmt::Debug for Client {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Client")
+            .field("workers", &self.options.workers)
+            .field("closed", &self.is_closed())
+            .finish_non_exhaustive()
+    }
+}
+
+/// How a submission waits for room in a worker queue.
+#[derive(Clone, Copy)]
+enum Wait {
+    /// Fail at once with `Error::QueueFull`.
+    No,
+    /// Block until there is room, the client closes, or the deadline passes.
+    Until(Instant),
+}
+
+impl Client {
+    /// A builder for a client that sends through the given transports (the Go
+    /// `WithFakeClients`; real HTTP and blob transports plug in the same way).
+    pub fn with_transports(
+        events: Arc<dyn EventTransport>,
+        blobs: Arc<dyn BlobStore>,
+    ) -> ClientBuilder {
+        ClientBuilder::new(events, blobs)
+    }
+
+    pub(crate) fn start(
+        options: ClientOptions,
+        events: Arc<dyn EventTransport>,
+        blobs: Arc<dyn BlobStore>,
+    ) -> Result<Client, Error> {
+        let stats = Arc::new(StatsInner::default());
+        let (errors_tx, errors) = bounded(options.errors_capacity);
+        let shared = Arc::new(PoolShared::new(
+            options.workers,
+            Arc::clone(&stats),
+            errors_tx,
+        ));
+        let ctx = Arc::new(SendContext {
+            encoder: Encoder::new(options.inline_threshold),
+            compression: options.compression,
+            retry_policy: options.retry_policy.clone(),
+            events,
+            blobs,
+        });
+        let pool = spawn_pool(&options, &ctx, &shared)?;
+        let (shutdown_tx, shutdown_rx) = bounded(0);
+        log::debug!("arn-client started with {} workers", options.workers);
+        Ok(Client {
+            closed: AtomicBool::new(false),
+            senders: RwLock::new(Some(pool.senders)),
+            receivers: pool.receivers,
+            shutdown_tx: Mutex::new(Some(shutdown_tx)),
+            shutdown_rx,
+            handles: Mutex::new(pool.handles),
+            pool: PromisePool::new(options.promise_pool_size, stats),
+            shared,
+            errors,
+            options,
+        })
+    }
+
+    /// Sends `n` and blocks until its outcome, with the default deadline.
+    ///
+    /// An empty notification succeeds at once without sending anything.
+    pub fn notify(&self, n: Notification) -> Result<(), Error> {
+        self.notify_with_deadline(n, self.default_deadline())
+    }
+
+    /// Sends `n` and blocks until its outcome or `deadline`. A notification still
+    /// queued at its deadline is not sent and fails with [`Error::Timeout`]; one whose
+    /// deadline passes while it is being sent also returns [`Error::Timeout`], though
+    /// the receiver may have got it.
+    pub fn notify_with_deadline(&self, n: Notification, deadline: Instant) -> Result<(), Error> {
+        let promise = self
+            .promise_job(n, deadline, Wait::Until(deadline))
+            .map_err(SubmitError::into_parts)
+            .map_err(|(e, _)| e)?;
+        match promise.wait_until_deadline(deadline) {
+            Err(Error::PromiseTimeout) => Err(Error::Timeout),
+            other => other,
+        }
+    }
+
+    /// Queues `n` with the default deadline and returns a promise of its outcome;
+    /// blocks while the worker's queue is full.
+    pub fn send_async(&self, n: Notification) -> Result<Promise, SubmitError> {
+        let deadline = self.default_deadline();
+        self.promise_job(n, deadline, Wait::Until(deadline))
+    }
+
+    /// Like [`Client::send_async`] with an explicit deadline (also the longest it
+    /// blocks on a full queue).
+    pub fn send_async_with_deadline(
+        &self,
+        n: Notification,
+        deadline: Instant,
+    ) -> Result<Promise, SubmitError> {
+        self.promise_job(n, deadline, Wait::Until(deadline))
+    }
+
+    /// Like [`Client::send_async`], but fails at once with [`Error::QueueFull`] (handing
+    /// the notification back) when the worker's queue is full.
+    pub fn try_send_async(&self, n: Notification) -> Result<Promise, SubmitError> {
+        self.promise_job(n, self.default_deadline(), Wait::No)
+    }
+
+    /// Queues `n` fire-and-forget with the default deadline; blocks while the worker's
+    /// queue is full. Failures go to [`Client::errors`]; successes are silent.
+    pub fn submit(&self, n: Notification) -> Result<(), SubmitError> {
+        let deadline = self.default_deadline();
+        self.errors_job(n, deadline, Wait::Until(deadline))
+    }
+
+    /// Like [`Client::submit`] with an explicit deadline.
+    pub fn submit_with_deadline(
+        &self,
+        n: Notification,
+        deadline: Instant,
+    ) -> Result<(), SubmitError> {
+        self.errors_job(n, deadline, Wait::Until(deadline))
+    }
+
+    /// Like [`Client::submit`], but fails at once with [`Error::QueueFull`] (handing the
+    /// notification back) when the worker's queue is full.
+    pub fn try_submit(&self, n: Notification) -> Result<(), SubmitError> {
+        self.errors_job(n, self.default_deadline(), Wait::No)
+    }
+
+    /// The failures of [`Client::submit`]ted notifications. The channel is bounded
+    /// (see [`ClientBuilder::errors_capacity`]); when full, failures are dropped and
+    /// counted in [`Stats::errors_dropped`]. Nobody has to read it.
+    pub fn errors(&self) -> Receiver<Failure> {
+        self.errors.clone()
+    }
+
+    /// Blocks until every notification submitted before the call has an outcome;
+    /// [`Error::Timeout`] if `deadline` passes first.
+    pub fn flush(&self, deadline: Instant) -> Result<(), Error> {
+        let senders = self.senders.read().clone();
+        let Some(senders) = senders else {
+            return self.wait_exited(deadline);
+        };
+        let latch = Arc::new(Latch::new(senders.len()));
+        for tx in &senders {
+            match self.enqueue(tx, Msg::Flush(Arc::clone(&latch)), Wait::Until(deadline)) {
+                Ok(()) => {}
+                Err((Error::Closed, _)) => return self.wait_exited(deadline),
+                Err((e, _)) => return Err(e),
+            }
+        }
+        if latch.wait(deadline) {
+            Ok(())
+        } else {
+            Err(Error::Timeout)
+        }
+    }
+
+    /// Closes the client: stops intake (later submissions fail with [`Error::Closed`]),
+    /// lets the workers send what is queued, and joins them.
+    ///
+    /// Idempotent. If `deadline` passes first, returns [`Error::Timeout`] and resolves
+    /// every queued notification and every promise still in flight with
+    /// [`Error::Timeout`] (queued fire-and-forget ones go to [`Client::errors`]); stuck
+    /// worker threads are left to finish on their own. Submitters blocked on a full queue
+    /// wake up with [`Error::Closed`].
+    pub fn close(&self, deadline: Instant) -> Result<(), Error> {
+        if !self.closed.swap(true, Ordering::AcqRel) {
+            log::debug!("arn-client closing");
+        }
+        drop(self.shutdown_tx.lock().take());
+        drop(self.senders.write().take());
+        if self.shared.wait_exited(deadline) {
+            for handle in self.handles.lock().drain(..) {
+                let _ = handle.join();
+            }
+            log::debug!("arn-client closed");
+            return Ok(());
+        }
+        log::debug!("arn-client close timed out; abandoning queued notifications");
+        for rx in &self.receivers {
+            while let Ok(msg) = rx.try_recv() {
+                if let Msg::Job(job) = msg {
+                    job.finish(Err(Error::Timeout), &self.shared);
+                }
+            }
+        }
+        self.shared.abandon_inflight();
+        Err(Error::Timeout)
+    }
+
+    /// Whether [`Client::close`] was called.
+    pub fn is_closed(&self) -> bool {
+        self.closed.load(Ordering::Acquire)
+    }
+
+    /// A snapshot of the client's counters.
+    pub fn stats(&self) -> Stats {
+        let depth = self.receivers.iter().map(Receiver::len).sum();
+        self.shared.stats.snapshot(depth)
+    }
+
+    fn default_deadline(&self) -> Instant {
+        Instant::now() + self.options.default_deadline
+    }
+
+    fn wait_exited(&self, deadline: Instant) -> Result<(), Error> {
+        if self.shared.wait_exited(deadline) {
+            Ok(())
+        } else {
+            Err(Error::Timeout)
+        }
+    }
+
+    fn promise_job(
+        &self,
+        n: Notification,
+        deadline: Instant,
+        wait: Wait,
+    ) -> Result<Promise, SubmitError> {
+        let n = check(n)?;
+        if n.resources.is_empty() {
+            return Ok(self.pool.resolved(Ok(())));
+        }
+        let (promise, resolver) = self.pool.promise();
+        let job = Job {
+            notification: n,
+            deadline,
+            reply: Reply::Promise(resolver),
+        };
+        match self.submit_job(job, wait) {
+            Ok(()) => Ok(promise),
+            Err((error, job)) => {
+                if let Reply::Promise(resolver) = job.reply {
+                    Resolver::disarm(resolver);
+                }
+                Err(SubmitError::new(error, job.notification))
+            }
+        }
+    }
+
+    fn errors_job(
+        &self,
+        n: Notification,
+        deadline: Instant,
+        wait: Wait,
+    ) -> Result<(), SubmitError> {
+        let n = check(n)?;
+        if n.resources.is_empty() {
+            return Ok(());
+        }
+        let job = Job {
+            notification: n,
+            deadline,
+            reply: Reply::Errors,
+        };
+        self.submit_job(job, wait)
+            .map_err(|(error, job)| SubmitError::new(error, job.notification))
+    }
+
+    // Hands the job back by value (as crossbeam's `TrySendError` does): no allocation
+    // on the `try_` fast-fail path before the caller's refusal.
+    #[allow(clippy::result_large_err)]
+    fn submit_job(&self, job: Job, wait: Wait) -> Result<(), (Error, Job)> {
+        if self.is_closed() {
+            return Err((Error::Closed, job));
+        }
+        let tx = {
+            let senders = self.senders.read();
+            let Some(senders) = senders.as_ref() else {
+                return Err((Error::Closed, job));
+            };
+            senders[route(&job.notification, senders.len())].clone()
+        };
+        self.enqueue(&tx, Msg::Job(job), wait)
+            .map_err(|(e, msg)| match msg {
+                Msg::Job(job) => (e, job),
+                Msg::Flush(_) => unreachable!("a job was sent"),
+            })
+    }
+
+    /// Sends `msg` on `tx`, waiting as `wait` says; hands `msg` back on failure.
+    #[allow(clippy::result_large_err)] // see `submit_job`
+    fn enqueue(&self, tx: &Sender<Msg>, mut msg: Msg, wait: Wait) -> Result<(), (Error, Msg)> {
+        loop {
+            msg = match tx.try_send(msg) {
+                Ok(()) => return Ok(()),
+                Err(TrySendError::Disconnected(msg)) => return Err((Error::Closed, msg)),
+                Err(TrySendError::Full(msg)) => msg,
+            };
+            let Wait::Until(deadline) = wait else {
+                return Err((Error::QueueFull, msg));
+            };
+            // Block until there is room, the client closes, or the deadline passes;
+            // a close wins over room that appears at the same time.
+            let mut select = Select::new();
+            select.send(tx);
+            select.recv(&self.shutdown_rx);
+            if select.ready_deadline(deadline).is_err() {
+                return Err((Error::Timeout, msg));
+            }
+            if self.is_closed() {
+                return Err((Error::Closed, msg));
+            }
+        }
+    }
+}
+
+impl Drop for Client {
+    fn drop(&mut self) {
+        if let Some(deadline) = Instant::now().checked_add(self.options.close_timeout) {
+            if self.close(deadline).is_err() {
+                log::debug!("arn-client dropped before its workers finished");
+            }
+        }
+    }
+}
+
+/// Rejects a notification that can never be sent (`arn-protocol.md` section 1).
+fn check(n: Notification) -> Result<Notification, SubmitError> {
+    if n.resources.len() > MAX_BATCH_SIZE {
+        let error = ValidationError {
+            rule: Rule::BatchSize,
+            index: None,
+            detail: format!(
+                "{} resources, at most {MAX_BATCH_SIZE} allowed",
+                n.resources.len()
+            ),
+        };
+        return Err(SubmitError::new(Error::Invalid(error), n));
+    }
+    Ok(n)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn client_is_send_sync() {
+        fn assert_send_sync<T: Send + Sync>() {}
+        assert_send_sync::<Client>();
+        assert_send_sync::<Promise>();
+        assert_send_sync::<Failure>();
+    }
+}

@@ -1,1 +1,201 @@
-//! Client options and their defaults. (runtime branch)
+//! Client options and their defaults, and the builder that validates them.
+
+use std::fmt;
+use std::sync::Arc;
+use std::time::Duration;
+
+use crate::model::DEFAULT_INLINE_THRESHOLD;
+use crate::transport::{BlobStore, EventTransport, RetryPolicy};
+use crate::{Client, Error};
+
+/// The most worker threads a client may run.
+const MAX_WORKERS: usize = 256;
+
+/// The validated options of a client.
+#[derive(Clone, Debug)]
+pub(crate) struct ClientOptions {
+    pub(crate) workers: usize,
+    pub(crate) queue_capacity: usize,
+    pub(crate) errors_capacity: usize,
+    pub(crate) inline_threshold: usize,
+    pub(crate) compression: bool,
+    pub(crate) default_deadline: Duration,
+    pub(crate) retry_policy: RetryPolicy,
+    pub(crate) close_timeout: Duration,
+    pub(crate) promise_pool_size: usize,
+    /// Test hook: worker `i` is spawned with an impossible stack size, so it fails.
+    #[cfg(test)]
+    pub(crate) fail_spawn_at: Option<usize>,
+}
+
+impl Default for ClientOptions {
+    fn default() -> Self {
+        Self {
+            workers: 4,
+            queue_capacity: 1024,
+            errors_capacity: 1024,
+            inline_threshold: DEFAULT_INLINE_THRESHOLD,
+            compression: false,
+            default_deadline: Duration::from_secs(60),
+            retry_policy: RetryPolicy::default(),
+            close_timeout: Duration::from_secs(10),
+            promise_pool_size: 1024,
+            #[cfg(test)]
+            fail_spawn_at: None,
+        }
+    }
+}
+
+impl ClientOptions {
+    fn validate(&self) -> Result<(), Error> {
+        let bad = |what: &str| Err(Error::Config(what.to_owned()));
+        if self.workers == 0 || self.workers > MAX_WORKERS {
+            return bad("workers must be between 1 and 256");
+        }
+        if self.queue_capacity == 0 {
+            return bad("queue_capacity must be at least 1");
+        }
+        if self.errors_capacity == 0 {
+            return bad("errors_capacity must be at least 1");
+        }
+        if self.inline_threshold == 0 {
+            return bad("inline_threshold must be at least 1");
+        }
+        if self.default_deadline.is_zero() {
+            return bad("default_deadline must be longer than zero");
+        }
+        if self.retry_policy.initial_delay > self.retry_policy.max_delay {
+            return bad("retry_policy.initial_delay must not exceed max_delay");
+        }
+        Ok(())
+    }
+}
+
+/// Builds a [`Client`]: the transports are positional, everything else optional.
+///
+/// Made by [`Client::with_transports`]; each setter consumes and returns the builder.
+#[must_use = "a builder does nothing until build() is called"]
+pub struct ClientBuilder {
+    events: Arc<dyn EventTransport>,
+    blobs: Arc<dyn BlobStore>,
+    options: ClientOptions,
+}
+
+impl fmt::Debug for ClientBuilder {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("ClientBuilder")
+            .field("options", &self.options)
+            .finish_non_exhaustive()
+    }
+}
+
+impl ClientBuilder {
+    pub(crate) fn new(events: Arc<dyn EventTransport>, blobs: Arc<dyn BlobStore>) -> Self {
+        Self {
+            events,
+            blobs,
+            options: ClientOptions::default(),
+        }
+    }
+
+    /// The number of worker threads (`arn-worker-{i}`), 1 to 256. Notifications about
+    /// the same resource always go to the same worker, so they leave in order.
+    /// Defaults to 4.
+    pub fn workers(mut self, workers: usize) -> Self {
+        self.options.workers = workers;
+        self
+    }
+
+    /// How many notifications each worker's queue holds before submissions block (or
+    /// the `try_` calls fail with [`Error::QueueFull`]). Defaults to 1024.
+    pub fn queue_capacity(mut self, capacity: usize) -> Self {
+        self.options.queue_capacity = capacity;
+        self
+    }
+
+    /// How many failures the [`Client::errors`] channel holds; when it is full, further
+    /// failures are dropped and counted in [`crate::Stats::errors_dropped`].
+    /// Defaults to 1024.
+    pub fn errors_capacity(mut self, capacity: usize) -> Self {
+        self.options.errors_capacity = capacity;
+        self
+    }
+
+    /// Resources JSON of this many bytes or more goes to blob storage instead of inline
+    /// (`arn-protocol.md` section 1). Defaults to
+    /// [`DEFAULT_INLINE_THRESHOLD`](crate::model::DEFAULT_INLINE_THRESHOLD) (42,000).
+    pub fn inline_threshold(mut self, bytes: usize) -> Self {
+        self.options.inline_threshold = bytes;
+        self
+    }
+
+    /// Whether event bodies are zlib-compressed (level 5) and sent with
+    /// `Content-Encoding: deflate` (`arn-protocol.md` section 2). Defaults to `false`.
+    pub fn compression(mut self, enabled: bool) -> Self {
+        self.options.compression = enabled;
+        self
+    }
+
+    /// The deadline given to notifications submitted without one: a notification not
+    /// sent by then fails with [`Error::Timeout`]. Defaults to 60 seconds.
+    pub fn default_deadline(mut self, deadline: Duration) -> Self {
+        self.options.default_deadline = deadline;
+        self
+    }
+
+    /// How failed POSTs are retried. Defaults to [`RetryPolicy::default`] (3 retries,
+    /// 800 ms base delay, 60 s cap).
+    pub fn retry_policy(mut self, policy: RetryPolicy) -> Self {
+        self.options.retry_policy = policy;
+        self
+    }
+
+    /// How long dropping the client waits for queued notifications before giving up on
+    /// them (see [`Client::close`]). Defaults to 10 seconds.
+    pub fn close_timeout(mut self, timeout: Duration) -> Self {
+        self.options.close_timeout = timeout;
+        self
+    }
+
+    /// How many idle promise slots are kept for reuse. Defaults to 1024.
+    pub fn promise_pool_size(mut self, slots: usize) -> Self {
+        self.options.promise_pool_size = slots;
+        self
+    }
+
+    /// Validates the options and starts the worker threads.
+    ///
+    /// Fails with [`Error::Config`] for an invalid option and [`Error::Spawn`] when a
+    /// thread cannot be started (threads already started are stopped first).
+    pub fn build(self) -> Result<Client, Error> {
+        self.options.validate()?;
+        Client::start(self.options, self.events, self.blobs)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn defaults_are_valid() {
+        ClientOptions::default().validate().unwrap();
+    }
+
+    #[test]
+    fn invalid_options_are_config_errors() {
+        let cases: [fn(&mut ClientOptions); 6] = [
+            |o| o.workers = 0,
+            |o| o.workers = 257,
+            |o| o.queue_capacity = 0,
+            |o| o.errors_capacity = 0,
+            |o| o.inline_threshold = 0,
+            |o| o.default_deadline = Duration::ZERO,
+        ];
+        for case in cases {
+            let mut o = ClientOptions::default();
+            case(&mut o);
+            assert!(matches!(o.validate(), Err(Error::Config(_))), "{o:?}");
+        }
+    }
+}

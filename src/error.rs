@@ -66,6 +66,10 @@ pub enum Error {
     /// Encoding the notification failed.
     #[error("encoding failed: {0}")]
     Encode(String),
+    /// A received event (or its blob) could not be parsed back into the model
+    /// ([`crate::model::ReceivedEvent`]).
+    #[error("decoding a received event failed: {0}")]
+    Decode(String),
     /// A transport panicked while handling this notification; the worker lives on.
     #[error("a transport panicked while sending: {0}")]
     Panicked(String),
@@ -98,14 +102,16 @@ impl Error {
 /// `TrySendError` hands back the message.
 pub struct SubmitError {
     error: Error,
-    notification: Notification,
+    // Boxed: keeps `Result<_, SubmitError>` small (clippy `result_large_err`); only
+    // refusals pay the allocation.
+    notification: Box<Notification>,
 }
 
 impl SubmitError {
     pub(crate) fn new(error: Error, notification: Notification) -> Self {
         Self {
             error,
-            notification,
+            notification: Box::new(notification),
         }
     }
 
@@ -117,12 +123,12 @@ impl SubmitError {
 
     /// The refused notification, to retry or inspect.
     pub fn into_notification(self) -> Notification {
-        self.notification
+        *self.notification
     }
 
     /// Splits into the error and the notification.
     pub fn into_parts(self) -> (Error, Notification) {
-        (self.error, self.notification)
+        (self.error, *self.notification)
     }
 }
 
@@ -156,6 +162,7 @@ mod tests {
         fn assert_send_sync<T: Send + Sync + 'static>() {}
         assert_send_sync::<Error>();
         assert!(std::mem::size_of::<Error>() <= 96);
+        assert!(std::mem::size_of::<SubmitError>() <= 128);
     }
 
     #[test]

@@ -1,1 +1,203 @@
-//! Client statistics snapshots. (runtime branch)
+//! Client statistics: plain atomic counters and a snapshot type.
+//!
+//! They mirror the Go client's metrics (`arn-protocol.md` section 8): `event_sent`
+//! (success × inline), `event_sent_bytes`, `event_sent_ms`, `promise` (error, timeout)
+//! and `current_promise_count`.
+
+use std::sync::atomic::{AtomicI64, AtomicU64, Ordering::Relaxed};
+use std::time::Duration;
+
+/// Upper bounds (inclusive, milliseconds) of the send latency buckets; a last bucket
+/// counts everything slower.
+pub const LATENCY_BUCKETS_MS: [u64; 14] = [
+    1, 2, 5, 10, 25, 50, 100, 250, 500, 1_000, 2_500, 5_000, 10_000, 30_000,
+];
+
+const BUCKETS: usize = LATENCY_BUCKETS_MS.len() + 1;
+
+/// The live counters, shared by the client, its workers and its promises.
+#[derive(Default)]
+pub(crate) struct StatsInner {
+    sent_inline: AtomicU64,
+    sent_blob: AtomicU64,
+    failed_inline: AtomicU64,
+    failed_blob: AtomicU64,
+    not_sent: AtomicU64,
+    bytes_sent: AtomicU64,
+    latency: [AtomicU64; BUCKETS],
+    panics: AtomicU64,
+    promises_active: AtomicI64,
+    promises_completed: AtomicU64,
+    promises_timed_out: AtomicU64,
+    errors_dropped: AtomicU64,
+}
+
+impl StatsInner {
+    /// Records one event POST (after retries): its outcome, form, size and latency.
+    pub(crate) fn event_sent(&self, ok: bool, inline: bool, bytes: usize, took: Duration) {
+        let counter = match (ok, inline) {
+            (true, true) => &self.sent_inline,
+            (true, false) => &self.sent_blob,
+            (false, true) => &self.failed_inline,
+            (false, false) => &self.failed_blob,
+        };
+        counter.fetch_add(1, Relaxed);
+        if ok {
+            self.bytes_sent.fetch_add(bytes as u64, Relaxed);
+        }
+        let ms = took.as_millis();
+        let bucket = LATENCY_BUCKETS_MS
+            .iter()
+            .position(|&b| ms <= u128::from(b))
+            .unwrap_or(BUCKETS - 1);
+        self.latency[bucket].fetch_add(1, Relaxed);
+    }
+
+    /// A notification that failed before any POST (expired, invalid, upload failed).
+    pub(crate) fn not_sent(&self) {
+        self.not_sent.fetch_add(1, Relaxed);
+    }
+
+    pub(crate) fn panicked(&self) {
+        self.panics.fetch_add(1, Relaxed);
+    }
+
+    pub(crate) fn promise_created(&self) {
+        self.promises_active.fetch_add(1, Relaxed);
+    }
+
+    pub(crate) fn promise_dropped(&self) {
+        self.promises_active.fetch_sub(1, Relaxed);
+    }
+
+    pub(crate) fn promise_completed(&self) {
+        self.promises_completed.fetch_add(1, Relaxed);
+    }
+
+    pub(crate) fn promise_timed_out(&self) {
+        self.promises_timed_out.fetch_add(1, Relaxed);
+    }
+
+    /// Counts one failure dropped because the errors channel was full; returns whether
+    /// it was the first (so the caller warns once).
+    pub(crate) fn error_dropped(&self) -> bool {
+        self.errors_dropped.fetch_add(1, Relaxed) == 0
+    }
+
+    pub(crate) fn snapshot(&self, queue_depth: usize) -> Stats {
+        Stats {
+            events_sent_inline: self.sent_inline.load(Relaxed),
+            events_sent_blob: self.sent_blob.load(Relaxed),
+            events_failed_inline: self.failed_inline.load(Relaxed),
+            events_failed_blob: self.failed_blob.load(Relaxed),
+            not_sent: self.not_sent.load(Relaxed),
+            bytes_sent: self.bytes_sent.load(Relaxed),
+            send_latency: LatencyHistogram {
+                counts: std::array::from_fn(|i| self.latency[i].load(Relaxed)),
+            },
+            panics: self.panics.load(Relaxed),
+            promises_active: self.promises_active.load(Relaxed).max(0) as u64,
+            promises_completed: self.promises_completed.load(Relaxed),
+            promises_timed_out: self.promises_timed_out.load(Relaxed),
+            errors_dropped: self.errors_dropped.load(Relaxed),
+            queue_depth,
+        }
+    }
+}
+
+/// A snapshot of a client's counters, from [`Client::stats`](crate::Client::stats).
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+#[non_exhaustive]
+pub struct Stats {
+    /// Inline events the receiver accepted.
+    pub events_sent_inline: u64,
+    /// Blob events the receiver accepted.
+    pub events_sent_blob: u64,
+    /// Inline events whose POST failed (after retries).
+    pub events_failed_inline: u64,
+    /// Blob events whose POST failed (after retries).
+    pub events_failed_blob: u64,
+    /// Notifications that failed before any POST: expired in the queue, invalid, or
+    /// their blob upload failed.
+    pub not_sent: u64,
+    /// Body bytes of accepted events (compressed size when compression is on).
+    pub bytes_sent: u64,
+    /// Latency of each send (blob upload plus POST with its retries).
+    pub send_latency: LatencyHistogram,
+    /// Sends that panicked (each resolved with [`Error::Panicked`](crate::Error)).
+    pub panics: u64,
+    /// Promises handed out and not yet recycled or dropped.
+    pub promises_active: u64,
+    /// Outcomes handed to promise waiters.
+    pub promises_completed: u64,
+    /// Promise waits that ended with [`Error::PromiseTimeout`](crate::Error).
+    pub promises_timed_out: u64,
+    /// Failures of fire-and-forget submissions dropped because the errors channel was
+    /// full.
+    pub errors_dropped: u64,
+    /// Notifications waiting in the worker queues.
+    pub queue_depth: usize,
+}
+
+impl Stats {
+    /// Events the receiver accepted, inline and blob.
+    pub fn events_sent(&self) -> u64 {
+        self.events_sent_inline + self.events_sent_blob
+    }
+}
+
+/// Send latencies counted in fixed buckets ([`LATENCY_BUCKETS_MS`]).
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct LatencyHistogram {
+    /// `counts[i]` counts sends of at most `LATENCY_BUCKETS_MS[i]` milliseconds (and
+    /// more than the bucket before); the last entry counts the slower ones.
+    pub counts: [u64; BUCKETS],
+}
+
+impl LatencyHistogram {
+    /// The number of sends recorded.
+    pub fn total(&self) -> u64 {
+        self.counts.iter().sum()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn events_land_in_their_counters_and_buckets() {
+        let s = StatsInner::default();
+        s.event_sent(true, true, 100, Duration::from_micros(500));
+        s.event_sent(true, false, 50, Duration::from_millis(7));
+        s.event_sent(false, true, 999, Duration::from_secs(60));
+        s.not_sent();
+        assert!(s.error_dropped());
+        assert!(!s.error_dropped());
+        let snap = s.snapshot(3);
+        assert_eq!(snap.events_sent(), 2);
+        assert_eq!(snap.events_failed_inline, 1);
+        assert_eq!(snap.bytes_sent, 150);
+        assert_eq!(snap.not_sent, 1);
+        assert_eq!(snap.errors_dropped, 2);
+        assert_eq!(snap.queue_depth, 3);
+        assert_eq!(snap.send_latency.counts[0], 1);
+        assert_eq!(snap.send_latency.counts[3], 1);
+        assert_eq!(snap.send_latency.counts[BUCKETS - 1], 1);
+        assert_eq!(snap.send_latency.total(), 3);
+    }
+
+    #[test]
+    fn promise_counters() {
+        let s = StatsInner::default();
+        s.promise_created();
+        s.promise_created();
+        s.promise_dropped();
+        s.promise_completed();
+        s.promise_timed_out();
+        let snap = s.snapshot(0);
+        assert_eq!(snap.promises_active, 1);
+        assert_eq!(snap.promises_completed, 1);
+        assert_eq!(snap.promises_timed_out, 1);
+    }
+}

@@ -1,5 +1,18 @@
-//! The event encoder (`arn-protocol.md` sections 1 and 3). STUB: to be implemented.
+//! The event encoder (`arn-protocol.md` sections 1 and 3).
+//!
+//! The resources array is serialized once into [`EncodeBuf`]; an inline event embeds
+//! exactly those bytes, a blob event names the upload. The envelope is written by hand
+//! around them, keys in the reference's order; values go through `serde_json` for
+//! escaping. Buffers are cleared, never shrunk, so a worker that keeps one
+//! [`EncodeBuf`] stops allocating once it has seen its largest notification.
 
+use std::io::Write;
+
+use serde::Serialize;
+use time::OffsetDateTime;
+use uuid::Uuid;
+
+use super::wire::Rfc3339Nano;
 use super::Notification;
 use crate::Error;
 
@@ -28,6 +41,19 @@ impl Default for Encoder {
 pub struct EncodeBuf {
     resources: Vec<u8>,
     event: Vec<u8>,
+    event_id: Option<Uuid>,
+}
+
+impl EncodeBuf {
+    /// An empty buffer.
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    /// The id (UUID v4) of the last event encoded into this buffer, if any (for logs).
+    pub fn event_id(&self) -> Option<Uuid> {
+        self.event_id
+    }
 }
 
 /// The result of [`Encoder::encode`].
@@ -48,19 +74,55 @@ pub struct PendingBlob<'b> {
 }
 
 impl Encoder {
-    /// An encoder with the given inline threshold (bytes).
+    /// An encoder with the given inline threshold (bytes): resources JSON shorter than
+    /// it goes inline.
     pub fn new(inline_threshold: usize) -> Self {
         Self { inline_threshold }
     }
 
-    /// Validates and encodes `n` into `buf`.
+    /// The inline threshold in bytes.
+    pub fn inline_threshold(&self) -> usize {
+        self.inline_threshold
+    }
+
+    /// Validates and encodes `n` into `buf` (`arn-protocol.md` sections 1, 3 and 4).
+    ///
+    /// Fails with [`Error::Invalid`] when `n` breaks a rule; the validation runs on
+    /// every notification, inline or blob.
     pub fn encode<'b>(
         &self,
         n: &Notification,
         buf: &'b mut EncodeBuf,
     ) -> Result<Encoded<'b>, Error> {
-        let _ = (n, self.inline_threshold);
-        Ok(Encoded::Inline(&buf.event))
+        n.validate()?;
+        buf.resources.clear();
+        buf.event.clear();
+        buf.event_id = None;
+        if n.resources.is_empty() {
+            return Ok(Encoded::Empty);
+        }
+        serde_json::to_writer(&mut buf.resources, &n.resources).map_err(encode_error)?;
+        let id = Uuid::new_v4();
+        buf.event_id = Some(id);
+        write_head(&mut buf.event, n, id, OffsetDateTime::now_utc()).map_err(encode_error)?;
+        if buf.resources.len() < self.inline_threshold {
+            buf.event.extend_from_slice(&buf.resources);
+            buf.event
+                .extend_from_slice(br#","resourcesContainer":"inline"}}"#);
+            log::trace!(
+                "encoded event {id}: {} resources inline, {} bytes",
+                n.resources.len(),
+                buf.event.len()
+            );
+            Ok(Encoded::Inline(&buf.event))
+        } else {
+            log::trace!(
+                "encoded event {id}: {} resources, {} bytes for blob storage",
+                n.resources.len(),
+                buf.resources.len()
+            );
+            Ok(Encoded::Blob(PendingBlob { buf }))
+        }
     }
 }
 
@@ -70,9 +132,222 @@ impl<'b> PendingBlob<'b> {
         &self.buf.resources
     }
 
-    /// The event bytes, once the blob's read URL is known.
+    /// The id (UUID v4) of the event being built.
+    pub fn event_id(&self) -> Uuid {
+        self.buf.event_id.unwrap_or_default()
+    }
+
+    /// The event bytes, once the blob's read URL is known: `resources: null`,
+    /// `resourcesBlobInfo {blobUri, blobSize}` (the length of [`Self::resources`]) and
+    /// `resourcesContainer: "blob"`.
     pub fn finish(self, blob_uri: &str) -> &'b [u8] {
-        let _ = blob_uri;
-        &self.buf.event
+        let buf = self.buf;
+        let size = buf.resources.len();
+        let ev = &mut buf.event;
+        ev.extend_from_slice(br#"null,"resourcesBlobInfo":{"blobUri":"#);
+        // Writing a &str into a Vec cannot fail.
+        let _ = serde_json::to_writer(&mut *ev, blob_uri);
+        let _ = write!(
+            ev,
+            r#","blobSize":{size}}},"resourcesContainer":"blob"}}}}"#
+        );
+        &buf.event
+    }
+}
+
+fn encode_error(e: impl std::fmt::Display) -> Error {
+    Error::Encode(e.to_string())
+}
+
+/// Writes `"key":value` after a comma unless it is the first key of its object.
+fn field<T: Serialize + ?Sized>(w: &mut Vec<u8>, key: &str, value: &T) -> serde_json::Result<()> {
+    w.push(b',');
+    w.push(b'"');
+    w.extend_from_slice(key.as_bytes());
+    w.extend_from_slice(b"\":");
+    serde_json::to_writer(&mut *w, value)
+}
+
+fn field_if(w: &mut Vec<u8>, key: &str, value: &str) -> serde_json::Result<()> {
+    if value.is_empty() {
+        return Ok(());
+    }
+    field(w, key, value)
+}
+
+/// Writes the event up to and including `"resources":` (`arn-protocol.md` section 3).
+fn write_head(
+    w: &mut Vec<u8>,
+    n: &Notification,
+    id: Uuid,
+    now: OffsetDateTime,
+) -> serde_json::Result<()> {
+    let first = &n.resources[0].arm_resource;
+    w.extend_from_slice(br#"{"topic":"""#);
+    field(w, "subject", n.subject().as_ref())?;
+    field(
+        w,
+        "eventType",
+        &format_args!("{}/{}", first.id.type_ref(), first.activity),
+    )?;
+    field(w, "eventTime", &Rfc3339Nano(&now))?;
+    let mut id_buf = Uuid::encode_buffer();
+    field(w, "id", id.hyphenated().encode_lower(&mut id_buf))?;
+    w.extend_from_slice(br#","dataVersion":"3.0","metadataVersion":"1.0","data":{"additionalBatchProperties":{"batchCorrelationId":"#);
+    serde_json::to_writer(&mut *w, &n.batch_correlation_id)?;
+    field(w, "sdkVersion", super::SDK_VERSION)?;
+    field(w, "batchSize", &n.resources.len())?;
+    for (k, v) in &n.additional_batch_properties {
+        w.push(b',');
+        serde_json::to_writer(&mut *w, k)?;
+        w.push(b':');
+        serde_json::to_writer(&mut *w, v)?;
+    }
+    w.push(b'}');
+    field_if(w, "homeTenantId", &n.home_tenant_id)?;
+    field_if(w, "resourceHomeTenantId", &n.resource_home_tenant_id)?;
+    field(w, "resourceLocation", &n.resource_location)?;
+    field_if(w, "frontdoorLocation", &n.frontdoor_location)?;
+    field(w, "publisherInfo", &n.publisher_info)?;
+    field_if(w, "apiVersion", &n.api_version)?;
+    if let Some(b) = n.data_boundary {
+        field(w, "dataBoundary", b.as_str())?;
+    }
+    w.extend_from_slice(br#","resources":"#);
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::model::{
+        Activity, ArmResource, ChangeAction, NotificationResource, ResourceId, Rule,
+    };
+    use serde_json::Value;
+
+    fn node(i: usize) -> NotificationResource {
+        let id = ResourceId::parse(&format!(
+            "/subscriptions/s/resourceGroups/rg/providers/Microsoft.ContainerService/managedClusters/c/nodes/n{i}"
+        ))
+        .unwrap();
+        let props = serde_json::json!({"i": i, "pad": "x".repeat(100)});
+        let arm = ArmResource::new(Activity::Snapshot, &id, "2024-01-01", Some(&props)).unwrap();
+        NotificationResource::new(arm, ChangeAction::Update)
+    }
+
+    fn notification(count: usize) -> Notification {
+        Notification::new(
+            "eastus",
+            "Microsoft.ContainerService",
+            (0..count).map(node).collect(),
+        )
+        .with_additional_batch_property("tag", "p-1")
+    }
+
+    #[test]
+    fn empty_notification_encodes_to_nothing() {
+        let mut buf = EncodeBuf::new();
+        let e = Encoder::default()
+            .encode(&notification(0), &mut buf)
+            .unwrap();
+        assert!(matches!(e, Encoded::Empty));
+        assert_eq!(buf.event_id(), None);
+    }
+
+    #[test]
+    fn inline_event_embeds_the_resources_bytes() {
+        let n = notification(2);
+        let mut buf = EncodeBuf::new();
+        let Encoded::Inline(ev) = Encoder::default().encode(&n, &mut buf).unwrap() else {
+            panic!("expected inline");
+        };
+        let v: Value = serde_json::from_slice(ev).unwrap();
+        assert_eq!(
+            v["eventType"],
+            "Microsoft.ContainerService/managedClusters/nodes/snapshot"
+        );
+        assert_eq!(v["data"]["additionalBatchProperties"]["batchSize"], 2);
+        assert_eq!(v["data"]["additionalBatchProperties"]["tag"], "p-1");
+        assert_eq!(
+            v["data"]["additionalBatchProperties"]["sdkVersion"],
+            SDK_VERSION
+        );
+        assert_eq!(v["data"]["resourcesContainer"], "inline");
+        assert_eq!(v["data"]["resources"][1]["statusCode"], "OK");
+        let id = v["id"].as_str().unwrap();
+        assert_eq!(Uuid::parse_str(id).unwrap().get_version_num(), 4);
+        assert_eq!(buf.event_id().unwrap().to_string(), id);
+        let text = std::str::from_utf8(&buf.event).unwrap();
+        assert!(text.contains(std::str::from_utf8(&buf.resources).unwrap()));
+    }
+
+    #[test]
+    fn blob_event_names_the_upload() {
+        let n = notification(3);
+        let mut buf = EncodeBuf::new();
+        let enc = Encoder::new(100);
+        let Encoded::Blob(pending) = enc.encode(&n, &mut buf).unwrap() else {
+            panic!("expected blob");
+        };
+        let uploaded = pending.resources().to_vec();
+        let id = pending.event_id();
+        let ev = pending.finish("https://acct.blob/c/b.txt?sig=x\"y");
+        let v: Value = serde_json::from_slice(ev).unwrap();
+        assert_eq!(v["id"], id.to_string());
+        assert_eq!(v["data"]["resources"], Value::Null);
+        assert_eq!(v["data"]["resourcesContainer"], "blob");
+        let info = &v["data"]["resourcesBlobInfo"];
+        assert_eq!(info["blobUri"], "https://acct.blob/c/b.txt?sig=x\"y");
+        assert_eq!(info["blobSize"], uploaded.len());
+        let back: Value = serde_json::from_slice(&uploaded).unwrap();
+        assert_eq!(back.as_array().unwrap().len(), 3);
+    }
+
+    #[test]
+    fn threshold_is_strict() {
+        let n = notification(1);
+        let mut buf = EncodeBuf::new();
+        let len = match Encoder::new(usize::MAX).encode(&n, &mut buf).unwrap() {
+            Encoded::Inline(_) => buf.resources.len(),
+            _ => panic!("expected inline"),
+        };
+        assert!(matches!(
+            Encoder::new(len + 1).encode(&n, &mut buf).unwrap(),
+            Encoded::Inline(_)
+        ));
+        assert!(matches!(
+            Encoder::new(len).encode(&n, &mut buf).unwrap(),
+            Encoded::Blob(_)
+        ));
+    }
+
+    #[test]
+    fn invalid_notifications_are_refused_on_both_paths() {
+        let mut n = notification(3);
+        n.resources[2].resource_id.clear();
+        for threshold in [usize::MAX, 0] {
+            let e = Encoder::new(threshold)
+                .encode(&n, &mut EncodeBuf::new())
+                .unwrap_err();
+            assert!(
+                matches!(e, Error::Invalid(ref v) if v.rule == Rule::ResourceIdMissing),
+                "{e}"
+            );
+        }
+    }
+
+    #[test]
+    fn buffers_are_reused() {
+        let mut buf = EncodeBuf::new();
+        let enc = Encoder::default();
+        let _ = enc.encode(&notification(30), &mut buf).unwrap();
+        let (cap_r, cap_e) = (buf.resources.capacity(), buf.event.capacity());
+        let first = buf.event.clone();
+        let _ = enc.encode(&notification(20), &mut buf).unwrap();
+        assert_eq!(
+            (buf.resources.capacity(), buf.event.capacity()),
+            (cap_r, cap_e)
+        );
+        assert!(buf.event.len() < first.len());
     }
 }

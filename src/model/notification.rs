@@ -1,52 +1,23 @@
 //! The notification types of the ARN v3 model (`arn-protocol.md` section 3).
+//!
+//! Build a resource with [`ArmResource::new`] and [`NotificationResource::new`], then a
+//! notification with [`Notification::new`]; the `with_*` setters fill the optional
+//! fields. The wire form (keys, order, omissions) lives in `wire.rs`.
 
 use std::borrow::Cow;
 use std::collections::BTreeMap;
 
-use serde::{Deserialize, Serialize};
+use serde::Serialize;
 use serde_json::value::RawValue;
 use time::OffsetDateTime;
 
-use super::ResourceId;
+use super::{
+    Activity, ChangeAction, DataBoundary, ResourceId, ResourceType, Rule, ValidationError,
+};
 use crate::Error;
 
 /// The most resources one notification may carry (`arn-protocol.md` section 1).
 pub const MAX_BATCH_SIZE: usize = 1000;
-
-/// What happened to a resource; the last segment of the event type.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
-#[serde(rename_all = "lowercase")]
-pub enum Activity {
-    /// The resource was created or updated (`"write"`).
-    Write,
-    /// The resource was deleted (`"delete"`).
-    Delete,
-    /// The resource still exists as described (`"snapshot"`).
-    Snapshot,
-}
-
-/// The change recorded in `resourceSystemProperties.changeAction`.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
-pub enum ChangeAction {
-    /// `"Create"`.
-    Create,
-    /// `"Delete"`.
-    Delete,
-    /// `"Move"`.
-    Move,
-    /// `"Update"`.
-    Update,
-}
-
-/// The data boundary of a notification.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
-#[serde(rename_all = "lowercase")]
-pub enum DataBoundary {
-    /// `"global"`.
-    Global,
-    /// `"eu"`.
-    Eu,
-}
 
 /// The ARM description of one resource (`armResource` on the wire).
 ///
@@ -71,15 +42,49 @@ impl PartialEq for ArmResource {
 
 impl ArmResource {
     /// Builds the ARM resource for `id`. The properties are serialized here, once.
-    /// `write` and `snapshot` need properties; `delete` may omit them.
+    ///
+    /// `write` and `snapshot` need properties; `delete` may omit them (a delete that
+    /// carries properties sends them). Properties that serialize to JSON `null` count
+    /// as none. Fails with [`Error::Invalid`] ([`Rule::PropertiesMissing`], or
+    /// [`Rule::ArmIdMissing`] for an id with an empty canonical string) or
+    /// [`Error::Encode`] when the properties cannot be serialized
+    /// (`arn-protocol.md` section 4, step 2).
     pub fn new<T: Serialize + ?Sized>(
         activity: Activity,
         id: &ResourceId,
         api_version: &str,
         properties: Option<&T>,
     ) -> Result<Self, Error> {
-        let _ = (activity, id, api_version, properties);
-        unimplemented!()
+        if id.as_str().is_empty() {
+            return Err(ValidationError::new(
+                Rule::ArmIdMissing,
+                None,
+                "armResource.id is required".into(),
+            )
+            .into());
+        }
+        let properties = match properties {
+            None => None,
+            Some(p) => {
+                let raw = serde_json::value::to_raw_value(p)
+                    .map_err(|e| Error::Encode(format!("armResource.properties: {e}")))?;
+                (raw.get() != "null").then_some(raw)
+            }
+        };
+        if properties.is_none() && activity != Activity::Delete {
+            return Err(ValidationError::new(
+                Rule::PropertiesMissing,
+                None,
+                format!("armResource.properties is required for activity {activity}"),
+            )
+            .into());
+        }
+        Ok(Self {
+            id: id.clone(),
+            activity,
+            api_version: api_version.to_owned(),
+            properties,
+        })
     }
 
     /// The parsed resource id.
@@ -90,6 +95,38 @@ impl ArmResource {
     /// The activity this resource reports.
     pub fn activity(&self) -> Activity {
         self.activity
+    }
+
+    /// `armResource.apiVersion`: the API version of the properties' schema.
+    pub fn api_version(&self) -> &str {
+        &self.api_version
+    }
+
+    /// The serialized properties (`armResource.properties`), if any.
+    pub fn properties(&self) -> Option<&str> {
+        self.properties.as_deref().map(RawValue::get)
+    }
+
+    /// The resource type (`armResource.type`), from the id.
+    pub fn resource_type(&self) -> &ResourceType {
+        self.id.resource_type()
+    }
+
+    /// The resource type as its wire string, e.g.
+    /// `"Microsoft.ContainerService/managedClusters/nodes"`.
+    pub fn type_string(&self) -> String {
+        self.id.type_ref().to_string()
+    }
+
+    /// The resource name (`armResource.name`): the last name segment of the id, empty
+    /// when the id ends in a bare type.
+    pub fn name(&self) -> &str {
+        self.id.name()
+    }
+
+    /// The location segment of the id (`armResource.location`), if it has one.
+    pub fn location(&self) -> Option<&str> {
+        self.id.location()
     }
 }
 
@@ -106,6 +143,43 @@ pub struct ResourceSystemProperties {
     pub modified_by: String,
     /// What changed.
     pub change_action: ChangeAction,
+}
+
+impl ResourceSystemProperties {
+    /// System properties with only the change action set.
+    pub fn new(change_action: ChangeAction) -> Self {
+        Self {
+            created_time: None,
+            modified_time: None,
+            created_by: String::new(),
+            modified_by: String::new(),
+            change_action,
+        }
+    }
+
+    /// Sets `createdTime`. Defaults to unset (omitted).
+    pub fn with_created_time(mut self, t: OffsetDateTime) -> Self {
+        self.created_time = Some(t);
+        self
+    }
+
+    /// Sets `modifiedTime`. Defaults to unset (omitted).
+    pub fn with_modified_time(mut self, t: OffsetDateTime) -> Self {
+        self.modified_time = Some(t);
+        self
+    }
+
+    /// Sets `createdBy`. Defaults to `""`.
+    pub fn with_created_by(mut self, who: impl Into<String>) -> Self {
+        self.created_by = who.into();
+        self
+    }
+
+    /// Sets `modifiedBy`. Defaults to `""`.
+    pub fn with_modified_by(mut self, who: impl Into<String>) -> Self {
+        self.modified_by = who.into();
+        self
+    }
 }
 
 /// One resource in a notification.
@@ -131,6 +205,116 @@ pub struct NotificationResource {
     pub resource_home_tenant_id: String,
     /// System properties.
     pub resource_system_properties: ResourceSystemProperties,
+}
+
+impl NotificationResource {
+    /// A resource for `arm`: `resourceId` is the arm id's canonical string and
+    /// `apiVersion` the arm resource's API version; everything else is unset.
+    pub fn new(arm: ArmResource, change_action: ChangeAction) -> Self {
+        Self {
+            resource_event_time: None,
+            additional_resource_properties: BTreeMap::new(),
+            resource_id: arm.id.as_str().to_owned(),
+            api_version: arm.api_version.clone(),
+            arm_resource: arm,
+            source_resource_id: String::new(),
+            correlation_id: String::new(),
+            home_tenant_id: String::new(),
+            resource_home_tenant_id: String::new(),
+            resource_system_properties: ResourceSystemProperties::new(change_action),
+        }
+    }
+
+    /// Sets `resourceEventTime` (its offset is kept). Defaults to unset (omitted).
+    pub fn with_resource_event_time(mut self, t: OffsetDateTime) -> Self {
+        self.resource_event_time = Some(t);
+        self
+    }
+
+    /// Adds one `additionalResourceProperties` entry. Defaults to none (omitted).
+    pub fn with_additional_resource_property(
+        mut self,
+        key: impl Into<String>,
+        value: impl Into<String>,
+    ) -> Self {
+        self.additional_resource_properties
+            .insert(key.into(), value.into());
+        self
+    }
+
+    /// Replaces `additionalResourceProperties`. Defaults to empty (omitted).
+    pub fn with_additional_resource_properties(mut self, props: BTreeMap<String, String>) -> Self {
+        self.additional_resource_properties = props;
+        self
+    }
+
+    /// Overrides `resourceId`. Defaults to the arm id's canonical string.
+    pub fn with_resource_id(mut self, id: impl Into<String>) -> Self {
+        self.resource_id = id.into();
+        self
+    }
+
+    /// Overrides the resource `apiVersion`. Defaults to the arm resource's API version.
+    pub fn with_api_version(mut self, v: impl Into<String>) -> Self {
+        self.api_version = v.into();
+        self
+    }
+
+    /// Sets `sourceResourceId` (moves). Defaults to `""` (omitted).
+    pub fn with_source_resource_id(mut self, id: impl Into<String>) -> Self {
+        self.source_resource_id = id.into();
+        self
+    }
+
+    /// Sets `correlationId`. Defaults to `""` (omitted).
+    pub fn with_correlation_id(mut self, id: impl Into<String>) -> Self {
+        self.correlation_id = id.into();
+        self
+    }
+
+    /// Sets `homeTenantId`; must equal the notification's. Defaults to `""` (omitted).
+    pub fn with_home_tenant_id(mut self, id: impl Into<String>) -> Self {
+        self.home_tenant_id = id.into();
+        self
+    }
+
+    /// Sets `resourceHomeTenantId`; must equal the notification's. Defaults to `""`
+    /// (omitted).
+    pub fn with_resource_home_tenant_id(mut self, id: impl Into<String>) -> Self {
+        self.resource_home_tenant_id = id.into();
+        self
+    }
+
+    /// Replaces `resourceSystemProperties`. Defaults to only the change action given
+    /// to [`NotificationResource::new`].
+    pub fn with_system_properties(mut self, p: ResourceSystemProperties) -> Self {
+        self.resource_system_properties = p;
+        self
+    }
+
+    /// Sets `resourceSystemProperties.createdTime`. Defaults to unset (omitted).
+    pub fn with_created_time(mut self, t: OffsetDateTime) -> Self {
+        self.resource_system_properties.created_time = Some(t);
+        self
+    }
+
+    /// Sets `resourceSystemProperties.modifiedTime`. Defaults to unset (omitted).
+    pub fn with_modified_time(mut self, t: OffsetDateTime) -> Self {
+        self.resource_system_properties.modified_time = Some(t);
+        self
+    }
+
+    /// Sets `resourceSystemProperties.createdBy`. Defaults to `""`.
+    pub fn with_created_by(mut self, who: impl Into<String>) -> Self {
+        self.resource_system_properties.created_by = who.into();
+        self
+    }
+
+    /// Sets `resourceSystemProperties.modifiedBy`. Defaults to `""`.
+    pub fn with_modified_by(mut self, who: impl Into<String>) -> Self {
+        self.resource_system_properties.modified_by = who.into();
+        self
+    }
 }
 
 /// One ARN notification: 1..=1000 resources of one type.
@@ -159,8 +343,151 @@ pub struct Notification {
 }
 
 impl Notification {
+    /// A notification of `resources` in `resource_location` (e.g. `"eastus"`) from the
+    /// publisher namespace `publisher_info` (e.g. `"Microsoft.ContainerService"`).
+    pub fn new(
+        resource_location: impl Into<String>,
+        publisher_info: impl Into<String>,
+        resources: Vec<NotificationResource>,
+    ) -> Self {
+        Self {
+            resource_location: resource_location.into(),
+            frontdoor_location: String::new(),
+            publisher_info: publisher_info.into(),
+            api_version: String::new(),
+            data_boundary: None,
+            home_tenant_id: String::new(),
+            resource_home_tenant_id: String::new(),
+            batch_correlation_id: String::new(),
+            additional_batch_properties: BTreeMap::new(),
+            resources,
+        }
+    }
+
+    /// Sets `frontdoorLocation`. Defaults to `""` (omitted).
+    pub fn with_frontdoor_location(mut self, loc: impl Into<String>) -> Self {
+        self.frontdoor_location = loc.into();
+        self
+    }
+
+    /// Sets the notification-level `apiVersion`; resources may then omit theirs.
+    /// Defaults to `""` (omitted).
+    pub fn with_api_version(mut self, v: impl Into<String>) -> Self {
+        self.api_version = v.into();
+        self
+    }
+
+    /// Sets `dataBoundary`. Defaults to unset (omitted).
+    pub fn with_data_boundary(mut self, b: DataBoundary) -> Self {
+        self.data_boundary = Some(b);
+        self
+    }
+
+    /// Sets `homeTenantId`. Defaults to `""` (omitted).
+    pub fn with_home_tenant_id(mut self, id: impl Into<String>) -> Self {
+        self.home_tenant_id = id.into();
+        self
+    }
+
+    /// Sets `resourceHomeTenantId`. Defaults to `""` (omitted).
+    pub fn with_resource_home_tenant_id(mut self, id: impl Into<String>) -> Self {
+        self.resource_home_tenant_id = id.into();
+        self
+    }
+
+    /// Sets `additionalBatchProperties.batchCorrelationId`. Defaults to `""`.
+    pub fn with_batch_correlation_id(mut self, id: impl Into<String>) -> Self {
+        self.batch_correlation_id = id.into();
+        self
+    }
+
+    /// Adds one extra key to `additionalBatchProperties` (it must not be
+    /// `batchCorrelationId`, `sdkVersion` or `batchSize`). Defaults to none.
+    pub fn with_additional_batch_property(
+        mut self,
+        key: impl Into<String>,
+        value: impl Into<serde_json::Value>,
+    ) -> Self {
+        self.additional_batch_properties
+            .insert(key.into(), value.into());
+        self
+    }
+
+    /// Appends a resource.
+    pub fn with_resource(mut self, r: NotificationResource) -> Self {
+        self.resources.push(r);
+        self
+    }
+
     /// The subject of the event (`arn-protocol.md` section 5); also the ordering key.
     pub fn subject(&self) -> Cow<'_, str> {
         super::subject(self.resources.iter().map(|r| r.arm_resource.id()))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn vm_id() -> ResourceId {
+        ResourceId::parse(
+            "/subscriptions/s/resourceGroups/rg/providers/Microsoft.Compute/virtualMachines/vm1",
+        )
+        .unwrap()
+    }
+
+    fn rule_of(e: Error) -> Rule {
+        match e {
+            Error::Invalid(v) => v.rule,
+            other => panic!("expected a validation error, got {other}"),
+        }
+    }
+
+    #[test]
+    fn write_and_snapshot_need_properties() {
+        for act in [Activity::Write, Activity::Snapshot] {
+            let e = ArmResource::new::<()>(act, &vm_id(), "2024-01-01", None).unwrap_err();
+            assert_eq!(rule_of(e), Rule::PropertiesMissing);
+            let null = serde_json::Value::Null;
+            let e = ArmResource::new(act, &vm_id(), "2024-01-01", Some(&null)).unwrap_err();
+            assert_eq!(rule_of(e), Rule::PropertiesMissing);
+        }
+        let d = ArmResource::new::<()>(Activity::Delete, &vm_id(), "2024-01-01", None).unwrap();
+        assert_eq!(d.properties(), None);
+    }
+
+    #[test]
+    fn properties_are_serialized_once_at_construction() {
+        let props = serde_json::json!({"b": 1, "a": [true, null]});
+        let a = ArmResource::new(Activity::Write, &vm_id(), "2024-01-01", Some(&props)).unwrap();
+        assert_eq!(a.properties(), Some(r#"{"a":[true,null],"b":1}"#));
+        assert_eq!(a.api_version(), "2024-01-01");
+        assert_eq!(a.activity(), Activity::Write);
+        let d = ArmResource::new(Activity::Delete, &vm_id(), "", Some(&props)).unwrap();
+        assert!(
+            d.properties().is_some(),
+            "a delete keeps the properties it is given"
+        );
+    }
+
+    #[test]
+    fn unserializable_properties_are_an_encode_error() {
+        let mut bad = BTreeMap::new();
+        bad.insert(vec![1u8], 1);
+        let e = ArmResource::new(Activity::Write, &vm_id(), "", Some(&bad)).unwrap_err();
+        assert!(matches!(e, Error::Encode(_)), "{e}");
+    }
+
+    #[test]
+    fn resource_defaults_come_from_the_arm_resource() {
+        let a = ArmResource::new(Activity::Write, &vm_id(), "2024-01-01", Some(&1)).unwrap();
+        let r = NotificationResource::new(a, ChangeAction::Create).with_correlation_id("c");
+        assert_eq!(r.resource_id, vm_id().as_str());
+        assert_eq!(r.api_version, "2024-01-01");
+        assert_eq!(r.correlation_id, "c");
+        assert_eq!(
+            r.resource_system_properties,
+            ResourceSystemProperties::new(ChangeAction::Create)
+        );
     }
 }

@@ -1,0 +1,337 @@
+//! The wire form of a notification's resources (`arn-protocol.md` section 3): keys,
+//! order and omissions as the reference client sends them, its time format, and the
+//! shapes a received event is read into.
+
+use std::collections::BTreeMap;
+use std::fmt;
+
+use serde::ser::{SerializeStruct, Serializer};
+use serde::{Deserialize, Deserializer, Serialize};
+use serde_json::value::RawValue;
+use time::format_description::well_known::Rfc3339;
+use time::OffsetDateTime;
+
+use super::{ArmResource, DataBoundary, NotificationResource, ResourceSystemProperties};
+
+/// `statusCode` of every resource a publisher sends (`arn-protocol.md` section 3).
+pub(crate) const STATUS_OK: &str = "OK";
+
+/// A time formatted as Go's `time.RFC3339Nano`: fractional seconds with trailing zeros
+/// dropped (none when zero), the offset kept as given, UTC as `Z`.
+#[derive(Clone, Copy)]
+pub(crate) struct Rfc3339Nano<'a>(pub(crate) &'a OffsetDateTime);
+
+impl fmt::Display for Rfc3339Nano<'_> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        // RFC 3339 offsets have no seconds: such a time is written in UTC, so the
+        // instant is kept.
+        let utc;
+        let t = if self.0.offset().seconds_past_minute() != 0 {
+            utc = self.0.to_offset(time::UtcOffset::UTC);
+            &utc
+        } else {
+            self.0
+        };
+        write!(
+            f,
+            "{:04}-{:02}-{:02}T{:02}:{:02}:{:02}",
+            t.year(),
+            u8::from(t.month()),
+            t.day(),
+            t.hour(),
+            t.minute(),
+            t.second()
+        )?;
+        let mut nanos = t.nanosecond();
+        if nanos != 0 {
+            let mut width = 9;
+            while nanos % 10 == 0 {
+                nanos /= 10;
+                width -= 1;
+            }
+            write!(f, ".{nanos:0width$}")?;
+        }
+        let offset = t.offset();
+        if offset.is_utc() {
+            return f.write_str("Z");
+        }
+        let secs = offset.whole_seconds();
+        let sign = if secs < 0 { '-' } else { '+' };
+        let abs = secs.unsigned_abs();
+        write!(f, "{sign}{:02}:{:02}", abs / 3600, abs % 3600 / 60)
+    }
+}
+
+impl Serialize for Rfc3339Nano<'_> {
+    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        s.collect_str(self)
+    }
+}
+
+/// The resource type's wire string, written without an intermediate `String`.
+struct TypeStr<'a>(&'a ArmResource);
+
+impl Serialize for TypeStr<'_> {
+    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        s.collect_str(&self.0.id.type_ref())
+    }
+}
+
+impl Serialize for ArmResource {
+    /// `armResource`: `properties` (omitted when none), `name` (omitted when empty),
+    /// `type` (omitted when empty), `id`, `location` (omitted when none),
+    /// `apiVersion` (omitted when empty).
+    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        let mut st = s.serialize_struct("ArmResource", 6)?;
+        if let Some(p) = &self.properties {
+            st.serialize_field("properties", p)?;
+        }
+        let name = self.id.name();
+        if !name.is_empty() {
+            st.serialize_field("name", name)?;
+        }
+        if !self.id.type_ref().namespace().is_empty() {
+            st.serialize_field("type", &TypeStr(self))?;
+        }
+        st.serialize_field("id", self.id.as_str())?;
+        if let Some(loc) = self.id.location().filter(|l| !l.is_empty()) {
+            st.serialize_field("location", loc)?;
+        }
+        if !self.api_version.is_empty() {
+            st.serialize_field("apiVersion", &self.api_version)?;
+        }
+        st.end()
+    }
+}
+
+impl Serialize for ResourceSystemProperties {
+    /// `resourceSystemProperties`: `createdTime`, `modifiedTime` (omitted if unset),
+    /// `createdBy`, `modifiedBy`, `changeAction` (always).
+    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        let mut st = s.serialize_struct("ResourceSystemProperties", 5)?;
+        if let Some(t) = &self.created_time {
+            st.serialize_field("createdTime", &Rfc3339Nano(t))?;
+        }
+        if let Some(t) = &self.modified_time {
+            st.serialize_field("modifiedTime", &Rfc3339Nano(t))?;
+        }
+        st.serialize_field("createdBy", &self.created_by)?;
+        st.serialize_field("modifiedBy", &self.modified_by)?;
+        st.serialize_field("changeAction", self.change_action.as_str())?;
+        st.end()
+    }
+}
+
+impl Serialize for NotificationResource {
+    /// One element of `resources`: empty fields omitted, except `resourceId`
+    /// (always) and `statusCode` (always `"OK"`, set here, never by the user).
+    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        let mut st = s.serialize_struct("NotificationResource", 12)?;
+        if let Some(t) = &self.resource_event_time {
+            st.serialize_field("resourceEventTime", &Rfc3339Nano(t))?;
+        }
+        if !self.additional_resource_properties.is_empty() {
+            st.serialize_field(
+                "additionalResourceProperties",
+                &self.additional_resource_properties,
+            )?;
+        }
+        st.serialize_field("armResource", &self.arm_resource)?;
+        st.serialize_field("resourceId", &self.resource_id)?;
+        for (key, value) in [
+            ("apiVersion", &self.api_version),
+            ("sourceResourceId", &self.source_resource_id),
+            ("correlationId", &self.correlation_id),
+        ] {
+            if !value.is_empty() {
+                st.serialize_field(key, value)?;
+            }
+        }
+        st.serialize_field("statusCode", STATUS_OK)?;
+        for (key, value) in [
+            ("homeTenantId", &self.home_tenant_id),
+            ("resourceHomeTenantId", &self.resource_home_tenant_id),
+        ] {
+            if !value.is_empty() {
+                st.serialize_field(key, value)?;
+            }
+        }
+        st.serialize_field("resourceSystemProperties", &self.resource_system_properties)?;
+        st.end()
+    }
+}
+
+// The received form (`model::event`): the same keys, read back.
+
+/// Reads an optional RFC 3339 time (`arn-protocol.md` section 3).
+pub(crate) fn opt_time<'de, D: Deserializer<'de>>(
+    d: D,
+) -> Result<Option<OffsetDateTime>, D::Error> {
+    let s = String::deserialize(d)?;
+    OffsetDateTime::parse(&s, &Rfc3339)
+        .map(Some)
+        .map_err(|e| serde::de::Error::custom(format!("time {s:?}: {e}")))
+}
+
+#[derive(Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub(crate) struct WireEvent {
+    pub(crate) topic: String,
+    pub(crate) subject: String,
+    pub(crate) event_type: String,
+    pub(crate) event_time: String,
+    pub(crate) id: String,
+    pub(crate) data_version: String,
+    pub(crate) metadata_version: String,
+    pub(crate) data: WireData,
+}
+
+#[derive(Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub(crate) struct WireData {
+    pub(crate) additional_batch_properties: WireBatch,
+    #[serde(default)]
+    pub(crate) home_tenant_id: String,
+    #[serde(default)]
+    pub(crate) resource_home_tenant_id: String,
+    pub(crate) resource_location: String,
+    #[serde(default)]
+    pub(crate) frontdoor_location: String,
+    pub(crate) publisher_info: String,
+    #[serde(default)]
+    pub(crate) api_version: String,
+    #[serde(default)]
+    pub(crate) data_boundary: Option<DataBoundary>,
+    pub(crate) resources: Option<Vec<WireResource>>,
+    #[serde(default)]
+    pub(crate) resources_blob_info: Option<WireBlobInfo>,
+    pub(crate) resources_container: String,
+}
+
+#[derive(Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub(crate) struct WireBatch {
+    pub(crate) batch_correlation_id: String,
+    pub(crate) sdk_version: String,
+    pub(crate) batch_size: u64,
+    #[serde(flatten)]
+    pub(crate) extra: BTreeMap<String, serde_json::Value>,
+}
+
+#[derive(Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub(crate) struct WireBlobInfo {
+    pub(crate) blob_uri: String,
+    pub(crate) blob_size: u64,
+}
+
+#[derive(Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub(crate) struct WireResource {
+    #[serde(default, deserialize_with = "opt_time")]
+    pub(crate) resource_event_time: Option<OffsetDateTime>,
+    #[serde(default)]
+    pub(crate) additional_resource_properties: BTreeMap<String, String>,
+    pub(crate) arm_resource: WireArm,
+    pub(crate) resource_id: String,
+    #[serde(default)]
+    pub(crate) api_version: String,
+    #[serde(default)]
+    pub(crate) source_resource_id: String,
+    #[serde(default)]
+    pub(crate) correlation_id: String,
+    #[serde(default)]
+    pub(crate) status_code: String,
+    #[serde(default)]
+    pub(crate) home_tenant_id: String,
+    #[serde(default)]
+    pub(crate) resource_home_tenant_id: String,
+    pub(crate) resource_system_properties: WireSystem,
+}
+
+#[derive(Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub(crate) struct WireArm {
+    #[serde(default)]
+    pub(crate) properties: Option<Box<RawValue>>,
+    #[serde(default)]
+    pub(crate) name: String,
+    #[serde(default, rename = "type")]
+    pub(crate) type_: String,
+    pub(crate) id: String,
+    #[serde(default)]
+    pub(crate) location: String,
+    #[serde(default)]
+    pub(crate) api_version: String,
+}
+
+#[derive(Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub(crate) struct WireSystem {
+    #[serde(default, deserialize_with = "opt_time")]
+    pub(crate) created_time: Option<OffsetDateTime>,
+    #[serde(default, deserialize_with = "opt_time")]
+    pub(crate) modified_time: Option<OffsetDateTime>,
+    pub(crate) created_by: String,
+    pub(crate) modified_by: String,
+    pub(crate) change_action: String,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use time::macros::datetime;
+
+    fn fmt(t: OffsetDateTime) -> String {
+        Rfc3339Nano(&t).to_string()
+    }
+
+    #[test]
+    fn times_format_as_go_rfc3339nano() {
+        assert_eq!(
+            fmt(datetime!(2026-11-01 12:00:00 UTC)),
+            "2026-11-01T12:00:00Z"
+        );
+        assert_eq!(
+            fmt(datetime!(2026-10-01 08:00:00.123456789 UTC)),
+            "2026-10-01T08:00:00.123456789Z"
+        );
+        assert_eq!(
+            fmt(datetime!(2026-10-02 09:30:00.5 UTC)),
+            "2026-10-02T09:30:00.5Z"
+        );
+        assert_eq!(
+            fmt(datetime!(2026-10-02 09:30:00.000000001 UTC)),
+            "2026-10-02T09:30:00.000000001Z"
+        );
+        assert_eq!(
+            fmt(datetime!(2026-10-01 13:30:00.120 +05:30)),
+            "2026-10-01T13:30:00.12+05:30"
+        );
+        assert_eq!(
+            fmt(datetime!(2026-10-01 03:00:00 -05:00)),
+            "2026-10-01T03:00:00-05:00"
+        );
+        assert_eq!(
+            fmt(datetime!(0001-01-01 00:00:00 -00:30)),
+            "0001-01-01T00:00:00-00:30"
+        );
+        assert_eq!(
+            fmt(datetime!(2026-01-01 01:00:00 +01:00:30)),
+            "2025-12-31T23:59:30Z"
+        );
+    }
+
+    #[test]
+    fn formatted_times_parse_back_to_the_same_instant_and_offset() {
+        use time::format_description::well_known::Rfc3339;
+        for t in [
+            datetime!(2026-10-01 13:30:00.000100 +05:30),
+            datetime!(1999-12-31 23:59:59.999999999 -11:00),
+        ] {
+            let back = OffsetDateTime::parse(&fmt(t), &Rfc3339).unwrap();
+            assert_eq!(back, t);
+            assert_eq!(back.offset(), t.offset());
+        }
+    }
+}

@@ -73,11 +73,18 @@ fn client_run(
     let elapsed = start.elapsed();
     let failed = client.stats().events_failed_inline + client.stats().events_failed_blob;
     assert_eq!(failed, 0, "failures during the run");
-    client.close(Instant::now() + Duration::from_secs(30)).expect("close");
+    client
+        .close(Instant::now() + Duration::from_secs(30))
+        .expect("close");
     notes.len() as f64 / elapsed.as_secs_f64()
 }
 
-fn raw_run(receiver: &ArnReceiver, workers: usize, compression: bool, notes: &[Notification]) -> f64 {
+fn raw_run(
+    receiver: &ArnReceiver,
+    workers: usize,
+    compression: bool,
+    notes: &[Notification],
+) -> f64 {
     let encoder = Encoder::new(42_000);
     let bodies: Vec<Vec<u8>> = notes
         .iter()
@@ -87,7 +94,8 @@ fn raw_run(receiver: &ArnReceiver, workers: usize, compression: bool, notes: &[N
                 panic!("bench notifications are inline");
             };
             if compression {
-                let mut z = flate2::write::ZlibEncoder::new(Vec::new(), flate2::Compression::new(5));
+                let mut z =
+                    flate2::write::ZlibEncoder::new(Vec::new(), flate2::Compression::new(5));
                 z.write_all(b).expect("zlib");
                 z.finish().expect("zlib")
             } else {

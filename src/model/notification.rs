@@ -413,7 +413,7 @@ impl Notification {
         self
     }
 
-    /// Appends a resource.
+    /// Appends a resource. Defaults to only the resources given to [`Notification::new`].
     pub fn with_resource(mut self, r: NotificationResource) -> Self {
         self.resources.push(r);
         self

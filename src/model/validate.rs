@@ -32,6 +32,8 @@ pub enum Rule {
     /// An activity that is not `write`, `delete` or `snapshot` (only from parsing a
     /// string).
     ActivityInvalid,
+    /// A data boundary that is not `global` or `eu` (only from parsing a string).
+    DataBoundaryInvalid,
     /// An `armResource.id` that is empty (only an id whose canonical string is empty).
     ArmIdMissing,
     /// An extra `additionalBatchProperties` key that collides with `batchCorrelationId`,
@@ -58,6 +60,7 @@ impl Rule {
             Rule::TenantMismatch => "tenant_mismatch",
             Rule::ChangeActionInvalid => "change_action_invalid",
             Rule::ActivityInvalid => "activity_invalid",
+            Rule::DataBoundaryInvalid => "data_boundary_invalid",
             Rule::ArmIdMissing => "arm_id_missing",
             Rule::ReservedBatchProperty => "reserved_batch_property",
             Rule::TimeOutOfRange => "time_out_of_range",

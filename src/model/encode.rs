@@ -188,7 +188,7 @@ fn write_head(
     field(
         w,
         "eventType",
-        &format_args!("{}/{}", first.id.type_ref(), first.activity),
+        &format_args!("{}/{}", first.id.resource_type(), first.activity),
     )?;
     field(w, "eventTime", &Rfc3339Nano(&now))?;
     let mut id_buf = Uuid::encode_buffer();

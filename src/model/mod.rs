@@ -16,8 +16,6 @@ pub use event::{parse_resources, BlobInfo, ReceivedEvent, ResourcesContainer};
 pub use notification::{
     ArmResource, Notification, NotificationResource, ResourceSystemProperties, MAX_BATCH_SIZE,
 };
-pub use resource_id::{
-    Parents, ResourceId, ResourceIdError, ResourceIdErrorKind, ResourceType, ResourceTypeRef,
-};
+pub use resource_id::{Parents, ResourceId, ResourceIdError, ResourceIdErrorKind, ResourceType};
 pub use subject::subject;
 pub use validate::{Rule, ValidationError};

@@ -115,7 +115,7 @@ impl ArmResource {
     /// The resource type as its wire string, e.g.
     /// `"Microsoft.ContainerService/managedClusters/nodes"`.
     pub fn type_string(&self) -> String {
-        self.id.type_ref().to_string()
+        self.id.resource_type().to_string()
     }
 
     /// The resource name (`armResource.name`): the last name segment of the id, empty

@@ -141,7 +141,7 @@ impl Notification {
         let Some(first) = self.resources.first() else {
             return Ok(());
         };
-        let first_type = first.arm_resource.id.type_ref();
+        let first_type = first.arm_resource.id.resource_type();
         for (i, r) in self.resources.iter().enumerate() {
             // Step 3: per resource (statusCode is written by the encoder, changeAction
             // is an enum).
@@ -152,7 +152,7 @@ impl Notification {
                 return fail(Rule::ArmIdMissing, i, "armResource.id is required".into());
             }
             // Step 4: one resource type; namespace and type chain compared exactly.
-            let t = r.arm_resource.id.type_ref();
+            let t = r.arm_resource.id.resource_type();
             if i > 0 && t != first_type {
                 return fail(
                     Rule::MixedResourceTypes,

@@ -73,7 +73,7 @@ struct TypeStr<'a>(&'a ArmResource);
 
 impl Serialize for TypeStr<'_> {
     fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
-        s.collect_str(&self.0.id.type_ref())
+        s.collect_str(&self.0.id.resource_type())
     }
 }
 
@@ -90,7 +90,7 @@ impl Serialize for ArmResource {
         if !name.is_empty() {
             st.serialize_field("name", name)?;
         }
-        if !self.id.type_ref().namespace().is_empty() {
+        if !self.id.resource_type().namespace().is_empty() {
             st.serialize_field("type", &TypeStr(self))?;
         }
         st.serialize_field("id", self.id.as_str())?;

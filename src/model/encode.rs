@@ -6,6 +6,7 @@
 //! escaping. Buffers are cleared, never shrunk, so a worker that keeps one
 //! [`EncodeBuf`] stops allocating once it has seen its largest notification.
 
+use std::fmt;
 use std::io::Write;
 
 use serde::Serialize;
@@ -37,11 +38,24 @@ impl Default for Encoder {
 }
 
 /// Reusable buffers for encoding: keep one per worker.
-#[derive(Debug, Default)]
+///
+/// `Debug` shows only lengths: the bytes hold payloads and, after
+/// [`PendingBlob::finish`], a SAS URL.
+#[derive(Default)]
 pub struct EncodeBuf {
     resources: Vec<u8>,
     event: Vec<u8>,
     event_id: Option<Uuid>,
+}
+
+impl fmt::Debug for EncodeBuf {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("EncodeBuf")
+            .field("resources_len", &self.resources.len())
+            .field("event_len", &self.event.len())
+            .field("event_id", &self.event_id)
+            .finish()
+    }
 }
 
 impl EncodeBuf {
@@ -155,7 +169,7 @@ impl<'b> PendingBlob<'b> {
     }
 }
 
-fn encode_error(e: impl std::fmt::Display) -> Error {
+fn encode_error(e: impl fmt::Display) -> Error {
     Error::Encode(e.to_string())
 }
 
@@ -301,6 +315,7 @@ mod tests {
         assert_eq!(info["blobSize"], uploaded.len());
         let back: Value = serde_json::from_slice(&uploaded).unwrap();
         assert_eq!(back.as_array().unwrap().len(), 3);
+        assert!(!format!("{buf:?}").contains("sig="), "Debug shows no SAS");
     }
 
     #[test]

@@ -108,10 +108,10 @@ impl Encoder {
         n: &Notification,
         buf: &'b mut EncodeBuf,
     ) -> Result<Encoded<'b>, Error> {
-        n.validate()?;
         buf.resources.clear();
         buf.event.clear();
         buf.event_id = None;
+        n.validate()?;
         if n.resources.is_empty() {
             return Ok(Encoded::Empty);
         }

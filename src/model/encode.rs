@@ -319,6 +319,44 @@ mod tests {
     }
 
     #[test]
+    fn envelope_keys_in_the_reference_order() {
+        let n = notification(1)
+            .with_home_tenant_id("h")
+            .with_resource_home_tenant_id("r")
+            .with_frontdoor_location("f")
+            .with_api_version("2024-01-01")
+            .with_data_boundary(crate::model::DataBoundary::Global);
+        let mut n = n;
+        for r in &mut n.resources {
+            r.home_tenant_id = "h".into();
+            r.resource_home_tenant_id = "r".into();
+        }
+        let mut buf = EncodeBuf::new();
+        let Encoded::Inline(ev) = Encoder::default().encode(&n, &mut buf).unwrap() else {
+            panic!("expected inline");
+        };
+        let text = std::str::from_utf8(ev).unwrap();
+        let keys = [
+            r#"{"topic":"","subject":"#,
+            r#","eventType":"#,
+            r#","eventTime":"#,
+            r#","id":"#,
+            r#","dataVersion":"3.0","metadataVersion":"1.0","data":{"additionalBatchProperties":{"batchCorrelationId":"","sdkVersion":"#,
+            r#","batchSize":1,"tag":"p-1"},"homeTenantId":"h","resourceHomeTenantId":"r","resourceLocation":"eastus","frontdoorLocation":"f","publisherInfo":"Microsoft.ContainerService","apiVersion":"2024-01-01","dataBoundary":"global","resources":[{"#,
+            r#"}],"resourcesContainer":"inline"}}"#,
+        ];
+        let mut at = 0;
+        for k in keys {
+            let found = text[at..]
+                .find(k)
+                .unwrap_or_else(|| panic!("{k} after {at} in {text}"));
+            at += found + k.len();
+        }
+        assert_eq!(at, text.len());
+        assert!(text.starts_with(keys[0]));
+    }
+
+    #[test]
     fn threshold_is_strict() {
         let n = notification(1);
         let mut buf = EncodeBuf::new();

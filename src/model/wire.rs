@@ -322,6 +322,68 @@ mod tests {
         );
     }
 
+    fn id(s: &str) -> crate::model::ResourceId {
+        crate::model::ResourceId::parse(s).unwrap()
+    }
+
+    #[test]
+    fn resource_keys_order_and_omissions() {
+        use crate::model::{Activity, ChangeAction};
+        let arm = ArmResource::new(
+            Activity::Write,
+            &id("/subscriptions/s/locations/westus2"),
+            "2024-01-01",
+            Some(&serde_json::json!({"b": [1]})),
+        )
+        .unwrap();
+        let full = NotificationResource::new(arm, ChangeAction::Move)
+            .with_resource_event_time(datetime!(2026-11-01 12:00:00.5 +01:00))
+            .with_additional_resource_property("k", "v")
+            .with_source_resource_id("/src")
+            .with_correlation_id("c")
+            .with_home_tenant_id("h")
+            .with_resource_home_tenant_id("r")
+            .with_created_time(datetime!(2026-11-01 12:00 UTC))
+            .with_modified_time(datetime!(2026-11-02 12:00 UTC))
+            .with_created_by("cb")
+            .with_modified_by("mb");
+        assert_eq!(
+            serde_json::to_string(&full).unwrap(),
+            concat!(
+                r#"{"resourceEventTime":"2026-11-01T12:00:00.5+01:00","#,
+                r#""additionalResourceProperties":{"k":"v"},"#,
+                r#""armResource":{"properties":{"b":[1]},"name":"westus2","#,
+                r#""type":"Microsoft.Resources/subscriptions/locations","#,
+                r#""id":"/subscriptions/s/locations/westus2","location":"westus2","#,
+                r#""apiVersion":"2024-01-01"},"#,
+                r#""resourceId":"/subscriptions/s/locations/westus2","apiVersion":"2024-01-01","#,
+                r#""sourceResourceId":"/src","correlationId":"c","statusCode":"OK","#,
+                r#""homeTenantId":"h","resourceHomeTenantId":"r","#,
+                r#""resourceSystemProperties":{"createdTime":"2026-11-01T12:00:00Z","#,
+                r#""modifiedTime":"2026-11-02T12:00:00Z","createdBy":"cb","modifiedBy":"mb","#,
+                r#""changeAction":"Move"}}"#
+            )
+        );
+        let bare = ArmResource::new::<()>(
+            Activity::Delete,
+            &id("/subscriptions/s/resourceGroups/rg/providers/P.N/vnets/v/subnets"),
+            "",
+            None,
+        )
+        .unwrap();
+        let minimal = NotificationResource::new(bare, ChangeAction::Delete);
+        assert_eq!(
+            serde_json::to_string(&minimal).unwrap(),
+            concat!(
+                r#"{"armResource":{"type":"P.N/vnets/subnets","#,
+                r#""id":"/subscriptions/s/resourceGroups/rg/providers/P.N/vnets/v/subnets"},"#,
+                r#""resourceId":"/subscriptions/s/resourceGroups/rg/providers/P.N/vnets/v/subnets","#,
+                r#""statusCode":"OK","resourceSystemProperties":{"createdBy":"","modifiedBy":"","#,
+                r#""changeAction":"Delete"}}"#
+            )
+        );
+    }
+
     #[test]
     fn formatted_times_parse_back_to_the_same_instant_and_offset() {
         use time::format_description::well_known::Rfc3339;

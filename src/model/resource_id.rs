@@ -2,19 +2,22 @@
 //!
 //! The grammar is the one of the Azure SDK for Go's `arm.ParseResourceID` (azcore
 //! v1.18.0); `tests/vectors/resource_ids.json` holds its real outputs and is the
-//! authority. A parsed id keeps its canonical string once, plus one small [`Level`] of
-//! byte offsets per scope (subscription, resource group, resource, child ...), so parsing
-//! costs three allocations whatever the depth and every accessor is a slice of the
-//! canonical string.
+//! authority. A parsed id keeps its canonical string once, plus one small level of byte
+//! offsets per scope (subscription, resource group, resource, child ...) instead of a
+//! linked chain of parents, so every accessor is a slice of the canonical string and
+//! the parent chain is read without allocating.
 
 use std::fmt;
 use std::hash::{Hash, Hasher};
 use std::str::FromStr;
-use std::sync::OnceLock;
 
-/// The namespace of the built-in types (subscriptions, resource groups, provider
-/// namespaces, the tenant).
-const BUILTIN_NAMESPACE: &str = "Microsoft.Resources";
+mod grammar;
+mod resource_type;
+
+use grammar::{
+    Level, Span, EMPTY_LEVEL, SETS_LOCATION, SETS_PROVIDER, SETS_RESOURCE_GROUP, SETS_SUBSCRIPTION,
+};
+pub use resource_type::ResourceType;
 
 /// A parsed ARM resource id, such as
 /// `/subscriptions/{s}/resourceGroups/{rg}/providers/Microsoft.Compute/virtualMachines/{vm}`.
@@ -29,57 +32,9 @@ pub struct ResourceId {
     canonical: String,
     /// One entry per scope, outermost first; the last is this id. Never empty.
     levels: Vec<Level>,
-    /// [`ResourceId::resource_type`], built on first use.
-    rtype: OnceLock<ResourceType>,
-}
-
-/// One scope of an id, as byte offsets into the canonical string.
-#[derive(Clone, Copy, Debug)]
-struct Level {
-    /// `canonical[..end]` is this scope's canonical string.
-    end: u32,
-    /// The resource name (empty for a trailing type without a name).
-    name: Span,
-    /// The last element of this scope's type, as written in the canonical string.
-    last_type: Span,
-    /// The type namespace; `None` is `Microsoft.Resources` (the built-in types).
-    namespace: Option<Span>,
-    /// Index of the first level whose `last_type` is part of this level's type chain.
-    base: u32,
-    /// Which inherited fields this level sets (`SETS_*`).
-    sets: u8,
-}
-
-const SETS_SUBSCRIPTION: u8 = 1;
-const SETS_RESOURCE_GROUP: u8 = 2;
-const SETS_PROVIDER: u8 = 4;
-const SETS_LOCATION: u8 = 8;
-
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-struct Span(u32, u32);
-
-impl Span {
-    fn of(s: &str, span: Span) -> &str {
-        s.get(span.0 as usize..span.1 as usize).unwrap_or("")
-    }
-}
-
-/// The type of an ARM resource: a namespace and a chain of types, e.g.
-/// `Microsoft.Network/virtualNetworks/subnets`.
-#[derive(Clone, Debug, PartialEq, Eq, Hash)]
-pub struct ResourceType {
-    namespace: String,
-    types: Vec<String>,
-}
-
-/// A borrowed, non-allocating view of a resource type (see [`ResourceId::type_ref`]).
-///
-/// `Display` writes `Namespace/type/childType`; equality compares namespace and types
-/// as exact strings.
-#[derive(Clone, Copy)]
-pub struct ResourceTypeRef<'a> {
-    id: &'a ResourceId,
-    level: usize,
+    /// [`ResourceId::resource_type`]. Built eagerly: a lazy cell would make the id
+    /// interior-mutable, which hash-map keys should not be.
+    rtype: ResourceType,
 }
 
 /// A string that is not a valid ARM resource id.
@@ -136,209 +91,29 @@ impl ResourceIdError {
     }
 }
 
-fn eq_ic(a: &str, b: &str) -> bool {
-    a.eq_ignore_ascii_case(b)
-}
-
-/// Builds the levels of an id while writing its canonical string.
-struct Builder {
-    canonical: String,
-    levels: Vec<Level>,
-}
-
-impl Builder {
-    fn span(&mut self, s: &str) -> Span {
-        let start = self.canonical.len() as u32;
-        self.canonical.push_str(s);
-        Span(start, self.canonical.len() as u32)
-    }
-
-    fn slash(&mut self) {
-        self.canonical.push('/');
-    }
-
-    /// True when the type of the current innermost scope (the tenant root when there is
-    /// none) is exactly `Microsoft.Resources/{ty}`, as Go's `ResourceType.String() ==`.
-    fn parent_is(&self, ty: &str) -> bool {
-        match self.levels.len().checked_sub(1) {
-            None => ty == "tenants",
-            Some(i) => is_builtin(&self.canonical, &self.levels, i, ty),
-        }
-    }
-
-    /// Pushes a level whose type is a single `last_type` in `namespace` (None: built-in).
-    fn push_based(&mut self, namespace: Option<Span>, last_type: Span, name: Span) {
-        let base = self.levels.len() as u32;
-        self.push(namespace, last_type, name, base);
-    }
-
-    fn push(&mut self, namespace: Option<Span>, last_type: Span, name: Span, base: u32) {
-        let mut level = Level {
-            end: self.canonical.len() as u32,
-            name,
-            last_type,
-            namespace,
-            base,
-            sets: 0,
-        };
-        let i = self.levels.len();
-        self.levels.push(level);
-        let c = &self.canonical;
-        if is_builtin(c, &self.levels, i, "subscriptions") {
-            level.sets |= SETS_SUBSCRIPTION;
-        }
-        if is_builtin(c, &self.levels, i, "resourceGroups") {
-            level.sets |= SETS_RESOURCE_GROUP;
-        }
-        if is_builtin(c, &self.levels, i, "providers") {
-            level.sets |= SETS_PROVIDER;
-        }
-        // Go: `resourceType.lastType() == "locations"`, lower case only.
-        if Span::of(c, last_type) == "locations" {
-            level.sets |= SETS_LOCATION;
-        }
-        if let Some(l) = self.levels.last_mut() {
-            l.sets = level.sets;
-        }
-    }
-
-    /// `{type}/{name}` (or a trailing `{type}` when `name` is empty) that is not a
-    /// provider segment: Go's `newResourceID` with `chooseResourceType`.
-    fn child(&mut self, ty: &str, name: &str) {
-        let builtin = if eq_ic(ty, "resourceGroups") {
-            // resourceGroups under any parent is a resource group.
-            Some("resourceGroups")
-        } else if eq_ic(ty, "subscriptions") && self.parent_is("tenants") {
-            Some("subscriptions")
-        } else {
-            None
-        };
-        self.slash();
-        let last_type = self.span(builtin.unwrap_or(ty));
-        let name = self.name(name);
-        match (builtin, self.levels.last()) {
-            // The parent's type with `ty` appended (Go's `AppendChild`). The tenant root
-            // never gets a plain child: the first segment is subscriptions or providers.
-            (None, Some(parent)) => {
-                let (namespace, base) = (parent.namespace, parent.base);
-                self.push(namespace, last_type, name, base);
-            }
-            (Some(_), _) | (None, None) => self.push_based(None, last_type, name),
-        }
-    }
-
-    fn name(&mut self, name: &str) -> Span {
-        if name.is_empty() {
-            let at = self.canonical.len() as u32;
-            return Span(at, at);
-        }
-        self.slash();
-        self.span(name)
-    }
-
-    /// `providers/{namespace}`: a provider namespace id (type
-    /// `Microsoft.Resources/providers`, name = the namespace).
-    fn namespace(&mut self, namespace: &str) {
-        self.canonical.push('/');
-        let last_type = self.span("providers");
-        let name = self.name(namespace);
-        self.push_based(None, last_type, name);
-    }
-
-    /// `providers/{namespace}/{type}/{name}`: a provider (or extension) resource.
-    fn provider(&mut self, namespace: &str, ty: &str, name: &str) {
-        self.canonical.push_str("/providers/");
-        let namespace = self.span(namespace);
-        self.slash();
-        let last_type = self.span(ty);
-        let name = self.name(name);
-        self.push_based(Some(namespace), last_type, name);
-    }
-}
-
-/// True when level `i`'s type is exactly `Microsoft.Resources/{ty}`.
-fn is_builtin(canonical: &str, levels: &[Level], i: usize, ty: &str) -> bool {
-    let Some(l) = levels.get(i) else { return false };
-    l.base as usize == i
-        && l.namespace
-            .is_none_or(|ns| Span::of(canonical, ns) == BUILTIN_NAMESPACE)
-        && Span::of(canonical, l.last_type) == ty
-}
-
 impl ResourceId {
     /// Parses an ARM resource id exactly as the Azure SDK for Go's `arm.ParseResourceID`
     /// does (`arn-protocol.md` section 6): empty segments are dropped, keywords are
     /// matched case-insensitively and normalised in the canonical form, names are opaque.
+    /// Costs the canonical string, the levels (for ids up to six levels deep) and the
+    /// owned resource type (namespace, type vector, one string per type).
     pub fn parse(input: &str) -> Result<Self, ResourceIdError> {
-        let fail = |reason| ResourceIdError {
-            input: input.to_owned(),
-            reason,
-        };
-        if input.is_empty() {
-            return Err(fail(ResourceIdErrorKind::Empty));
+        match grammar::parse(input) {
+            Ok((canonical, levels)) => Ok(Self::new(canonical, levels)),
+            Err(reason) => Err(ResourceIdError {
+                input: input.to_owned(),
+                reason,
+            }),
         }
-        if !input.starts_with('/') {
-            return Err(fail(ResourceIdErrorKind::NoLeadingSlash));
+    }
+
+    fn new(canonical: String, levels: Vec<Level>) -> Self {
+        let rtype = ResourceType::of(&canonical, &levels);
+        ResourceId {
+            canonical,
+            levels,
+            rtype,
         }
-        // Offsets are u32. The canonical form is never longer than the input: it only
-        // drops empty segments and rewrites keywords to spellings of the same length.
-        if u32::try_from(input.len()).is_err() {
-            return Err(fail(ResourceIdErrorKind::TooLong));
-        }
-        let parts: Vec<&str> = input.split('/').filter(|s| !s.is_empty()).collect();
-        if parts.len() < 2 {
-            return Err(fail(ResourceIdErrorKind::TooShort));
-        }
-        if !eq_ic(parts[0], "subscriptions") && !eq_ic(parts[0], "providers") {
-            return Err(fail(ResourceIdErrorKind::BadFirstSegment));
-        }
-        let mut b = Builder {
-            canonical: String::with_capacity(input.len()),
-            levels: Vec::with_capacity(parts.len() / 2 + 1),
-        };
-        let mut rest = &parts[..];
-        // Go's recursive `appendNext`, as a loop.
-        loop {
-            match *rest {
-                [] => break,
-                [ty] => {
-                    if eq_ic(ty, "subscriptions") || eq_ic(ty, "resourceGroups") {
-                        return Err(fail(ResourceIdErrorKind::MissingName));
-                    }
-                    if b.parent_is("resourceGroups") {
-                        return Err(fail(ResourceIdErrorKind::TypeUnderResourceGroup));
-                    }
-                    b.child(ty, "");
-                    break;
-                }
-                [p, ns, ref tail @ ..]
-                    if eq_ic(p, "providers")
-                        && tail.first().is_none_or(|t| eq_ic(t, "providers")) =>
-                {
-                    if !b.parent_is("subscriptions") && !b.parent_is("tenants") {
-                        return Err(fail(ResourceIdErrorKind::MisplacedNamespace));
-                    }
-                    b.namespace(ns);
-                    rest = tail;
-                }
-                [p, ns, ty, name, ref tail @ ..] if eq_ic(p, "providers") => {
-                    b.provider(ns, ty, name);
-                    rest = tail;
-                }
-                [p, ..] if eq_ic(p, "providers") => {
-                    return Err(fail(ResourceIdErrorKind::IncompleteProvider));
-                }
-                [ty, name, ref tail @ ..] => {
-                    b.child(ty, name);
-                    rest = tail;
-                }
-            }
-        }
-        Ok(ResourceId {
-            canonical: b.canonical,
-            levels: b.levels,
-            rtype: OnceLock::new(),
-        })
     }
 
     /// The canonical string (keywords normalised, empty segments dropped). Never
@@ -366,25 +141,15 @@ impl ResourceId {
         self.non_empty(level.name)
     }
 
-    /// The resource type, e.g. `Microsoft.Compute/virtualMachines`. Built (three small
-    /// allocations) and cached on the first call; [`ResourceId::type_ref`] is the
-    /// non-allocating view.
+    /// The resource type, e.g. `Microsoft.Compute/virtualMachines`. Built by `parse`,
+    /// so this never allocates.
     pub fn resource_type(&self) -> &ResourceType {
-        self.rtype.get_or_init(|| {
-            let t = self.type_ref();
-            ResourceType {
-                namespace: t.namespace().to_owned(),
-                types: t.types().map(str::to_owned).collect(),
-            }
-        })
+        &self.rtype
     }
 
-    /// A borrowed view of the resource type that never allocates.
-    pub fn type_ref(&self) -> ResourceTypeRef<'_> {
-        ResourceTypeRef {
-            id: self,
-            level: self.levels.len().saturating_sub(1),
-        }
+    /// The same as [`ResourceId::resource_type`] (an earlier name, kept for callers).
+    pub fn type_ref(&self) -> &ResourceType {
+        &self.rtype
     }
 
     /// The resource name: the last name segment, `""` when the id ends in a bare type
@@ -415,17 +180,14 @@ impl ResourceId {
         self.inherited(SETS_PROVIDER)
     }
 
-    /// The parent scope, or `None` when the parent is the tenant root. Costs two
-    /// allocations (the parent's canonical string and levels are copied); use
-    /// [`ResourceId::parents`] to read the chain without allocating.
+    /// The parent scope, or `None` when the parent is the tenant root. Allocates as
+    /// [`ResourceId::parse`] does (the parent's canonical string and levels are copied,
+    /// its type is built); [`ResourceId::parents`] reads the chain without allocating.
     pub fn parent(&self) -> Option<ResourceId> {
         let n = self.levels.len().checked_sub(1).filter(|&n| n > 0)?;
         let end = self.levels.get(n - 1)?.end as usize;
-        Some(ResourceId {
-            canonical: self.canonical.get(..end)?.to_owned(),
-            levels: self.levels.get(..n)?.to_vec(),
-            rtype: OnceLock::new(),
-        })
+        let canonical = self.canonical.get(..end)?.to_owned();
+        Some(Self::new(canonical, self.levels.get(..n)?.to_vec()))
     }
 
     /// The canonical strings of the parent scopes, nearest first, stopping before the
@@ -437,24 +199,15 @@ impl ResourceId {
         }
     }
 
-    /// The canonical string of every scope from the outermost (a subscription or a
-    /// tenant-level scope) down to this id itself, by byte length; used by `subject`.
+    /// The byte length of the canonical string of every scope, from the outermost (a
+    /// subscription or a tenant-level scope) down to this id itself; used by `subject`.
     pub(crate) fn scope_ends(&self) -> impl ExactSizeIterator<Item = usize> + '_ {
         self.levels.iter().map(|l| l.end as usize)
     }
 }
 
-const EMPTY_LEVEL: Level = Level {
-    end: 0,
-    name: Span(0, 0),
-    last_type: Span(0, 0),
-    namespace: None,
-    base: 0,
-    sets: 0,
-};
-
 /// The iterator of [`ResourceId::parents`].
-#[derive(Clone)]
+#[derive(Clone, Debug)]
 pub struct Parents<'a> {
     id: &'a ResourceId,
     /// Number of parents not yet yielded (levels `..next` remain, innermost last).
@@ -476,93 +229,6 @@ impl<'a> Iterator for Parents<'a> {
 }
 
 impl ExactSizeIterator for Parents<'_> {}
-
-impl<'a> ResourceTypeRef<'a> {
-    fn level(&self) -> &'a Level {
-        self.id.levels.get(self.level).unwrap_or(&EMPTY_LEVEL)
-    }
-
-    /// The namespace, e.g. `Microsoft.ContainerService`.
-    pub fn namespace(&self) -> &'a str {
-        match self.level().namespace {
-            None => BUILTIN_NAMESPACE,
-            Some(span) => Span::of(&self.id.canonical, span),
-        }
-    }
-
-    /// The type chain, e.g. `managedClusters`, `nodes`.
-    pub fn types(&self) -> impl Iterator<Item = &'a str> + Clone + 'a {
-        let id = self.id;
-        let levels = id
-            .levels
-            .get(self.level().base as usize..=self.level)
-            .unwrap_or(&[]);
-        levels
-            .iter()
-            .map(move |l| Span::of(&id.canonical, l.last_type))
-    }
-
-    /// The owned form.
-    pub fn to_owned(&self) -> ResourceType {
-        ResourceType {
-            namespace: self.namespace().to_owned(),
-            types: self.types().map(str::to_owned).collect(),
-        }
-    }
-}
-
-impl PartialEq for ResourceTypeRef<'_> {
-    fn eq(&self, other: &Self) -> bool {
-        self.namespace() == other.namespace() && self.types().eq(other.types())
-    }
-}
-
-impl Eq for ResourceTypeRef<'_> {}
-
-impl PartialEq<ResourceType> for ResourceTypeRef<'_> {
-    fn eq(&self, other: &ResourceType) -> bool {
-        self.namespace() == other.namespace
-            && self.types().eq(other.types.iter().map(String::as_str))
-    }
-}
-
-impl fmt::Display for ResourceTypeRef<'_> {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(self.namespace())?;
-        for t in self.types() {
-            f.write_str("/")?;
-            f.write_str(t)?;
-        }
-        Ok(())
-    }
-}
-
-impl fmt::Debug for ResourceTypeRef<'_> {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "ResourceTypeRef({self})")
-    }
-}
-
-impl ResourceType {
-    /// The namespace, e.g. `Microsoft.ContainerService`.
-    pub fn namespace(&self) -> &str {
-        &self.namespace
-    }
-    /// The type chain, e.g. `["managedClusters", "nodes"]`.
-    pub fn types(&self) -> &[String] {
-        &self.types
-    }
-}
-
-impl fmt::Display for ResourceType {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(&self.namespace)?;
-        for t in &self.types {
-            write!(f, "/{t}")?;
-        }
-        Ok(())
-    }
-}
 
 impl fmt::Display for ResourceId {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
@@ -587,6 +253,13 @@ impl Eq for ResourceId {}
 impl Hash for ResourceId {
     fn hash<H: Hasher>(&self, state: &mut H) {
         self.canonical.hash(state);
+    }
+}
+
+/// Lets a `HashMap<ResourceId, _>` be searched with a `&str` canonical id.
+impl std::borrow::Borrow<str> for ResourceId {
+    fn borrow(&self) -> &str {
+        &self.canonical
     }
 }
 
@@ -629,5 +302,161 @@ impl<'de> serde::Deserialize<'de> for ResourceId {
             }
         }
         d.deserialize_str(Visitor)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const S: &str = "/subscriptions/00000000-0000-0000-0000-000000000000";
+    const SUB: &str = "00000000-0000-0000-0000-000000000000";
+
+    fn id(s: &str) -> ResourceId {
+        ResourceId::parse(s).unwrap_or_else(|e| panic!("{e}"))
+    }
+
+    #[test]
+    fn aks_node_accessors() {
+        let s = format!(
+            "{S}/resourceGroups/test/providers/Microsoft.ContainerService/managedClusters/c/nodes/n1"
+        );
+        let id = id(&s);
+        assert_eq!(id.as_str(), s);
+        assert_eq!(id.to_string(), s);
+        assert_eq!(id.subscription_id(), Some(SUB));
+        assert_eq!(id.resource_group_name(), Some("test"));
+        assert_eq!(id.provider(), None);
+        assert_eq!(id.location(), None);
+        assert_eq!(id.name(), "n1");
+        let t = id.resource_type();
+        assert_eq!(t.namespace(), "Microsoft.ContainerService");
+        assert_eq!(t.types(), ["managedClusters", "nodes"]);
+        assert_eq!(
+            t.to_string(),
+            "Microsoft.ContainerService/managedClusters/nodes"
+        );
+    }
+
+    #[test]
+    fn parents_nearest_first_without_the_tenant_root() {
+        let id = id(&format!(
+            "{S}/resourceGroups/rg/providers/Microsoft.Network/virtualNetworks/v/subnets/a"
+        ));
+        let parents: Vec<&str> = id.parents().collect();
+        assert_eq!(
+            parents,
+            [
+                format!("{S}/resourceGroups/rg/providers/Microsoft.Network/virtualNetworks/v"),
+                format!("{S}/resourceGroups/rg"),
+                S.to_owned(),
+            ]
+        );
+        assert_eq!(id.parents().len(), 3);
+        let parent = id.parent().unwrap();
+        assert_eq!(parent.as_str(), parents[0]);
+        assert_eq!(
+            parent.resource_type().to_string(),
+            "Microsoft.Network/virtualNetworks"
+        );
+        assert_eq!(parent.name(), "v");
+        assert_eq!(parent.resource_group_name(), Some("rg"));
+        let grandparent = parent.parent().unwrap();
+        assert_eq!(
+            grandparent,
+            ResourceId::parse(&format!("{S}/resourceGroups/rg")).unwrap()
+        );
+        let subscription = grandparent.parent().unwrap();
+        assert_eq!(subscription.as_str(), S);
+        assert_eq!(subscription.parent(), None);
+        assert_eq!(subscription.parents().next(), None);
+    }
+
+    #[test]
+    fn errors_carry_input_and_reason() {
+        use ResourceIdErrorKind as K;
+        let cases = [
+            ("", K::Empty),
+            ("subscriptions/x", K::NoLeadingSlash),
+            ("/", K::TooShort),
+            ("/subscriptions", K::TooShort),
+            ("/myRg/x", K::BadFirstSegment),
+            ("/subscriptions/s/resourceGroups", K::MissingName),
+            (
+                "/subscriptions/s/resourceGroups/rg/x",
+                K::TypeUnderResourceGroup,
+            ),
+            (
+                "/providers/P.Q/t/n/providers/Other.Ns",
+                K::MisplacedNamespace,
+            ),
+            ("/providers/P.Q/t", K::IncompleteProvider),
+        ];
+        for (input, kind) in cases {
+            let e = ResourceId::parse(input).unwrap_err();
+            assert_eq!((e.input(), e.kind()), (input, kind));
+            let text = e.to_string();
+            assert!(
+                text.starts_with(&format!("invalid ARM resource id {input:?}: ")),
+                "{text}"
+            );
+            assert!(text.ends_with(&kind.to_string()), "{text}");
+        }
+    }
+
+    #[test]
+    fn equality_and_hash_use_the_canonical_form() {
+        use std::collections::HashSet;
+        let a = id(&format!("{S}/resourceGroups/rg"));
+        let b = id(&format!("/{S}/RESOURCEGROUPS//rg/"));
+        let c = id(&format!("{S}/resourceGroups/RG"));
+        assert_eq!(a, b);
+        assert_ne!(a, c);
+        let set: HashSet<ResourceId> = [a.clone(), b, c].into_iter().collect();
+        assert_eq!(set.len(), 2);
+        assert!(set.contains(&a));
+        assert!(set.contains(format!("{S}/resourceGroups/RG").as_str()));
+        assert_eq!(format!("{a:?}"), format!("ResourceId({:?})", a.as_str()));
+        assert_eq!(a.as_str().parse::<ResourceId>().unwrap(), a);
+        assert_eq!(ResourceId::try_from(a.as_str()).unwrap(), a);
+    }
+
+    #[test]
+    fn serde_uses_the_canonical_string() {
+        let a = id(&format!("{S}//resourcegroups/rg/"));
+        let json = serde_json::to_string(&a).unwrap();
+        assert_eq!(json, format!("\"{S}/resourceGroups/rg\""));
+        let back: ResourceId = serde_json::from_str(&json).unwrap();
+        assert_eq!(back, a);
+        assert_eq!(back.resource_group_name(), Some("rg"));
+        let owned: ResourceId = serde_json::from_value(serde_json::json!(S)).unwrap();
+        assert_eq!(owned.as_str(), S);
+        let err = serde_json::from_str::<ResourceId>("\"/nope\"").unwrap_err();
+        assert!(err.to_string().contains("invalid ARM resource id"), "{err}");
+        assert!(serde_json::from_str::<ResourceId>("42").is_err());
+    }
+
+    #[test]
+    fn resource_id_error_is_usable_as_crate_error() {
+        let e: crate::Error = ResourceId::parse("x").unwrap_err().into();
+        assert!(matches!(e, crate::Error::ResourceId(_)));
+    }
+
+    #[test]
+    fn odd_inputs_never_panic() {
+        for s in [
+            "/\u{e9}/\u{1F680}",
+            "/subscriptions/\u{1F680}/resourceGroups",
+            "//////",
+            "/providers/\u{10FFFF}",
+            "/subscriptions/s/providers/a/b/c/d/e",
+            "/ /",
+            "/subscriptions/s/providers/\u{e9}\u{e9}\u{e9}\u{e9}\u{e9}\u{e9}\u{e9}/t/n",
+        ] {
+            if let Ok(id) = ResourceId::parse(s) {
+                let _ = (id.name(), id.location(), id.parents().count(), id.parent());
+                let _ = id.resource_type().to_string();
+            }
+        }
     }
 }

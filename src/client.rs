@@ -14,7 +14,7 @@ use crate::model::{Encoder, Notification, Rule, ValidationError, MAX_BATCH_SIZE}
 use crate::promise::{PromisePool, Resolver};
 use crate::stats::StatsInner;
 use crate::transport::{BlobStore, EventTransport};
-use crate::worker::{spawn_pool, Job, Latch, Msg, PoolShared, Reply, SendContext};
+use crate::worker::{route, spawn_pool, Job, Latch, Msg, PoolShared, Reply, SendContext};
 use crate::{Error, Promise, Stats, SubmitError};
 
 /// Publishes notifications through a fixed pool of worker threads.
@@ -28,7 +28,50 @@ use crate::{Error, Promise, Stats, SubmitError};
 /// - [`Client::send_async`] returns a [`Promise`];
 /// - [`Client::submit`] is fire-and-forget: failures go to [`Client::errors`].
 ///
+/// Order is kept per subject: a batch whose subject is a cluster and a single-resource
+/// notification about one of its nodes have different subjects and may overtake each
+/// other.
+///
 /// Dropping the client closes it with the configured close timeout.
+///
+/// ```
+/// # #[cfg(feature = "testing")]
+/// # fn main() -> Result<(), Box<dyn std::error::Error>> {
+/// use std::time::{Duration, Instant};
+///
+/// use arn_client::model::{
+///     Activity, ArmResource, ChangeAction, Notification, NotificationResource, ResourceId,
+/// };
+/// use arn_client::testing::FakeTransport;
+/// use arn_client::Client;
+///
+/// let fake = FakeTransport::new(); // real HTTP and blob transports plug in the same way
+/// let client = Client::with_transports(fake.clone(), fake.clone())
+///     .workers(2)
+///     .build()?;
+///
+/// let id = ResourceId::parse(
+///     "/subscriptions/00000000-0000-0000-0000-000000000000/resourceGroups/rg/providers/Microsoft.ContainerService/managedClusters/c/nodes/n1",
+/// )?;
+/// let node = serde_json::json!({ "name": "n1", "ready": true });
+/// let arm = ArmResource::new(Activity::Snapshot, &id, "2024-01-01", Some(&node))?;
+/// let n = Notification::new(
+///     "eastus",
+///     "Microsoft.ContainerService",
+///     vec![NotificationResource::new(arm, ChangeAction::Update)],
+/// );
+///
+/// client.notify(n.clone())?; // blocks until the outcome
+/// let promise = client.send_async(n.clone())?; // returns at once
+/// promise.wait()?; // and recycles the promise
+/// client.submit(n)?; // fire-and-forget: failures go to client.errors()
+/// client.close(Instant::now() + Duration::from_secs(10))?;
+/// assert_eq!(fake.post_count(), 3);
+/// # Ok(())
+/// # }
+/// # #[cfg(not(feature = "testing"))]
+/// # fn main() {}
+/// ```
 pub struct Client {
     options: ClientOptions,
     closed: AtomicBool,
@@ -106,6 +149,9 @@ enum Wait {
     Until(Instant),
 }
 
+// Refused submissions hand the notification back by value, as crossbeam's
+// `TrySendError` does; boxing it would allocate on the `try_` fast-fail path.
+#[allow(clippy::result_large_err)]
 impl Client {
     /// A builder for a client that sends through the given transports (the Go
     /// `WithFakeClients`; real HTTP and blob transports plug in the same way).
@@ -252,7 +298,8 @@ impl Client {
     /// Idempotent. If `deadline` passes first, returns [`Error::Timeout`] and resolves
     /// every queued notification and every promise still in flight with
     /// [`Error::Timeout`] (queued fire-and-forget ones go to [`Client::errors`]); stuck
-    /// worker threads are left to finish on their own.
+    /// worker threads are left to finish on their own. Submitters blocked on a full queue
+    /// wake up with [`Error::Closed`].
     pub fn close(&self, deadline: Instant) -> Result<(), Error> {
         if !self.closed.swap(true, Ordering::AcqRel) {
             log::debug!("arn-client closing");
@@ -366,26 +413,26 @@ impl Client {
     }
 
     /// Sends `msg` on `tx`, waiting as `wait` says; hands `msg` back on failure.
-    fn enqueue(&self, tx: &Sender<Msg>, msg: Msg, wait: Wait) -> Result<(), (Error, Msg)> {
-        let msg = match tx.try_send(msg) {
-            Ok(()) => return Ok(()),
-            Err(TrySendError::Disconnected(msg)) => return Err((Error::Closed, msg)),
-            Err(TrySendError::Full(msg)) => msg,
-        };
-        let Wait::Until(deadline) = wait else {
-            return Err((Error::QueueFull, msg));
-        };
-        // Block until there is room, the client closes, or the deadline passes.
-        let mut select = Select::new();
-        let send = select.send(tx);
-        let shutdown = select.recv(&self.shutdown_rx);
-        match select.select_deadline(deadline) {
-            Err(_) => Err((Error::Timeout, msg)),
-            Ok(op) if op.index() == send => op.send(tx, msg).map_err(|e| (Error::Closed, e.0)),
-            Ok(op) => {
-                debug_assert_eq!(op.index(), shutdown);
-                let _ = op.recv(&self.shutdown_rx);
-                Err((Error::Closed, msg))
+    fn enqueue(&self, tx: &Sender<Msg>, mut msg: Msg, wait: Wait) -> Result<(), (Error, Msg)> {
+        loop {
+            msg = match tx.try_send(msg) {
+                Ok(()) => return Ok(()),
+                Err(TrySendError::Disconnected(msg)) => return Err((Error::Closed, msg)),
+                Err(TrySendError::Full(msg)) => msg,
+            };
+            let Wait::Until(deadline) = wait else {
+                return Err((Error::QueueFull, msg));
+            };
+            // Block until there is room, the client closes, or the deadline passes;
+            // a close wins over room that appears at the same time.
+            let mut select = Select::new();
+            select.send(tx);
+            select.recv(&self.shutdown_rx);
+            if select.ready_deadline(deadline).is_err() {
+                return Err((Error::Timeout, msg));
+            }
+            if self.is_closed() {
+                return Err((Error::Closed, msg));
             }
         }
     }
@@ -401,6 +448,7 @@ impl Drop for Client {
     }
 }
 
+#[allow(clippy::result_large_err)] // see `impl Client`
 /// Rejects a notification that can never be sent (`arn-protocol.md` section 1).
 fn check(n: Notification) -> Result<Notification, SubmitError> {
     if n.resources.len() > MAX_BATCH_SIZE {
@@ -417,22 +465,6 @@ fn check(n: Notification) -> Result<Notification, SubmitError> {
     Ok(n)
 }
 
-/// The worker for `n`: a hash of its subject (ARM ids compare case-insensitively), so
-/// one resource's notifications always go to the same worker.
-fn route(n: &Notification, workers: usize) -> usize {
-    if workers == 1 {
-        return 0;
-    }
-    hash_ci(n.subject().as_bytes()) as usize % workers
-}
-
-/// FNV-1a over the ASCII-lowercased bytes.
-fn hash_ci(bytes: &[u8]) -> u64 {
-    bytes.iter().fold(0xcbf2_9ce4_8422_2325, |h, b| {
-        (h ^ u64::from(b.to_ascii_lowercase())).wrapping_mul(0x0100_0000_01b3)
-    })
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -443,20 +475,5 @@ mod tests {
         assert_send_sync::<Client>();
         assert_send_sync::<Promise>();
         assert_send_sync::<Failure>();
-    }
-
-    #[test]
-    fn hash_ignores_ascii_case_and_spreads() {
-        assert_eq!(
-            hash_ci(b"/Subscriptions/A/rg"),
-            hash_ci(b"/subscriptions/a/RG")
-        );
-        assert_ne!(hash_ci(b"/subscriptions/a"), hash_ci(b"/subscriptions/b"));
-        let mut seen = [0usize; 4];
-        for i in 0..400 {
-            let id = format!("/subscriptions/s/resourceGroups/rg/providers/P.X/t/n{i}");
-            seen[hash_ci(id.as_bytes()) as usize % 4] += 1;
-        }
-        assert!(seen.iter().all(|&c| c > 50), "{seen:?}");
     }
 }

@@ -23,6 +23,9 @@ pub(crate) struct ClientOptions {
     pub(crate) retry_policy: RetryPolicy,
     pub(crate) close_timeout: Duration,
     pub(crate) promise_pool_size: usize,
+    /// Test hook: worker `i` is spawned with an impossible stack size, so it fails.
+    #[cfg(test)]
+    pub(crate) fail_spawn_at: Option<usize>,
 }
 
 impl Default for ClientOptions {
@@ -37,6 +40,8 @@ impl Default for ClientOptions {
             retry_policy: RetryPolicy::default(),
             close_timeout: Duration::from_secs(10),
             promise_pool_size: 1024,
+            #[cfg(test)]
+            fail_spawn_at: None,
         }
     }
 }

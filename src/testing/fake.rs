@@ -140,13 +140,15 @@ struct Script {
     next_posts: VecDeque<Behavior>,
     next_uploads: VecDeque<Behavior>,
     by_subject: HashMap<String, Behavior>,
+    default: Behavior,
 }
 
 /// A recording, scripted [`EventTransport`], [`BlobStore`] and [`TokenSource`].
 ///
 /// A POST's behaviour is, in order of precedence: the next entry of
 /// [`FakeTransport::script_posts`], the behaviour scripted for its event subject
-/// ([`FakeTransport::script_subject`], case-insensitive), else success.
+/// ([`FakeTransport::script_subject`], case-insensitive), else the default
+/// ([`FakeTransport::script_default`], initially success).
 #[derive(Default)]
 pub struct FakeTransport {
     noop: bool,
@@ -196,6 +198,12 @@ impl FakeTransport {
             .insert(subject.to_ascii_lowercase(), behavior);
     }
 
+    /// POSTs that nothing else scripts behave like `behavior` (initially
+    /// [`Behavior::Ok`]).
+    pub fn script_default(&self, behavior: Behavior) {
+        self.script.lock().default = behavior;
+    }
+
     /// Every POST recorded so far.
     pub fn posts(&self) -> Vec<RecordedPost> {
         self.script.lock().posts.clone()
@@ -235,8 +243,8 @@ impl EventTransport for FakeTransport {
                 None => subject
                     .as_deref()
                     .and_then(|s| script.by_subject.get(&s.to_ascii_lowercase()))
-                    .cloned()
-                    .unwrap_or_default(),
+                    .unwrap_or(&script.default)
+                    .clone(),
             };
             script.posts.push(RecordedPost {
                 body: if self.drop_bodies { Vec::new() } else { body },
@@ -281,8 +289,20 @@ impl TokenSource for FakeTransport {
     }
 }
 
-/// The `subject` of an event body, if it is one.
+/// The `subject` of an event body, if it is one. A quick scan for the top-level key
+/// (it comes second in the envelope, `arn-protocol.md` section 3); a full parse when
+/// the value has escapes.
 fn event_subject(body: &[u8]) -> Option<String> {
+    const KEY: &[u8] = br#""subject":""#;
+    let start = body.windows(KEY.len()).position(|w| w == KEY)? + KEY.len();
+    let len = body[start..]
+        .iter()
+        .position(|&b| b == b'"' || b == b'\\')?;
+    if body[start + len] == b'"' {
+        return std::str::from_utf8(&body[start..start + len])
+            .ok()
+            .map(str::to_owned);
+    }
     #[derive(serde::Deserialize)]
     struct Event {
         subject: String,

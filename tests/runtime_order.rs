@@ -1,0 +1,115 @@
+//! Order per resource is kept with several workers; other resources keep flowing while
+//! one is stuck.
+mod common;
+
+use std::collections::HashMap;
+use std::sync::mpsc;
+use std::thread;
+use std::time::{Duration, Instant};
+
+use arn_client::testing::{Behavior, FakeTransport, Gate};
+
+#[test]
+fn one_resource_leaves_in_submission_order() {
+    let fake = FakeTransport::new();
+    // Uneven delays on some resources make the workers race each other.
+    for k in (0..40).step_by(3) {
+        fake.script_subject(
+            &common::node_id(k),
+            Behavior::Delay(Duration::from_micros(200)),
+        );
+    }
+    let client = common::builder(&fake, 4)
+        .queue_capacity(16)
+        .build()
+        .unwrap();
+    const ROUNDS: u64 = 50;
+    for seq in 0..ROUNDS {
+        for k in 0..40 {
+            if seq % 2 == 0 {
+                client
+                    .submit(common::node(&common::node_id(k), seq))
+                    .unwrap();
+            } else {
+                // Promises dropped at once: the notification is still sent, in order.
+                drop(
+                    client
+                        .send_async(common::node(&common::node_id(k), seq))
+                        .unwrap(),
+                );
+            }
+        }
+    }
+    client
+        .flush(Instant::now() + Duration::from_secs(600))
+        .unwrap();
+
+    let posts = fake.posts();
+    assert_eq!(posts.len(), 40 * ROUNDS as usize);
+    let mut last: HashMap<String, u64> = HashMap::new();
+    let mut threads: HashMap<String, String> = HashMap::new();
+    for post in &posts {
+        let subject = post.subject.clone().expect("event subject");
+        let seq = common::seq(post);
+        let expected = last.get(&subject).map_or(0, |s| s + 1);
+        assert_eq!(seq, expected, "{subject} out of order");
+        last.insert(subject.clone(), seq);
+        // One resource, one worker.
+        let thread = post.thread.clone().unwrap();
+        assert_eq!(
+            threads.entry(subject).or_insert_with(|| thread.clone()),
+            &thread
+        );
+    }
+    assert_eq!(last.len(), 40);
+    let workers: std::collections::HashSet<_> = threads.values().collect();
+    assert!(workers.len() > 1, "40 resources spread over the workers");
+}
+
+#[test]
+fn a_stuck_resource_does_not_stop_the_others() {
+    let fake = FakeTransport::new();
+    let gate = Gate::new();
+    let stuck = common::node_id(1000);
+    fake.script_subject(&stuck, Behavior::Gate(gate.clone()));
+    let client = common::builder(&fake, 4).build().unwrap();
+
+    let first = client.send_async(common::node(&stuck, 0)).unwrap();
+    gate.wait_arrived(1);
+    let second = client.send_async(common::node(&stuck, 1)).unwrap();
+
+    // Twenty other resources: the ones on other workers complete while `stuck` blocks.
+    let (done_tx, done_rx) = mpsc::channel();
+    let waiters: Vec<_> = (0..20)
+        .map(|k| {
+            let promise = client
+                .send_async(common::node(&common::node_id(k), 0))
+                .unwrap();
+            let done_tx = done_tx.clone();
+            thread::spawn(move || {
+                let result = promise.wait();
+                let _ = done_tx.send((k, result.is_ok()));
+            })
+        })
+        .collect();
+    let (k, ok) = done_rx.recv().unwrap();
+    assert!(ok, "resource {k} failed");
+    // Still blocked: the same resource waits behind its stuck predecessor.
+    assert!(!first.is_ready());
+    assert!(!second.is_ready());
+    assert_eq!(gate.arrived(), 1);
+
+    gate.open();
+    first.wait().unwrap();
+    second.wait().unwrap();
+    for w in waiters {
+        w.join().unwrap();
+    }
+    let order: Vec<u64> = fake
+        .posts()
+        .iter()
+        .filter(|p| p.subject.as_deref() == Some(stuck.as_str()))
+        .map(common::seq)
+        .collect();
+    assert_eq!(order, [0, 1]);
+}

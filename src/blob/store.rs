@@ -59,6 +59,9 @@ impl fmt::Debug for AzureBlobStore {
 impl AzureBlobStore {
     pub(crate) fn new(config: BlobConfig, container_ext: Option<String>) -> Result<Self, Error> {
         let (url, account) = parse_endpoint(&config.endpoint)?;
+        // `azure-sdk-runtime-free.md`: the SDK's retry sleeps must not need tokio; this
+        // never replaces a runtime the application chose.
+        crate::auth::install_blocking_runtime_if_unset();
         let mut http = UreqHttpClient::builder()
             .request_timeout(config.request_timeout)
             .connect_timeout(config.connect_timeout);
@@ -213,9 +216,11 @@ impl Inner {
 fn fetch_key(service: &BlobServiceClient, deadline: Instant) -> Result<UserDelegationKey, Error> {
     let now = OffsetDateTime::now_utc();
     let start = now.replace_nanosecond(0).unwrap_or(now);
-    let mut info = KeyInfo::default();
-    info.start = Some(start);
-    info.expiry = Some(start + SAS_LIFETIME);
+    let info = KeyInfo {
+        start: Some(start),
+        expiry: Some(start + SAS_LIFETIME),
+        ..Default::default()
+    };
     let content =
         RequestContent::try_from(info).map_err(|e| map_sdk_error(e, "encode key request"))?;
     let response = with_deadline(Some(deadline), || {

@@ -422,7 +422,7 @@ mod tests {
 
     fn decode(part: &str) -> serde_json::Value {
         let mut p = part.to_owned();
-        while p.len() % 4 != 0 {
+        while !p.len().is_multiple_of(4) {
             p.push('=');
         }
         serde_json::from_slice(&azure_core::base64::decode_url_safe(p).unwrap()).unwrap()

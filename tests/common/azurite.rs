@@ -80,27 +80,31 @@ pub fn service_client(azurite: &Azurite) -> BlobServiceClient {
     .unwrap()
 }
 
-/// The ~2.2 MB resources JSON of 1000 AKS nodes built from the payload vector.
+/// The resources JSON of a notification about 1000 AKS nodes (properties from the
+/// payload vector), exactly as the encoder hands it to the blob store (~1.9 MB).
 pub fn thousand_node_resources() -> Vec<u8> {
+    use arn_client::model::*;
     let raw = std::fs::read(concat!(
         env!("CARGO_MANIFEST_DIR"),
         "/tests/vectors/payloads/node.json"
     ))
     .expect("tests/vectors/payloads/node.json");
-    let node: serde_json::Value = serde_json::from_slice(&raw).expect("node.json is JSON");
-    let resources: Vec<serde_json::Value> = (0..1000)
+    let payload: serde_json::Value = serde_json::from_slice(&raw).expect("node.json is JSON");
+    let resources: Vec<NotificationResource> = (0..1000)
         .map(|i| {
-            let mut n = node.clone();
-            if let Some(obj) = n.as_object_mut() {
-                obj.insert("name".into(), format!("aks-nodepool1-{i:05}-vmss").into());
-            }
-            serde_json::json!({
-                "resourceId": format!("/subscriptions/00000000-0000-0000-0000-000000000000/resourceGroups/rg/providers/Microsoft.ContainerService/managedClusters/c/nodes/n{i}"),
-                "apiVersion": "2024-01-01",
-                "resourceEventTime": "2026-01-01T00:00:00Z",
-                "armResource": n,
-            })
+            let id = ResourceId::parse(&format!(
+                "/subscriptions/00000000-0000-0000-0000-000000000001/resourceGroups/rg/providers/Microsoft.ContainerService/managedClusters/mc/nodes/n{i}"
+            ))
+            .unwrap();
+            let arm =
+                ArmResource::new(Activity::Snapshot, &id, "2024-01-01", Some(&payload)).unwrap();
+            NotificationResource::new(arm, ChangeAction::Update)
         })
         .collect();
-    serde_json::to_vec(&resources).unwrap()
+    let n = Notification::new("eastus", "Microsoft.ContainerService", resources);
+    let mut buf = EncodeBuf::new();
+    match Encoder::default().encode(&n, &mut buf).unwrap() {
+        Encoded::Blob(pending) => pending.resources().to_vec(),
+        _ => panic!("1000 nodes must not fit inline"),
+    }
 }

@@ -71,7 +71,7 @@ pub struct AcceptedEvent {
     /// The resources: inline, or fetched from the blob.
     pub resources: Vec<Value>,
     /// The notification, parsed and validated with the crate's model
-    /// ([`ReceivedEvent::into_validated`]).
+    /// ([`ReceivedEvent::into_validated`](crate::model::ReceivedEvent::into_validated)).
     pub notification: Notification,
 }
 

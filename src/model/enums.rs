@@ -7,7 +7,6 @@ use std::str::FromStr;
 use serde::{Deserialize, Serialize};
 
 use super::{Rule, ValidationError};
-use crate::Error;
 
 /// What happened to a resource; the last segment of the event type.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
@@ -129,14 +128,19 @@ impl DataBoundary {
 }
 
 impl FromStr for DataBoundary {
-    type Err = Error;
+    type Err = ValidationError;
 
-    /// Parses the exact wire name `"global"` or `"eu"`.
+    /// Parses the exact wire name `"global"` or `"eu"`; anything else breaks
+    /// [`Rule::DataBoundaryInvalid`].
     fn from_str(s: &str) -> Result<Self, Self::Err> {
         match s {
             "global" => Ok(DataBoundary::Global),
             "eu" => Ok(DataBoundary::Eu),
-            other => Err(Error::Config(format!("unknown data boundary {other:?}"))),
+            other => Err(ValidationError::new(
+                Rule::DataBoundaryInvalid,
+                None,
+                format!("unknown data boundary {other:?}"),
+            )),
         }
     }
 }
@@ -167,6 +171,9 @@ mod tests {
             Rule::ChangeActionInvalid
         );
         assert_eq!("eu".parse::<DataBoundary>().unwrap(), DataBoundary::Eu);
-        assert!("EU".parse::<DataBoundary>().is_err());
+        assert_eq!(
+            "EU".parse::<DataBoundary>().unwrap_err().rule,
+            Rule::DataBoundaryInvalid
+        );
     }
 }

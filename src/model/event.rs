@@ -235,7 +235,7 @@ impl ReceivedEvent {
         if let Some(first) = n.resources.first() {
             let expected = format!(
                 "{}/{}",
-                first.arm_resource.id.type_ref(),
+                first.arm_resource.id.resource_type(),
                 first.arm_resource.activity
             );
             if expected != event_type {
@@ -283,7 +283,7 @@ fn convert(r: WireResource, activity: Activity) -> Result<NotificationResource, 
     if id.as_str() != a.id {
         return Err(format!("armResource.id {:?} is not canonical", a.id));
     }
-    let type_str = id.type_ref().to_string();
+    let type_str = id.resource_type().to_string();
     if a.name != id.name() || a.type_ != type_str || a.location != id.location().unwrap_or("") {
         return Err(format!(
             "armResource name/type/location {:?}/{:?}/{:?} disagree with its id",

@@ -115,7 +115,7 @@ impl ArmResource {
     /// The resource type as its wire string, e.g.
     /// `"Microsoft.ContainerService/managedClusters/nodes"`.
     pub fn type_string(&self) -> String {
-        self.id.type_ref().to_string()
+        self.id.resource_type().to_string()
     }
 
     /// The resource name (`armResource.name`): the last name segment of the id, empty
@@ -413,7 +413,7 @@ impl Notification {
         self
     }
 
-    /// Appends a resource.
+    /// Appends a resource. Defaults to only the resources given to [`Notification::new`].
     pub fn with_resource(mut self, r: NotificationResource) -> Self {
         self.resources.push(r);
         self

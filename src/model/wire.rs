@@ -73,7 +73,7 @@ struct TypeStr<'a>(&'a ArmResource);
 
 impl Serialize for TypeStr<'_> {
     fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
-        s.collect_str(&self.0.id.type_ref())
+        s.collect_str(&self.0.id.resource_type())
     }
 }
 
@@ -90,7 +90,7 @@ impl Serialize for ArmResource {
         if !name.is_empty() {
             st.serialize_field("name", name)?;
         }
-        if !self.id.type_ref().namespace().is_empty() {
+        if !self.id.resource_type().namespace().is_empty() {
             st.serialize_field("type", &TypeStr(self))?;
         }
         st.serialize_field("id", self.id.as_str())?;
@@ -319,6 +319,68 @@ mod tests {
         assert_eq!(
             fmt(datetime!(2026-01-01 01:00:00 +01:00:30)),
             "2025-12-31T23:59:30Z"
+        );
+    }
+
+    fn id(s: &str) -> crate::model::ResourceId {
+        crate::model::ResourceId::parse(s).unwrap()
+    }
+
+    #[test]
+    fn resource_keys_order_and_omissions() {
+        use crate::model::{Activity, ChangeAction};
+        let arm = ArmResource::new(
+            Activity::Write,
+            &id("/subscriptions/s/locations/westus2"),
+            "2024-01-01",
+            Some(&serde_json::json!({"b": [1]})),
+        )
+        .unwrap();
+        let full = NotificationResource::new(arm, ChangeAction::Move)
+            .with_resource_event_time(datetime!(2026-11-01 12:00:00.5 +01:00))
+            .with_additional_resource_property("k", "v")
+            .with_source_resource_id("/src")
+            .with_correlation_id("c")
+            .with_home_tenant_id("h")
+            .with_resource_home_tenant_id("r")
+            .with_created_time(datetime!(2026-11-01 12:00 UTC))
+            .with_modified_time(datetime!(2026-11-02 12:00 UTC))
+            .with_created_by("cb")
+            .with_modified_by("mb");
+        assert_eq!(
+            serde_json::to_string(&full).unwrap(),
+            concat!(
+                r#"{"resourceEventTime":"2026-11-01T12:00:00.5+01:00","#,
+                r#""additionalResourceProperties":{"k":"v"},"#,
+                r#""armResource":{"properties":{"b":[1]},"name":"westus2","#,
+                r#""type":"Microsoft.Resources/subscriptions/locations","#,
+                r#""id":"/subscriptions/s/locations/westus2","location":"westus2","#,
+                r#""apiVersion":"2024-01-01"},"#,
+                r#""resourceId":"/subscriptions/s/locations/westus2","apiVersion":"2024-01-01","#,
+                r#""sourceResourceId":"/src","correlationId":"c","statusCode":"OK","#,
+                r#""homeTenantId":"h","resourceHomeTenantId":"r","#,
+                r#""resourceSystemProperties":{"createdTime":"2026-11-01T12:00:00Z","#,
+                r#""modifiedTime":"2026-11-02T12:00:00Z","createdBy":"cb","modifiedBy":"mb","#,
+                r#""changeAction":"Move"}}"#
+            )
+        );
+        let bare = ArmResource::new::<()>(
+            Activity::Delete,
+            &id("/subscriptions/s/resourceGroups/rg/providers/P.N/vnets/v/subnets"),
+            "",
+            None,
+        )
+        .unwrap();
+        let minimal = NotificationResource::new(bare, ChangeAction::Delete);
+        assert_eq!(
+            serde_json::to_string(&minimal).unwrap(),
+            concat!(
+                r#"{"armResource":{"type":"P.N/vnets/subnets","#,
+                r#""id":"/subscriptions/s/resourceGroups/rg/providers/P.N/vnets/v/subnets"},"#,
+                r#""resourceId":"/subscriptions/s/resourceGroups/rg/providers/P.N/vnets/v/subnets","#,
+                r#""statusCode":"OK","resourceSystemProperties":{"createdBy":"","modifiedBy":"","#,
+                r#""changeAction":"Delete"}}"#
+            )
         );
     }
 

@@ -2,9 +2,15 @@
 //! a local HTTPS ARN receiver and a local Azurite (the Go client's `WithFakeClients`).
 
 mod azurite;
+mod credential;
+mod event_check;
 mod fake;
 mod receiver;
+mod receiver_conn;
+mod tls;
+mod wire;
 
 pub use azurite::*;
+pub use credential::StaticTokenCredential;
 pub use fake::*;
 pub use receiver::*;

@@ -1,1 +1,345 @@
-//! A ureq-backed azure_core HttpClient, so the Azure SDK runs without tokio. (blob branch)
+//! A ureq-backed [`azure_core::http::HttpClient`], so the Azure SDK (credentials and
+//! blob clients) runs without tokio.
+//!
+//! `azure-sdk-runtime-free.md`: with default features off, every SDK client and
+//! credential needs a transport; `execute_request` may block because the SDK futures
+//! are driven by `futures::executor::block_on` on the caller's (worker) thread. The
+//! client reads the status itself (no status-as-error), follows no redirects and never
+//! decompresses. It never logs query strings (SAS signatures).
+
+use std::cell::Cell;
+use std::fmt;
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use azure_core::error::ErrorKind;
+use azure_core::http::headers::Headers;
+use azure_core::http::{
+    AsyncRawResponse, Body, ClientOptions, ExponentialRetryOptions, HttpClient, Request,
+    RetryOptions, StatusCode, Transport,
+};
+use futures::AsyncReadExt;
+use ureq::tls::{Certificate, RootCerts, TlsConfig};
+
+/// Default time allowed for one HTTP exchange (connect, send, receive).
+const DEFAULT_REQUEST_TIMEOUT: Duration = Duration::from_secs(30);
+/// Default time allowed to establish a connection.
+const DEFAULT_CONNECT_TIMEOUT: Duration = Duration::from_secs(10);
+/// Largest response body read into memory.
+const MAX_RESPONSE_BODY: u64 = 256 * 1024 * 1024;
+
+thread_local! {
+    /// The deadline of the operation running on this thread (see [`with_deadline`]).
+    static DEADLINE: Cell<Option<Instant>> = const { Cell::new(None) };
+}
+
+/// Runs `f` with `deadline` as the limit of every request that a [`UreqHttpClient`]
+/// sends from this thread meanwhile (the SDK futures run on the calling thread under
+/// `block_on`, so the limit reaches the requests they send).
+pub(crate) fn with_deadline<R>(deadline: Option<Instant>, f: impl FnOnce() -> R) -> R {
+    struct Restore(Option<Instant>);
+    impl Drop for Restore {
+        fn drop(&mut self) {
+            DEADLINE.with(|d| d.set(self.0));
+        }
+    }
+    let _restore = Restore(DEADLINE.with(|d| d.replace(deadline)));
+    f()
+}
+
+/// The error inside an `azure_core::Error` when a request could not start or finish
+/// before the deadline set with [`with_deadline`].
+#[derive(Debug, thiserror::Error)]
+#[error("the operation's deadline passed")]
+pub(crate) struct DeadlineExceeded;
+
+/// Whether an SDK error comes from a passed deadline.
+pub(crate) fn is_deadline_exceeded(error: &azure_core::Error) -> bool {
+    error.downcast_ref::<DeadlineExceeded>().is_some()
+}
+
+/// Builds a [`UreqHttpClient`].
+#[derive(Clone)]
+pub struct UreqHttpClientBuilder {
+    root_certs: Vec<Vec<u8>>,
+    request_timeout: Duration,
+    connect_timeout: Duration,
+}
+
+impl UreqHttpClientBuilder {
+    /// Trusts these PEM certificates (one or more per entry) INSTEAD of the built-in
+    /// web PKI roots (ureq 3 uses either its default roots or a given set; see
+    /// `azure-sdk-runtime-free.md`, TLS). Meant for tests against a local server with a
+    /// generated certificate. Defaults to the built-in roots.
+    pub fn root_certs_pem(mut self, pem: impl Into<Vec<u8>>) -> Self {
+        self.root_certs.push(pem.into());
+        self
+    }
+
+    /// Limits one HTTP exchange (connect, send the body, receive the response).
+    /// Defaults to 30 seconds.
+    pub fn request_timeout(mut self, timeout: Duration) -> Self {
+        self.request_timeout = timeout;
+        self
+    }
+
+    /// Limits establishing a connection. Defaults to 10 seconds.
+    pub fn connect_timeout(mut self, timeout: Duration) -> Self {
+        self.connect_timeout = timeout;
+        self
+    }
+
+    /// Builds the client; fails with [`crate::Error::Config`] on an unreadable
+    /// certificate.
+    pub fn build(self) -> Result<UreqHttpClient, crate::Error> {
+        let mut tls = TlsConfig::builder();
+        if !self.root_certs.is_empty() {
+            let mut certs = Vec::new();
+            for pem in &self.root_certs {
+                let mut found = false;
+                for item in ureq::tls::parse_pem(pem) {
+                    match item {
+                        Ok(ureq::tls::PemItem::Certificate(c)) => {
+                            certs.push(c.to_owned());
+                            found = true;
+                        }
+                        Ok(_) => {}
+                        Err(e) => {
+                            return Err(crate::Error::Config(format!(
+                                "unreadable root certificate: {e}"
+                            )))
+                        }
+                    }
+                }
+                if !found {
+                    return Err(crate::Error::Config(
+                        "a root certificate PEM holds no certificate".into(),
+                    ));
+                }
+            }
+            let certs: Vec<Certificate<'static>> = certs;
+            tls = tls.root_certs(RootCerts::new_with_certs(&certs));
+        }
+        let agent: ureq::Agent = ureq::Agent::config_builder()
+            .http_status_as_error(false)
+            .max_redirects(0)
+            .max_redirects_will_error(false)
+            .https_only(false)
+            .timeout_global(Some(self.request_timeout))
+            .timeout_connect(Some(self.connect_timeout))
+            .tls_config(tls.build())
+            .build()
+            .into();
+        Ok(UreqHttpClient {
+            agent,
+            request_timeout: self.request_timeout,
+        })
+    }
+}
+
+/// An [`azure_core::http::HttpClient`] on ureq 3: blocking, no async runtime needed.
+///
+/// Give it to every Azure SDK client and credential through
+/// [`UreqHttpClient::client_options`] (`ClientOptions::transport`).
+#[derive(Clone)]
+pub struct UreqHttpClient {
+    agent: ureq::Agent,
+    request_timeout: Duration,
+}
+
+impl fmt::Debug for UreqHttpClient {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("UreqHttpClient")
+            .field("request_timeout", &self.request_timeout)
+            .finish_non_exhaustive()
+    }
+}
+
+impl UreqHttpClient {
+    /// A builder with the defaults (built-in roots, 30 s per request, 10 s connect).
+    pub fn builder() -> UreqHttpClientBuilder {
+        UreqHttpClientBuilder {
+            root_certs: Vec::new(),
+            request_timeout: DEFAULT_REQUEST_TIMEOUT,
+            connect_timeout: DEFAULT_CONNECT_TIMEOUT,
+        }
+    }
+
+    /// `ClientOptions` whose transport is this client, for SDK option structs
+    /// (`BlobServiceClientOptions { client_options, .. }`,
+    /// `ClientSecretCredentialOptions { client_options }`, ...). The SDK's own retries
+    /// are kept but bounded (3 retries, 200 ms initial delay, 10 s in all).
+    pub fn client_options(self: &Arc<Self>) -> ClientOptions {
+        ClientOptions {
+            transport: Some(Transport::new(self.clone())),
+            retry: RetryOptions::exponential(ExponentialRetryOptions {
+                max_retries: 3,
+                initial_delay: azure_core::time::Duration::milliseconds(200),
+                max_total_elapsed: azure_core::time::Duration::seconds(10),
+                max_delay: azure_core::time::Duration::seconds(2),
+            }),
+            ..ClientOptions::default()
+        }
+    }
+
+    /// Sends one request and reads the whole response (blocking).
+    fn send(&self, request: &Request, body: Vec<u8>) -> azure_core::Result<AsyncRawResponse> {
+        let mut timeout = self.request_timeout;
+        if let Some(deadline) = DEADLINE.with(Cell::get) {
+            let left = deadline.saturating_duration_since(Instant::now());
+            if left.is_zero() {
+                return Err(azure_core::Error::new(ErrorKind::Other, DeadlineExceeded));
+            }
+            timeout = timeout.min(left);
+        }
+        let method = ureq::http::Method::from_bytes(request.method().as_ref().as_bytes())
+            .map_err(|e| azure_core::Error::new(ErrorKind::DataConversion, e))?;
+        let mut builder = ureq::http::Request::builder()
+            .method(method)
+            .uri(request.url().as_str());
+        for (name, value) in request.headers().iter() {
+            builder = builder.header(name.as_str(), value.as_str());
+        }
+        let http_request = builder
+            .body(body)
+            .map_err(|e| azure_core::Error::new(ErrorKind::DataConversion, e))?;
+        let http_request = self
+            .agent
+            .configure_request(http_request)
+            .timeout_global(Some(timeout))
+            .build();
+        log::trace!(
+            "azure http {} {}",
+            request.method().as_ref(),
+            redact(request.url().as_str())
+        );
+        let response = match self.agent.run(http_request) {
+            Ok(r) => r,
+            Err(e) => return Err(map_ureq_error(e)),
+        };
+        let status = StatusCode::from(response.status().as_u16());
+        let mut headers = Headers::new();
+        for (name, value) in response.headers() {
+            if let Ok(v) = value.to_str() {
+                headers.insert(name.as_str().to_owned(), v.to_owned());
+            }
+        }
+        let bytes = response
+            .into_body()
+            .into_with_config()
+            .limit(MAX_RESPONSE_BODY)
+            .read_to_vec()
+            .map_err(map_ureq_error)?;
+        Ok(AsyncRawResponse::from_bytes(status, headers, bytes))
+    }
+}
+
+#[async_trait::async_trait]
+impl HttpClient for UreqHttpClient {
+    async fn execute_request(&self, request: &Request) -> azure_core::Result<AsyncRawResponse> {
+        let body = match request.body() {
+            Body::Bytes(bytes) => bytes.to_vec(),
+            Body::SeekableStream(stream) => {
+                let mut stream = stream.clone();
+                stream.reset().await?;
+                let mut buf = Vec::new();
+                stream
+                    .read_to_end(&mut buf)
+                    .await
+                    .map_err(|e| azure_core::Error::new(ErrorKind::Io, e))?;
+                buf
+            }
+        };
+        self.send(request, body)
+    }
+}
+
+/// Maps a ureq error to an SDK error: connection-level failures become
+/// `Connection`/`Io` (which the SDK retries), a passed deadline becomes
+/// [`DeadlineExceeded`].
+fn map_ureq_error(e: ureq::Error) -> azure_core::Error {
+    let past_deadline = DEADLINE
+        .with(Cell::get)
+        .is_some_and(|d| Instant::now() >= d);
+    match e {
+        ureq::Error::Timeout(_) if past_deadline => {
+            azure_core::Error::new(ErrorKind::Other, DeadlineExceeded)
+        }
+        ureq::Error::HostNotFound | ureq::Error::ConnectionFailed => {
+            azure_core::Error::with_message(ErrorKind::Connection, e.to_string())
+        }
+        ureq::Error::Tls(_) | ureq::Error::Rustls(_) => {
+            azure_core::Error::with_message(ErrorKind::Connection, format!("TLS: {e}"))
+        }
+        ureq::Error::Io(_) | ureq::Error::Timeout(_) | ureq::Error::Protocol(_) => {
+            azure_core::Error::with_message(ErrorKind::Io, e.to_string())
+        }
+        other => azure_core::Error::with_message(ErrorKind::Other, other.to_string()),
+    }
+}
+
+/// The URL without its query string (SAS signatures must never reach a log).
+fn redact(url: &str) -> &str {
+    url.split(['?', '#']).next().unwrap_or("")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn redact_drops_query() {
+        assert_eq!(redact("https://a/b?sig=x"), "https://a/b");
+        assert_eq!(redact("https://a/b"), "https://a/b");
+    }
+
+    #[test]
+    fn deadline_is_scoped_to_the_closure() {
+        let d = Instant::now();
+        with_deadline(Some(d), || {
+            assert_eq!(DEADLINE.with(Cell::get), Some(d));
+            with_deadline(None, || assert_eq!(DEADLINE.with(Cell::get), None));
+            assert_eq!(DEADLINE.with(Cell::get), Some(d));
+        });
+        assert_eq!(DEADLINE.with(Cell::get), None);
+    }
+
+    #[test]
+    fn past_deadline_fails_before_sending() {
+        let client = UreqHttpClient::builder().build().unwrap();
+        let req = Request::new(
+            azure_core::http::Url::parse("https://127.0.0.1:9/x?sig=secret").unwrap(),
+            azure_core::http::Method::Get,
+        );
+        let past = Instant::now() - Duration::from_secs(1);
+        let err = with_deadline(Some(past), || client.send(&req, Vec::new())).unwrap_err();
+        assert!(is_deadline_exceeded(&err));
+    }
+
+    #[test]
+    fn refused_connection_is_a_connection_error() {
+        // Port 9 (discard) on loopback is closed on CI machines.
+        let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+        let port = listener.local_addr().unwrap().port();
+        drop(listener);
+        let client = UreqHttpClient::builder().build().unwrap();
+        let req = Request::new(
+            azure_core::http::Url::parse(&format!("http://127.0.0.1:{port}/x")).unwrap(),
+            azure_core::http::Method::Get,
+        );
+        let err = client.send(&req, Vec::new()).unwrap_err();
+        assert!(
+            matches!(err.kind(), ErrorKind::Connection | ErrorKind::Io),
+            "{err:?}"
+        );
+    }
+
+    #[test]
+    fn bad_root_cert_is_config_error() {
+        let err = UreqHttpClient::builder()
+            .root_certs_pem("not a pem")
+            .build()
+            .unwrap_err();
+        assert!(matches!(err, crate::Error::Config(_)));
+    }
+}

@@ -1,6 +1,22 @@
-//! Retries of the receiver POST (`arn-protocol.md` section 2). STUB: single try.
+//! Retries of the receiver POST (`arn-protocol.md` section 2): 408, 429, 500, 502,
+//! 503, 504 and connection failures ([`Error::is_retryable`]); delay
+//! (2^retry − 1) × 800 ms with jitter 0.8–1.3×, capped at 60 s; `Retry-After` used
+//! instead of the computed delay (still capped); at most `max_retries` retries; never
+//! sleeping past the notification's deadline.
+//!
+//! The schedule is a `backon` [`Backoff`](backon::Backoff) iterator driven by
+//! `backon`'s blocking retry loop; the delay rule itself ([`retry_delay`]) is a pure
+//! function, tested directly.
 
-use std::time::Duration;
+use std::hash::BuildHasher;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::Arc;
+use std::time::{Duration, Instant, SystemTime};
+
+use backon::BlockingRetryable;
+use parking_lot::Mutex;
+use time::macros::format_description;
+use time::{OffsetDateTime, PrimitiveDateTime};
 
 use super::{EventPost, EventTransport};
 use crate::Error;
@@ -26,12 +42,301 @@ impl Default for RetryPolicy {
     }
 }
 
+/// The lowest and highest jitter factors (Go azcore: 0.8–1.3×).
+const JITTER: (f64, f64) = (0.8, 1.3);
+
+/// The delay before retry number `retry` (1-based): the server's `retry_after` if it
+/// sent one, else (2^retry − 1) × `initial_delay` × `jitter`; either way at most
+/// `max_delay`.
+pub fn retry_delay(
+    policy: &RetryPolicy,
+    retry: u32,
+    jitter: f64,
+    retry_after: Option<Duration>,
+) -> Duration {
+    if let Some(after) = retry_after {
+        return after.min(policy.max_delay);
+    }
+    let factor = 2u64.saturating_pow(retry.min(32)).saturating_sub(1) as f64;
+    let secs = policy.initial_delay.as_secs_f64() * factor * jitter;
+    if !secs.is_finite() || secs >= policy.max_delay.as_secs_f64() {
+        policy.max_delay
+    } else {
+        Duration::from_secs_f64(secs.max(0.0))
+    }
+}
+
+/// A jitter factor in [0.8, 1.3), from std's randomly keyed hasher (no rand crate).
+fn random_jitter() -> f64 {
+    let r = std::collections::hash_map::RandomState::new().hash_one(Instant::now());
+    let unit = (r >> 11) as f64 / (1u64 << 53) as f64;
+    JITTER.0 + unit * (JITTER.1 - JITTER.0)
+}
+
+/// The retry schedule of one POST, as a `backon` backoff. `hint` carries the last
+/// error's `Retry-After` (set by the `when` predicate, which backon calls first).
+struct Schedule {
+    policy: RetryPolicy,
+    retry: u32,
+    deadline: Instant,
+    hint: Arc<Mutex<Option<Duration>>>,
+    hit_deadline: Arc<AtomicBool>,
+    jitter: fn() -> f64,
+}
+
+impl Iterator for Schedule {
+    type Item = Duration;
+
+    fn next(&mut self) -> Option<Duration> {
+        if self.retry >= self.policy.max_retries {
+            return None;
+        }
+        self.retry += 1;
+        let delay = retry_delay(
+            &self.policy,
+            self.retry,
+            (self.jitter)(),
+            self.hint.lock().take(),
+        );
+        if Instant::now() + delay >= self.deadline {
+            self.hit_deadline.store(true, Ordering::Relaxed);
+            return None;
+        }
+        Some(delay)
+    }
+}
+
 /// Posts `post`, retrying retryable failures by `policy`, never past `post.deadline`.
+///
+/// Every try sends the identical body. When the next delay would reach past the
+/// deadline the retries stop early with [`Error::Timeout`] (not the last HTTP error);
+/// when the retries are used up, the last error is returned.
 pub fn post_with_retries(
     transport: &dyn EventTransport,
     post: &EventPost<'_>,
     policy: &RetryPolicy,
 ) -> Result<(), Error> {
-    let _ = policy;
-    transport.post(post)
+    run_with_retries(
+        || transport.post(post),
+        post.deadline,
+        policy,
+        random_jitter,
+    )
+}
+
+fn run_with_retries(
+    attempt: impl FnMut() -> Result<(), Error>,
+    deadline: Instant,
+    policy: &RetryPolicy,
+    jitter: fn() -> f64,
+) -> Result<(), Error> {
+    let hint = Arc::new(Mutex::new(None));
+    let hit_deadline = Arc::new(AtomicBool::new(false));
+    let schedule = Schedule {
+        policy: policy.clone(),
+        retry: 0,
+        deadline,
+        hint: Arc::clone(&hint),
+        hit_deadline: Arc::clone(&hit_deadline),
+        jitter,
+    };
+    let result = attempt
+        .retry(schedule)
+        .sleep(std::thread::sleep)
+        .when(|e: &Error| {
+            let retry = e.is_retryable();
+            if retry {
+                *hint.lock() = e.retry_after();
+            }
+            retry
+        })
+        .notify(|e: &Error, delay: Duration| {
+            log::debug!("retrying the ARN POST in {delay:?} after: {e}");
+        })
+        .call();
+    match result {
+        Err(e) if hit_deadline.load(Ordering::Relaxed) => {
+            log::debug!("the deadline ends the retries early; last error: {e}");
+            Err(Error::Timeout)
+        }
+        other => other,
+    }
+}
+
+/// Parses a `Retry-After` value: delay seconds or an HTTP date (IMF-fixdate, e.g.
+/// `Wed, 21 Oct 2015 07:28:00 GMT`); a date in the past gives zero.
+pub(crate) fn parse_retry_after(value: &str, now: SystemTime) -> Option<Duration> {
+    let value = value.trim();
+    if let Ok(secs) = value.parse::<u64>() {
+        return Some(Duration::from_secs(secs));
+    }
+    let format = format_description!(
+        "[weekday repr:short], [day] [month repr:short] [year] [hour]:[minute]:[second] GMT"
+    );
+    let when = PrimitiveDateTime::parse(value, format).ok()?.assume_utc();
+    let now = OffsetDateTime::from(now);
+    Some(Duration::try_from(when - now).unwrap_or(Duration::ZERO))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::cell::Cell;
+
+    fn http(status: u16, retry_after: Option<Duration>) -> Error {
+        Error::Http {
+            status,
+            body: String::new(),
+            retry_after,
+        }
+    }
+
+    fn fast() -> RetryPolicy {
+        RetryPolicy {
+            max_retries: 3,
+            initial_delay: Duration::from_millis(1),
+            max_delay: Duration::from_millis(20),
+        }
+    }
+
+    #[test]
+    fn go_schedule_without_jitter() {
+        let p = RetryPolicy::default();
+        let ms = |r| retry_delay(&p, r, 1.0, None).as_millis();
+        assert_eq!([ms(1), ms(2), ms(3), ms(4)], [800, 2400, 5600, 12000]);
+        assert_eq!(retry_delay(&p, 7, 1.0, None), Duration::from_secs(60));
+        assert_eq!(retry_delay(&p, 200, 1.3, None), Duration::from_secs(60));
+    }
+
+    #[test]
+    fn jitter_bounds_and_retry_after() {
+        let p = RetryPolicy::default();
+        assert_eq!(retry_delay(&p, 1, 0.8, None).as_millis(), 640);
+        assert_eq!(retry_delay(&p, 1, 1.3, None).as_millis(), 1040);
+        for _ in 0..1000 {
+            let j = random_jitter();
+            assert!((0.8..1.3).contains(&j), "{j}");
+        }
+        let after = Some(Duration::from_secs(2));
+        assert_eq!(retry_delay(&p, 1, 1.3, after), Duration::from_secs(2));
+        let huge = Some(Duration::from_secs(3600));
+        assert_eq!(retry_delay(&p, 1, 1.0, huge), Duration::from_secs(60));
+    }
+
+    #[test]
+    fn retries_then_succeeds_with_at_most_max_retries() {
+        let tries = Cell::new(0);
+        let deadline = Instant::now() + Duration::from_secs(60);
+        let r = run_with_retries(
+            || {
+                tries.set(tries.get() + 1);
+                if tries.get() < 3 {
+                    Err(http(503, None))
+                } else {
+                    Ok(())
+                }
+            },
+            deadline,
+            &fast(),
+            || 1.0,
+        );
+        assert!(r.is_ok());
+        assert_eq!(tries.get(), 3);
+
+        tries.set(0);
+        let r = run_with_retries(
+            || {
+                tries.set(tries.get() + 1);
+                Err(http(503, None))
+            },
+            deadline,
+            &fast(),
+            || 1.0,
+        );
+        assert!(matches!(r, Err(Error::Http { status: 503, .. })));
+        assert_eq!(tries.get(), 4);
+    }
+
+    #[test]
+    fn non_retryable_stops_at_once() {
+        for e in [
+            http(400, None),
+            http(401, None),
+            Error::Credential("x".into()),
+        ] {
+            let tries = Cell::new(0);
+            let mut e = Some(e);
+            let r = run_with_retries(
+                || {
+                    tries.set(tries.get() + 1);
+                    Err(e.take().unwrap())
+                },
+                Instant::now() + Duration::from_secs(60),
+                &fast(),
+                || 1.0,
+            );
+            assert!(r.is_err());
+            assert_eq!(tries.get(), 1);
+        }
+    }
+
+    #[test]
+    fn deadline_shorter_than_backoff_times_out() {
+        let tries = Cell::new(0);
+        let r = run_with_retries(
+            || {
+                tries.set(tries.get() + 1);
+                Err(Error::Connection("reset".into()))
+            },
+            Instant::now() + Duration::from_millis(500),
+            &RetryPolicy::default(),
+            || 1.0,
+        );
+        assert!(matches!(r, Err(Error::Timeout)), "{r:?}");
+        assert_eq!(tries.get(), 1);
+    }
+
+    fn schedule(deadline: Duration) -> Schedule {
+        Schedule {
+            policy: RetryPolicy::default(),
+            retry: 0,
+            deadline: Instant::now() + deadline,
+            hint: Arc::default(),
+            hit_deadline: Arc::default(),
+            jitter: || 1.0,
+        }
+    }
+
+    #[test]
+    fn schedule_uses_the_hint_once_and_stops_at_the_deadline() {
+        let mut s = schedule(Duration::from_secs(3600));
+        *s.hint.lock() = Some(Duration::from_secs(7));
+        assert_eq!(s.next(), Some(Duration::from_secs(7)));
+        assert_eq!(s.next(), Some(Duration::from_millis(2400)));
+        assert_eq!(s.next(), Some(Duration::from_millis(5600)));
+        assert_eq!(s.next(), None, "3 retries at most");
+        assert!(!s.hit_deadline.load(Ordering::Relaxed));
+
+        let mut s = schedule(Duration::from_secs(2));
+        *s.hint.lock() = Some(Duration::from_secs(5));
+        assert_eq!(s.next(), None);
+        assert!(s.hit_deadline.load(Ordering::Relaxed));
+    }
+
+    #[test]
+    fn retry_after_forms() {
+        let now = SystemTime::UNIX_EPOCH + Duration::from_secs(1_445_412_480);
+        assert_eq!(parse_retry_after(" 7 ", now), Some(Duration::from_secs(7)));
+        // Wed, 21 Oct 2015 07:28:00 GMT is 1445412480.
+        assert_eq!(
+            parse_retry_after("Wed, 21 Oct 2015 07:28:30 GMT", now),
+            Some(Duration::from_secs(30))
+        );
+        assert_eq!(
+            parse_retry_after("Wed, 21 Oct 2015 07:00:00 GMT", now),
+            Some(Duration::ZERO)
+        );
+        assert_eq!(parse_retry_after("soon", now), None);
+        assert_eq!(parse_retry_after("-1", now), None);
+    }
 }

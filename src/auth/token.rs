@@ -1,0 +1,142 @@
+//! A token cache over an azure_identity credential, driven without an async runtime.
+
+use std::fmt;
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use azure_core::credentials::TokenCredential;
+use parking_lot::Mutex;
+
+use crate::transport::{is_deadline_exceeded, with_deadline, TokenSource};
+use crate::{Error, SecretString};
+
+/// A cached token is refreshed this long before it expires.
+pub const REFRESH_MARGIN: Duration = Duration::from_secs(5 * 60);
+
+#[derive(Clone)]
+struct Cached {
+    token: SecretString,
+    refresh_at: Instant,
+    expires_at: Instant,
+}
+
+/// A [`TokenSource`] over any [`TokenCredential`] (azure_identity 1.x): calls
+/// `get_token` with `futures::executor::block_on` on the calling worker thread, caches
+/// the token and reuses it until [`REFRESH_MARGIN`] before it expires.
+///
+/// The worker's deadline bounds the requests a credential sends through
+/// [`UreqHttpClient`](crate::transport::UreqHttpClient) (their failure past it is
+/// [`Error::Timeout`]).
+///
+/// One refresh runs at a time: while it runs, other workers use the cached token if it
+/// has not expired yet, else wait for the refresh (until their deadline). The
+/// credential's own HTTP timeouts bound a refresh; a worker waiting for another's
+/// refresh gives up at its deadline with [`Error::Timeout`].
+pub struct CredentialTokenSource {
+    credential: Arc<dyn TokenCredential>,
+    scope: String,
+    cached: Mutex<Option<Cached>>,
+    refresh: Mutex<()>,
+}
+
+impl CredentialTokenSource {
+    /// Tokens for `scope` from `credential`.
+    pub fn new(credential: Arc<dyn TokenCredential>, scope: impl Into<String>) -> Self {
+        Self {
+            credential,
+            scope: scope.into(),
+            cached: Mutex::new(None),
+            refresh: Mutex::new(()),
+        }
+    }
+
+    /// The scope tokens are requested for.
+    pub fn scope(&self) -> &str {
+        &self.scope
+    }
+
+    fn fresh(&self, now: Instant) -> Option<Cached> {
+        self.cached
+            .lock()
+            .as_ref()
+            .filter(|c| now < c.refresh_at)
+            .cloned()
+    }
+
+    fn unexpired(&self, now: Instant) -> Option<Cached> {
+        self.cached
+            .lock()
+            .as_ref()
+            .filter(|c| now < c.expires_at)
+            .cloned()
+    }
+
+    fn fetch(&self, deadline: Instant) -> Result<Cached, Error> {
+        log::debug!("requesting a token for scope {}", self.scope);
+        let scopes = [self.scope.as_str()];
+        // Requests the credential sends through our ureq HttpClient stop at the
+        // deadline.
+        let token = with_deadline(Some(deadline), || {
+            futures::executor::block_on(self.credential.get_token(&scopes, None))
+        })
+        .map_err(|e| {
+            if is_deadline_exceeded(&e) {
+                Error::Timeout
+            } else {
+                Error::Credential(credential_message(&e))
+            }
+        })?;
+        let now = Instant::now();
+        let left = token.expires_on - azure_core::time::OffsetDateTime::now_utc();
+        let left = Duration::try_from(left).unwrap_or_default();
+        Ok(Cached {
+            token: SecretString::new(token.token.secret()),
+            refresh_at: now + left.saturating_sub(REFRESH_MARGIN),
+            expires_at: now + left,
+        })
+    }
+}
+
+/// The credential error's message, with URL query strings and bearer values removed
+/// and shortened.
+fn credential_message(e: &azure_core::Error) -> String {
+    let msg = crate::transport::sanitize_message(&e.to_string());
+    format!("{}: {msg}", e.kind())
+}
+
+impl TokenSource for CredentialTokenSource {
+    fn token(&self, deadline: Instant) -> Result<SecretString, Error> {
+        if let Some(c) = self.fresh(Instant::now()) {
+            return Ok(c.token);
+        }
+        // Someone else may be refreshing: use the still-valid token rather than wait.
+        let guard = match self.refresh.try_lock() {
+            Some(g) => g,
+            None => {
+                if let Some(c) = self.unexpired(Instant::now()) {
+                    return Ok(c.token);
+                }
+                self.refresh
+                    .try_lock_until(deadline)
+                    .ok_or(Error::Timeout)?
+            }
+        };
+        // The refresh we waited for may have succeeded.
+        if let Some(c) = self.fresh(Instant::now()) {
+            return Ok(c.token);
+        }
+        let c = self.fetch(deadline)?;
+        *self.cached.lock() = Some(c.clone());
+        drop(guard);
+        Ok(c.token)
+    }
+}
+
+impl fmt::Debug for CredentialTokenSource {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("CredentialTokenSource")
+            .field("scope", &self.scope)
+            .field("cached", &self.cached.lock().is_some())
+            .finish_non_exhaustive()
+    }
+}

@@ -1,0 +1,205 @@
+//! The blob store's configuration.
+
+use std::fmt;
+use std::sync::Arc;
+use std::time::{Duration, SystemTime};
+
+use azure_core::credentials::TokenCredential;
+
+use super::key::KeySchedule;
+use super::naming::validate_ext;
+use super::store::AzureBlobStore;
+use crate::Error;
+
+/// Configures an [`AzureBlobStore`]: the storage account, the Azure AD credential
+/// and the container name extension.
+///
+/// ```no_run
+/// # fn f(credential: std::sync::Arc<dyn azure_core::credentials::TokenCredential>) -> Result<(), arn_client::Error> {
+/// use arn_client::blob::BlobConfig;
+/// let store = BlobConfig::new("https://myaccount.blob.core.windows.net", credential)
+///     .container_ext("aks")
+///     .build()?;
+/// # Ok(()) }
+/// ```
+#[derive(Clone)]
+pub struct BlobConfig {
+    pub(crate) endpoint: String,
+    pub(crate) credential: Arc<dyn TokenCredential>,
+    pub(crate) container_ext: Option<String>,
+    pub(crate) root_certs: Vec<Vec<u8>>,
+    pub(crate) request_timeout: Duration,
+    pub(crate) connect_timeout: Duration,
+    pub(crate) schedule: KeySchedule,
+    pub(crate) clock: Clock,
+}
+
+/// The clock that names containers.
+pub(crate) type Clock = Arc<dyn Fn() -> SystemTime + Send + Sync>;
+
+impl fmt::Debug for BlobConfig {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("BlobConfig")
+            .field("endpoint", &self.endpoint.split('?').next().unwrap_or(""))
+            .field("container_ext", &self.container_ext)
+            .field("extra_root_certs", &self.root_certs.len())
+            .field("request_timeout", &self.request_timeout)
+            .field("connect_timeout", &self.connect_timeout)
+            .field("key_refresh_interval", &self.schedule.refresh_interval)
+            .finish_non_exhaustive()
+    }
+}
+
+impl BlobConfig {
+    /// A configuration for the blob service at `endpoint`
+    /// (`https://{account}.blob.core.windows.net`, or a path-style URL
+    /// `https://127.0.0.1:PORT/{account}` for an emulator), authenticated with
+    /// `credential` (which also signs the user delegation key request).
+    pub fn new(endpoint: impl Into<String>, credential: Arc<dyn TokenCredential>) -> Self {
+        Self {
+            endpoint: endpoint.into(),
+            credential,
+            container_ext: None,
+            root_certs: Vec::new(),
+            request_timeout: Duration::from_secs(30),
+            connect_timeout: Duration::from_secs(10),
+            schedule: KeySchedule {
+                refresh_interval: Duration::from_secs(23 * 3600),
+                retry_initial: Duration::from_secs(1),
+                retry_max: Duration::from_secs(300),
+            },
+            clock: Arc::new(SystemTime::now),
+        }
+    }
+
+    /// Puts `ext` in container names: `arm-ext-nt-{ext}-YYYY-MM-DD-H`. Lower-cased, then
+    /// it must match `^[a-z0-9-]{1,41}$`, or `build()` fails with [`Error::Config`].
+    /// Defaults to no extension (`arm-ext-nt-YYYY-MM-DD-H`).
+    pub fn container_ext(mut self, ext: impl Into<String>) -> Self {
+        self.container_ext = Some(ext.into());
+        self
+    }
+
+    /// Trusts these PEM root certificates INSTEAD of the built-in web PKI roots (for a
+    /// local emulator with a generated certificate). Defaults to the built-in roots.
+    pub fn root_certs_pem(mut self, pem: impl Into<Vec<u8>>) -> Self {
+        self.root_certs.push(pem.into());
+        self
+    }
+
+    /// Limits one HTTP exchange with the storage service (the SDK may retry within an
+    /// upload's deadline). Defaults to 30 seconds.
+    pub fn request_timeout(mut self, timeout: Duration) -> Self {
+        self.request_timeout = timeout;
+        self
+    }
+
+    /// Limits establishing a connection. Defaults to 10 seconds.
+    pub fn connect_timeout(mut self, timeout: Duration) -> Self {
+        self.connect_timeout = timeout;
+        self
+    }
+
+    /// How often the user delegation key (valid 7 days) is renewed in the background.
+    /// Defaults to 23 hours (`arn-protocol.md` section 7).
+    pub fn key_refresh_interval(mut self, interval: Duration) -> Self {
+        self.schedule.refresh_interval = interval;
+        self
+    }
+
+    /// The first and the longest delay between failed key requests (doubling in
+    /// between). Defaults to 1 second and 5 minutes.
+    pub fn key_retry_backoff(mut self, initial: Duration, max: Duration) -> Self {
+        self.schedule.retry_initial = initial;
+        self.schedule.retry_max = max.max(initial);
+        self
+    }
+
+    /// The clock that picks the hourly container (for tests that must not depend on
+    /// the hour changing); key and SAS times always use the system clock.
+    /// Defaults to [`SystemTime::now`].
+    pub fn clock(mut self, clock: impl Fn() -> SystemTime + Send + Sync + 'static) -> Self {
+        self.clock = Arc::new(clock);
+        self
+    }
+
+    /// Checks the configuration and builds the store. Does not touch the network:
+    /// the first user delegation key is requested on a background thread (see
+    /// [`AzureBlobStore::preflight`] to wait for it).
+    pub fn build(self) -> Result<AzureBlobStore, Error> {
+        let container_ext = self
+            .container_ext
+            .as_deref()
+            .map(validate_ext)
+            .transpose()?;
+        if self.request_timeout.is_zero() || self.connect_timeout.is_zero() {
+            return Err(Error::Config("blob timeouts must be positive".into()));
+        }
+        if self.schedule.refresh_interval.is_zero() || self.schedule.retry_initial.is_zero() {
+            return Err(Error::Config(
+                "key refresh interval and backoff must be positive".into(),
+            ));
+        }
+        AzureBlobStore::new(self, container_ext)
+    }
+}
+
+/// Splits a blob service URL into its normalized form (no trailing slash, no query)
+/// and the account name: the first path segment for a path-style URL
+/// (`https://127.0.0.1:10000/devstoreaccount1`), else the first label of the host.
+pub(crate) fn parse_endpoint(endpoint: &str) -> Result<(azure_core::http::Url, String), Error> {
+    let bad = |why: &str| Error::Config(format!("invalid blob endpoint: {why}"));
+    let mut url = azure_core::http::Url::parse(endpoint.trim()).map_err(|_| bad("not a URL"))?;
+    if url.scheme() != "https" {
+        return Err(bad("it must use https"));
+    }
+    if url.query().is_some() || url.fragment().is_some() {
+        return Err(bad("it must have no query string or fragment"));
+    }
+    let path = url.path().trim_matches('/').to_owned();
+    if path.contains('/') {
+        return Err(bad("at most one path segment (the account) is allowed"));
+    }
+    let host = url.host_str().ok_or_else(|| bad("no host"))?.to_owned();
+    let account = if path.is_empty() {
+        host.split('.').next().unwrap_or_default().to_owned()
+    } else {
+        path.clone()
+    };
+    if account.is_empty() {
+        return Err(bad("no account name"));
+    }
+    // `azurite.md`: a trailing slash would yield `//container`.
+    url.set_path(&path);
+    Ok((url, account))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn endpoints_give_the_account() {
+        let (u, a) = parse_endpoint("https://acct.blob.core.windows.net/").unwrap();
+        assert_eq!(a, "acct");
+        assert_eq!(
+            u.as_str().trim_end_matches('/'),
+            "https://acct.blob.core.windows.net"
+        );
+        let (u, a) = parse_endpoint("https://127.0.0.1:10000/devstoreaccount1/").unwrap();
+        assert_eq!(a, "devstoreaccount1");
+        assert_eq!(u.as_str(), "https://127.0.0.1:10000/devstoreaccount1");
+    }
+
+    #[test]
+    fn bad_endpoints_are_config_errors() {
+        for e in [
+            "http://acct.blob.core.windows.net",
+            "not a url",
+            "https://acct.blob.core.windows.net/?sv=1",
+            "https://h/a/b",
+        ] {
+            assert!(matches!(parse_endpoint(e), Err(Error::Config(_))), "{e}");
+        }
+    }
+}

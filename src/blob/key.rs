@@ -1,0 +1,303 @@
+//! The user delegation key: cached, refreshed on a background thread
+//! (`arn-protocol.md` section 7).
+//!
+//! The first key is requested at once when the store is built; after that the key
+//! is refreshed every `refresh_interval` (23 hours by default), with exponential
+//! backoff on failure. The old key keeps serving until it expires. The refresher
+//! waits on a condition variable, so closing the store wakes it at once.
+
+use std::sync::Arc;
+use std::thread;
+use std::time::{Duration, Instant, SystemTime};
+
+use azure_storage_common::models::UserDelegationKey;
+use parking_lot::{Condvar, Mutex};
+use time::OffsetDateTime;
+
+use crate::Error;
+
+/// Fetches a new key; fails or gives up by the given deadline.
+pub(crate) type FetchKey = dyn Fn(Instant) -> Result<UserDelegationKey, Error> + Send + Sync;
+
+/// A key is not handed out when it expires within this margin.
+const EXPIRY_MARGIN: time::Duration = time::Duration::minutes(1);
+
+/// How long one refresh attempt may take (the SDK retries within it).
+const FETCH_BUDGET: Duration = Duration::from_secs(120);
+
+/// When to refresh the key and how to back off after a failure.
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct KeySchedule {
+    pub refresh_interval: Duration,
+    pub retry_initial: Duration,
+    pub retry_max: Duration,
+}
+
+/// A snapshot of the user delegation key's state, for monitoring.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+#[non_exhaustive]
+pub struct KeyStatus {
+    /// How many keys were obtained so far.
+    pub keys_obtained: u64,
+    /// How many key requests failed so far.
+    pub failures: u64,
+    /// When the key in use expires (`None` before the first key).
+    pub expires_at: Option<SystemTime>,
+    /// A short description of the last failure, if the last request failed.
+    pub last_error: Option<String>,
+}
+
+struct State {
+    key: Option<Arc<UserDelegationKey>>,
+    status: KeyStatus,
+    closed: bool,
+}
+
+/// The cached key, shared by the store and its refresher thread.
+pub(crate) struct KeyCache {
+    state: Mutex<State>,
+    changed: Condvar,
+}
+
+impl KeyCache {
+    pub(crate) fn new() -> Self {
+        Self {
+            state: Mutex::new(State {
+                key: None,
+                status: KeyStatus::default(),
+                closed: false,
+            }),
+            changed: Condvar::new(),
+        }
+    }
+
+    /// Stores a new key and wakes every waiter.
+    pub(crate) fn install(&self, key: UserDelegationKey) {
+        let mut st = self.state.lock();
+        st.status.keys_obtained += 1;
+        st.status.expires_at = key.signed_expiry.map(SystemTime::from);
+        st.status.last_error = None;
+        st.key = Some(Arc::new(key));
+        drop(st);
+        self.changed.notify_all();
+    }
+
+    /// Records a failed request; the current key (if any) stays.
+    pub(crate) fn record_failure(&self, error: &Error) {
+        let mut st = self.state.lock();
+        st.status.failures += 1;
+        st.status.last_error = Some(error.to_string());
+        drop(st);
+        self.changed.notify_all();
+    }
+
+    /// The key in use, waiting for one until `deadline`.
+    pub(crate) fn current(&self, deadline: Instant) -> Result<Arc<UserDelegationKey>, Error> {
+        let mut st = self.state.lock();
+        loop {
+            if st.closed {
+                return Err(Error::Closed);
+            }
+            if let Some(key) = &st.key {
+                let usable = key
+                    .signed_expiry
+                    .is_some_and(|e| e > OffsetDateTime::now_utc() + EXPIRY_MARGIN);
+                if usable {
+                    return Ok(key.clone());
+                }
+            }
+            if self.changed.wait_until(&mut st, deadline).timed_out() {
+                log::debug!("no usable user delegation key before the deadline");
+                return Err(Error::Timeout);
+            }
+        }
+    }
+
+    /// A snapshot of the key's state.
+    pub(crate) fn status(&self) -> KeyStatus {
+        self.state.lock().status.clone()
+    }
+
+    /// Waits until `pred` holds for the status or `deadline` passes.
+    pub(crate) fn wait_status(
+        &self,
+        deadline: Instant,
+        pred: &mut dyn FnMut(&KeyStatus) -> bool,
+    ) -> Option<KeyStatus> {
+        let mut st = self.state.lock();
+        loop {
+            if pred(&st.status) {
+                return Some(st.status.clone());
+            }
+            if st.closed || self.changed.wait_until(&mut st, deadline).timed_out() {
+                return pred(&st.status).then(|| st.status.clone());
+            }
+        }
+    }
+
+    /// Stops the refresher and fails every waiter with [`Error::Closed`].
+    pub(crate) fn close(&self) {
+        self.state.lock().closed = true;
+        self.changed.notify_all();
+    }
+
+    /// Sleeps until `at` or until closed; returns false when closed.
+    fn wait_until(&self, at: Instant) -> bool {
+        let mut st = self.state.lock();
+        while !st.closed && Instant::now() < at {
+            self.changed.wait_until(&mut st, at);
+        }
+        !st.closed
+    }
+}
+
+/// Starts the refresher thread `arn-blob-key`: one request at once, then one every
+/// `schedule.refresh_interval`, backing off exponentially after failures.
+pub(crate) fn spawn_refresher(
+    cache: Arc<KeyCache>,
+    fetch: Arc<FetchKey>,
+    schedule: KeySchedule,
+) -> Result<(), Error> {
+    thread::Builder::new()
+        .name("arn-blob-key".into())
+        .spawn(move || refresh_loop(&cache, &*fetch, schedule))
+        .map(drop)
+        .map_err(Error::Spawn)
+}
+
+fn refresh_loop(cache: &KeyCache, fetch: &FetchKey, schedule: KeySchedule) {
+    let mut next = Instant::now();
+    let mut backoff = schedule.retry_initial;
+    while cache.wait_until(next) {
+        match fetch(Instant::now() + FETCH_BUDGET) {
+            Ok(key) => {
+                log::debug!("obtained a user delegation key");
+                cache.install(key);
+                backoff = schedule.retry_initial;
+                next = Instant::now() + schedule.refresh_interval;
+            }
+            Err(e) => {
+                log::warn!("user delegation key request failed, retrying in {backoff:?}: {e}");
+                cache.record_failure(&e);
+                next = Instant::now() + backoff;
+                backoff = (backoff * 2).min(schedule.retry_max);
+            }
+        }
+    }
+    log::debug!("user delegation key refresher stopped");
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crossbeam_channel::{bounded, Receiver, Sender};
+
+    fn key_expiring(at: OffsetDateTime) -> UserDelegationKey {
+        UserDelegationKey {
+            signed_start: Some(at - time::Duration::days(7)),
+            signed_expiry: Some(at),
+            ..Default::default()
+        }
+    }
+
+    /// A fetcher scripted by the test: each call takes the next answer from a channel
+    /// and reports the call on another.
+    fn scripted() -> (
+        Arc<FetchKey>,
+        Sender<Result<UserDelegationKey, Error>>,
+        Receiver<()>,
+    ) {
+        let (answer_tx, answer_rx) = bounded::<Result<UserDelegationKey, Error>>(16);
+        let (called_tx, called_rx) = bounded::<()>(16);
+        let fetch: Arc<FetchKey> = Arc::new(move |deadline: Instant| {
+            let _ = called_tx.send(());
+            answer_rx
+                .recv_deadline(deadline)
+                .unwrap_or(Err(Error::Timeout))
+        });
+        (fetch, answer_tx, called_rx)
+    }
+
+    #[test]
+    fn first_key_is_requested_at_once_and_waiters_get_it() {
+        let cache = Arc::new(KeyCache::new());
+        let (fetch, answers, called) = scripted();
+        let schedule = KeySchedule {
+            refresh_interval: Duration::from_secs(3600),
+            retry_initial: Duration::from_millis(1),
+            retry_max: Duration::from_millis(4),
+        };
+        spawn_refresher(cache.clone(), fetch, schedule).unwrap();
+        called.recv_timeout(Duration::from_secs(10)).unwrap();
+        // Nothing yet: a short deadline times out.
+        assert!(matches!(
+            cache.current(Instant::now() + Duration::from_millis(1)),
+            Err(Error::Timeout)
+        ));
+        answers
+            .send(Ok(key_expiring(
+                OffsetDateTime::now_utc() + time::Duration::days(7),
+            )))
+            .unwrap();
+        let key = cache
+            .current(Instant::now() + Duration::from_secs(10))
+            .unwrap();
+        assert!(key.signed_expiry.is_some());
+        assert_eq!(cache.status().keys_obtained, 1);
+        cache.close();
+        assert!(matches!(cache.current(Instant::now()), Err(Error::Closed)));
+    }
+
+    #[test]
+    fn failures_back_off_and_keep_the_old_key() {
+        let cache = Arc::new(KeyCache::new());
+        let (fetch, answers, called) = scripted();
+        let schedule = KeySchedule {
+            refresh_interval: Duration::from_millis(1),
+            retry_initial: Duration::from_millis(1),
+            retry_max: Duration::from_millis(2),
+        };
+        let expiry = OffsetDateTime::now_utc() + time::Duration::days(7);
+        answers.send(Ok(key_expiring(expiry))).unwrap();
+        for _ in 0..3 {
+            answers
+                .send(Err(Error::Connection("refused".into())))
+                .unwrap();
+        }
+        spawn_refresher(cache.clone(), fetch, schedule).unwrap();
+        for _ in 0..4 {
+            called.recv_timeout(Duration::from_secs(10)).unwrap();
+        }
+        let st = cache
+            .wait_status(Instant::now() + Duration::from_secs(10), &mut |s| {
+                s.failures == 3
+            })
+            .unwrap();
+        assert_eq!(st.keys_obtained, 1);
+        assert!(st.last_error.unwrap().contains("refused"));
+        let key = cache.current(Instant::now()).unwrap();
+        assert_eq!(key.signed_expiry, Some(expiry));
+        cache.close();
+    }
+
+    #[test]
+    fn expired_keys_are_not_handed_out() {
+        let cache = KeyCache::new();
+        cache.install(key_expiring(
+            OffsetDateTime::now_utc() + time::Duration::seconds(30),
+        ));
+        assert!(matches!(
+            cache.current(Instant::now() + Duration::from_millis(1)),
+            Err(Error::Timeout)
+        ));
+    }
+
+    #[test]
+    fn close_wakes_the_refresher() {
+        let cache = Arc::new(KeyCache::new());
+        let c2 = cache.clone();
+        let t = thread::spawn(move || c2.wait_until(Instant::now() + Duration::from_secs(3600)));
+        cache.close();
+        assert!(!t.join().unwrap());
+    }
+}

@@ -1,0 +1,136 @@
+//! Turning Azure SDK errors into [`crate::Error`] without leaking response bodies.
+//!
+//! `azurite.md`: the SDK error's `Display` is the whole XML body, so only the status,
+//! the `x-ms-error-code` and the request id are kept and logged.
+
+use azure_core::error::ErrorKind;
+use azure_core::http::headers::HeaderName;
+
+use crate::transport::is_deadline_exceeded;
+use crate::Error;
+
+/// Longest free-text excerpt kept from an SDK error message.
+const MAX_MESSAGE: usize = 200;
+
+/// Maps an SDK error from operation `what` ("upload blob", ...).
+pub(crate) fn map_sdk_error(error: azure_core::Error, what: &str) -> Error {
+    if is_deadline_exceeded(&error) {
+        return Error::Timeout;
+    }
+    match error.kind() {
+        ErrorKind::HttpResponse {
+            status,
+            error_code,
+            raw_response,
+        } => {
+            let request_id = raw_response.as_ref().and_then(|r| {
+                r.headers()
+                    .get_optional_string(&HeaderName::from_static("x-ms-request-id"))
+            });
+            let status = u16::from(*status);
+            log::debug!(
+                "blob storage: {what} answered HTTP {status} {}",
+                error_code.as_deref().unwrap_or("-")
+            );
+            Error::Blob {
+                status: Some(status),
+                code: error_code.clone(),
+                request_id,
+                message: format!("{what} failed"),
+            }
+        }
+        ErrorKind::Connection | ErrorKind::Io => {
+            Error::Connection(format!("{what}: {}", excerpt(&error.to_string())))
+        }
+        ErrorKind::Credential => Error::Credential(excerpt(&error.to_string())),
+        ErrorKind::DataConversion => Error::Blob {
+            status: None,
+            code: None,
+            request_id: None,
+            message: format!("{what}: unreadable data: {}", excerpt(&error.to_string())),
+        },
+        _ => Error::Blob {
+            status: None,
+            code: None,
+            request_id: None,
+            message: format!("{what}: {}", excerpt(&error.to_string())),
+        },
+    }
+}
+
+/// The storage error code of an SDK error, if the service sent one.
+pub(crate) fn error_code(error: &azure_core::Error) -> Option<&str> {
+    match error.kind() {
+        ErrorKind::HttpResponse { error_code, .. } => error_code.as_deref(),
+        _ => None,
+    }
+}
+
+/// The first line of `s`, at most [`MAX_MESSAGE`] characters, without anything that
+/// looks like a URL query string.
+fn excerpt(s: &str) -> String {
+    let line = s.lines().next().unwrap_or("");
+    let mut out: String = line
+        .split_whitespace()
+        .map(|w| w.split(['?', '#']).next().unwrap_or(""))
+        .collect::<Vec<_>>()
+        .join(" ");
+    if out.chars().count() > MAX_MESSAGE {
+        out = out.chars().take(MAX_MESSAGE).collect::<String>() + "…";
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use azure_core::http::headers::Headers;
+    use azure_core::http::{RawResponse, StatusCode};
+
+    #[test]
+    fn http_errors_keep_status_code_and_request_id_but_not_the_body() {
+        let mut headers = Headers::new();
+        headers.insert("x-ms-request-id", "req-1");
+        let body = "<?xml version=\"1.0\"?><Error><Code>AuthorizationFailure</Code><Message>sig=SECRET</Message></Error>";
+        let raw = RawResponse::from_bytes(StatusCode::Forbidden, headers, body.as_bytes().to_vec());
+        let sdk = azure_core::Error::with_message(
+            ErrorKind::HttpResponse {
+                status: StatusCode::Forbidden,
+                error_code: Some("AuthorizationFailure".into()),
+                raw_response: Some(Box::new(raw)),
+            },
+            body,
+        );
+        match map_sdk_error(sdk, "upload blob") {
+            Error::Blob {
+                status,
+                code,
+                request_id,
+                message,
+            } => {
+                assert_eq!(status, Some(403));
+                assert_eq!(code.as_deref(), Some("AuthorizationFailure"));
+                assert_eq!(request_id.as_deref(), Some("req-1"));
+                assert!(!message.contains("SECRET"), "{message}");
+            }
+            other => panic!("{other:?}"),
+        }
+    }
+
+    #[test]
+    fn kinds_map_to_variants() {
+        let e = azure_core::Error::with_message(ErrorKind::Connection, "refused");
+        assert!(matches!(map_sdk_error(e, "x"), Error::Connection(_)));
+        let e = azure_core::Error::with_message(ErrorKind::Credential, "no token");
+        assert!(matches!(map_sdk_error(e, "x"), Error::Credential(_)));
+        let e = azure_core::Error::new(ErrorKind::Other, crate::transport::DeadlineExceeded);
+        assert!(matches!(map_sdk_error(e, "x"), Error::Timeout));
+    }
+
+    #[test]
+    fn excerpt_drops_query_strings_and_long_text() {
+        let s = excerpt("GET https://a/b?sig=SECRET failed\nsecond line");
+        assert_eq!(s, "GET https://a/b failed");
+        assert!(excerpt(&"x".repeat(1000)).chars().count() <= MAX_MESSAGE + 1);
+    }
+}

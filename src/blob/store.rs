@@ -1,0 +1,243 @@
+//! The Azure Blob Storage implementation of [`BlobStore`] (`arn-protocol.md` section 7).
+
+use std::collections::HashSet;
+use std::fmt;
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use azure_core::http::RequestContent;
+use azure_core::Bytes;
+use azure_storage_blob::models::{KeyInfo, StorageErrorCode};
+use azure_storage_blob::{BlobServiceClient, BlobServiceClientOptions};
+use azure_storage_common::models::UserDelegationKey;
+use futures::executor::block_on;
+use parking_lot::Mutex;
+use time::OffsetDateTime;
+
+use super::config::{parse_endpoint, BlobConfig, Clock};
+use super::key::{spawn_refresher, FetchKey, KeyCache, KeyStatus};
+use super::naming::{blob_name, container_name};
+use super::sas::{blob_sas_url, SAS_LIFETIME};
+use super::sdk_error::{error_code, map_sdk_error};
+use crate::transport::{with_deadline, BlobStore, UreqHttpClient};
+use crate::{Error, SecretUrl};
+
+/// How many container names to remember as created.
+const REMEMBERED_CONTAINERS: usize = 64;
+
+/// Uploads large resource payloads to Azure Blob Storage (official
+/// `azure_storage_blob` 1.x through [`UreqHttpClient`], no async runtime) and returns
+/// read-only user delegation SAS URLs.
+///
+/// Build it with [`BlobConfig::build`]. Dropping it (or [`AzureBlobStore::close`])
+/// stops the key refresher thread.
+pub struct AzureBlobStore {
+    inner: Arc<Inner>,
+}
+
+struct Inner {
+    service: Arc<BlobServiceClient>,
+    service_url: String,
+    account: String,
+    container_ext: Option<String>,
+    keys: Arc<KeyCache>,
+    clock: Clock,
+    fetch: Arc<FetchKey>,
+    created: Mutex<HashSet<String>>,
+    containers_created: Mutex<u64>,
+}
+
+impl fmt::Debug for AzureBlobStore {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("AzureBlobStore")
+            .field("service_url", &self.inner.service_url)
+            .field("container_ext", &self.inner.container_ext)
+            .finish_non_exhaustive()
+    }
+}
+
+impl AzureBlobStore {
+    pub(crate) fn new(config: BlobConfig, container_ext: Option<String>) -> Result<Self, Error> {
+        let (url, account) = parse_endpoint(&config.endpoint)?;
+        // `azure-sdk-runtime-free.md`: the SDK's retry sleeps must not need tokio; this
+        // never replaces a runtime the application chose.
+        crate::auth::install_blocking_runtime_if_unset();
+        let mut http = UreqHttpClient::builder()
+            .request_timeout(config.request_timeout)
+            .connect_timeout(config.connect_timeout);
+        for pem in &config.root_certs {
+            http = http.root_certs_pem(pem.clone());
+        }
+        let http = Arc::new(http.build()?);
+        let options = BlobServiceClientOptions {
+            client_options: http.client_options(),
+            ..Default::default()
+        };
+        let service = BlobServiceClient::new(url.clone(), Some(config.credential), Some(options))
+            .map(Arc::new)
+            .map_err(|e| Error::Config(format!("blob service client: {}", e.kind())))?;
+        let keys = Arc::new(KeyCache::new());
+        let fetch: Arc<FetchKey> = {
+            let service = service.clone();
+            Arc::new(move |deadline| fetch_key(&service, deadline))
+        };
+        spawn_refresher(keys.clone(), fetch.clone(), config.schedule)?;
+        log::debug!(
+            "blob store for {} built; requesting the first user delegation key",
+            url.as_str()
+        );
+        Ok(Self {
+            inner: Arc::new(Inner {
+                service,
+                service_url: url.as_str().trim_end_matches('/').to_owned(),
+                account,
+                container_ext,
+                keys,
+                clock: config.clock,
+                fetch,
+                created: Mutex::new(HashSet::new()),
+                containers_created: Mutex::new(0),
+            }),
+        })
+    }
+
+    /// Requests a user delegation key now and installs it, returning the request's
+    /// error if it fails (for services that want to fail fast at startup: a missing
+    /// role assignment answers [`Error::Blob`] with status 403).
+    pub fn preflight(&self, deadline: Instant) -> Result<(), Error> {
+        let key = (self.inner.fetch)(deadline)?;
+        self.inner.keys.install(key);
+        Ok(())
+    }
+
+    /// The user delegation key's state (keys obtained, failures, expiry).
+    pub fn key_status(&self) -> KeyStatus {
+        self.inner.keys.status()
+    }
+
+    /// Waits until `pred` holds for the key's state, or `timeout` passes (then
+    /// `None`). For monitoring and tests.
+    pub fn wait_key_status(
+        &self,
+        timeout: Duration,
+        mut pred: impl FnMut(&KeyStatus) -> bool,
+    ) -> Option<KeyStatus> {
+        self.inner
+            .keys
+            .wait_status(Instant::now() + timeout, &mut pred)
+    }
+
+    /// How many containers this store created (a `ContainerAlreadyExists` answer
+    /// counts too).
+    pub fn containers_created(&self) -> u64 {
+        *self.inner.containers_created.lock()
+    }
+
+    /// Stops the key refresher; later uploads fail with [`Error::Closed`].
+    pub fn close(&self) {
+        self.inner.keys.close();
+    }
+
+    /// The container a blob written now goes to.
+    pub fn current_container(&self) -> String {
+        container_name(self.inner.container_ext.as_deref(), (self.inner.clock)())
+    }
+}
+
+impl Drop for AzureBlobStore {
+    fn drop(&mut self) {
+        self.inner.keys.close();
+    }
+}
+
+impl BlobStore for AzureBlobStore {
+    fn upload(&self, resources: &[u8], deadline: Instant) -> Result<SecretUrl, Error> {
+        let inner = &*self.inner;
+        let key = inner.keys.current(deadline)?;
+        let container = container_name(inner.container_ext.as_deref(), (inner.clock)());
+        let blob = blob_name();
+        let body = Bytes::copy_from_slice(resources);
+        with_deadline(Some(deadline), || inner.put(&container, &blob, body))?;
+        log::trace!("uploaded {} bytes to {container}/{blob}", resources.len());
+        let now = OffsetDateTime::now_utc();
+        blob_sas_url(
+            &inner.service_url,
+            &inner.account,
+            &container,
+            &blob,
+            &key,
+            now,
+        )
+    }
+}
+
+impl Inner {
+    /// Uploads first; on `ContainerNotFound` creates the container and uploads again
+    /// (`arn-protocol.md` section 7).
+    fn put(&self, container: &str, blob: &str, body: Bytes) -> Result<(), Error> {
+        let client = self
+            .service
+            .blob_client(container, blob)
+            .block_blob_client();
+        let first = block_on(client.upload(body.clone().into(), None));
+        let Err(e) = first else { return Ok(()) };
+        if error_code(&e) != Some(StorageErrorCode::ContainerNotFound.as_ref()) {
+            return Err(map_sdk_error(e, "upload blob"));
+        }
+        self.create_container(container)?;
+        block_on(client.upload(body.into(), None))
+            .map(drop)
+            .map_err(|e| map_sdk_error(e, "upload blob"))
+    }
+
+    fn create_container(&self, container: &str) -> Result<(), Error> {
+        let client = self.service.blob_container_client(container);
+        match block_on(client.create(None)) {
+            Ok(_) => log::debug!("created blob container {container}"),
+            Err(e) if error_code(&e) == Some(StorageErrorCode::ContainerAlreadyExists.as_ref()) => {
+                log::debug!("blob container {container} already exists");
+            }
+            Err(e) => return Err(map_sdk_error(e, "create container")),
+        }
+        *self.containers_created.lock() += 1;
+        let mut created = self.created.lock();
+        if created.len() >= REMEMBERED_CONTAINERS {
+            created.clear();
+        }
+        if !created.insert(container.to_owned()) {
+            log::debug!("blob container {container} had to be created again");
+        }
+        Ok(())
+    }
+}
+
+/// Requests a user delegation key valid from now (whole seconds, `KeyInfo`) for 7
+/// days (`arn-protocol.md` section 7, `azurite.md`).
+fn fetch_key(service: &BlobServiceClient, deadline: Instant) -> Result<UserDelegationKey, Error> {
+    let now = OffsetDateTime::now_utc();
+    let start = now.replace_nanosecond(0).unwrap_or(now);
+    let info = KeyInfo {
+        start: Some(start),
+        expiry: Some(start + SAS_LIFETIME),
+        ..Default::default()
+    };
+    let content =
+        RequestContent::try_from(info).map_err(|e| map_sdk_error(e, "encode key request"))?;
+    let response = with_deadline(Some(deadline), || {
+        block_on(service.get_user_delegation_key(content, None))
+    })
+    .map_err(|e| map_sdk_error(e, "get user delegation key"))?;
+    let key = response
+        .into_model()
+        .map_err(|e| map_sdk_error(e, "read user delegation key"))?;
+    // Fail here rather than at every upload when the service left out a field.
+    azure_storage_sas::SasBuilder::new("check", &key, start + SAS_LIFETIME).map_err(|_| {
+        Error::Blob {
+            status: None,
+            code: None,
+            request_id: None,
+            message: "the user delegation key lacks a required field".into(),
+        }
+    })?;
+    Ok(key)
+}

@@ -1,0 +1,58 @@
+//! A TLS identity for local test servers: a fresh self-signed END-ENTITY certificate
+//! (`CA:FALSE`, `serverAuth`, SAN `IP:127.0.0.1` and `localhost`), because rustls
+//! rejects a CA certificate used as the server certificate
+//! (`azure-sdk-runtime-free.md`, TLS).
+
+use std::io;
+use std::sync::Arc;
+
+use rcgen::{
+    CertificateParams, DnType, ExtendedKeyUsagePurpose, IsCa, KeyPair, KeyUsagePurpose, SanType,
+};
+use rustls::pki_types::{CertificateDer, PrivateKeyDer, PrivatePkcs8KeyDer};
+
+/// A generated server certificate and its rustls server configuration.
+pub(crate) struct TestIdentity {
+    pub(crate) cert_pem: String,
+    pub(crate) cert_der: Vec<u8>,
+    pub(crate) server_config: Arc<rustls::ServerConfig>,
+}
+
+fn other<E: std::fmt::Display>(e: E) -> io::Error {
+    io::Error::other(e.to_string())
+}
+
+/// Generates a new identity for `127.0.0.1` and `localhost`.
+pub(crate) fn generate() -> io::Result<TestIdentity> {
+    let mut params = CertificateParams::new(vec!["localhost".to_string()]).map_err(other)?;
+    params
+        .subject_alt_names
+        .push(SanType::IpAddress([127, 0, 0, 1].into()));
+    params
+        .distinguished_name
+        .push(DnType::CommonName, "arn-client local test receiver");
+    params.is_ca = IsCa::ExplicitNoCa;
+    params.extended_key_usages = vec![ExtendedKeyUsagePurpose::ServerAuth];
+    params.key_usages = vec![
+        KeyUsagePurpose::DigitalSignature,
+        KeyUsagePurpose::KeyEncipherment,
+    ];
+    let key = KeyPair::generate().map_err(other)?;
+    let cert = params.self_signed(&key).map_err(other)?;
+    let cert_der = cert.der().to_vec();
+    let provider = Arc::new(rustls::crypto::ring::default_provider());
+    let server_config = rustls::ServerConfig::builder_with_provider(provider)
+        .with_safe_default_protocol_versions()
+        .map_err(other)?
+        .with_no_client_auth()
+        .with_single_cert(
+            vec![CertificateDer::from(cert_der.clone())],
+            PrivateKeyDer::Pkcs8(PrivatePkcs8KeyDer::from(key.serialize_der())),
+        )
+        .map_err(other)?;
+    Ok(TestIdentity {
+        cert_pem: cert.pem(),
+        cert_der,
+        server_config: Arc::new(server_config),
+    })
+}

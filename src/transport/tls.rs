@@ -1,0 +1,168 @@
+//! The shared ureq `Agent`: rustls, a keep-alive pool, explicit timeouts and the
+//! trusted roots.
+//!
+//! ureq 3 cannot add one certificate to its built-in (webpki) roots: an agent trusts
+//! either the built-in roots or a given set (`azure-sdk-runtime-free.md`, TLS). So when
+//! extra roots are configured, the agent trusts ONLY those.
+
+use std::time::Duration;
+
+use ureq::tls::{Certificate, PemItem, RootCerts, TlsConfig};
+use ureq::Agent;
+
+use crate::Error;
+
+/// The connect timeout used when none is configured.
+pub const DEFAULT_CONNECT_TIMEOUT: Duration = Duration::from_secs(10);
+/// The whole-request timeout used when none is configured.
+pub const DEFAULT_TIMEOUT: Duration = Duration::from_secs(60);
+
+/// Parses one or more certificates given as PEM (any number of `CERTIFICATE` blocks)
+/// or as one DER certificate.
+pub(crate) fn parse_certificates(bytes: &[u8]) -> Result<Vec<Certificate<'static>>, Error> {
+    let looks_pem = bytes
+        .windows(b"-----BEGIN".len())
+        .any(|w| w == b"-----BEGIN");
+    if !looks_pem {
+        if bytes.is_empty() {
+            return Err(Error::Config("an empty root certificate".into()));
+        }
+        return Ok(vec![Certificate::from_der(bytes).to_owned()]);
+    }
+    let mut certs = Vec::new();
+    for item in ureq::tls::parse_pem(bytes) {
+        match item {
+            Ok(PemItem::Certificate(c)) => certs.push(c),
+            Ok(_) => {}
+            Err(e) => return Err(Error::Config(format!("a root certificate: {e}"))),
+        }
+    }
+    if certs.is_empty() {
+        return Err(Error::Config(
+            "a root certificate PEM holds no CERTIFICATE block".into(),
+        ));
+    }
+    Ok(certs)
+}
+
+/// Builds the one agent shared by all workers. `roots` empty means the built-in
+/// webpki roots; otherwise only `roots` are trusted.
+pub(crate) fn build_agent(
+    connect_timeout: Duration,
+    timeout: Duration,
+    roots: &[Certificate<'static>],
+    https_only: bool,
+) -> Agent {
+    let root_certs = if roots.is_empty() {
+        RootCerts::WebPki
+    } else {
+        RootCerts::new_with_certs(roots)
+    };
+    let tls = TlsConfig::builder().root_certs(root_certs).build();
+    Agent::config_builder()
+        .http_status_as_error(false)
+        .https_only(https_only)
+        .max_redirects(0)
+        .timeout_connect(Some(connect_timeout))
+        .timeout_global(Some(timeout))
+        .max_idle_connections(256)
+        .max_idle_connections_per_host(256)
+        .tls_config(tls)
+        .build()
+        .new_agent()
+}
+
+/// A socket/TLS failure as a message without the request URL (no query strings).
+pub(crate) fn connection_message(e: &ureq::Error) -> String {
+    let msg = match e {
+        ureq::Error::Io(io) => format!("{}: {}", io_kind(io.kind()), strip_urls(&io.to_string())),
+        ureq::Error::Timeout(t) => format!("timed out ({t})"),
+        ureq::Error::HostNotFound => "host not found".to_string(),
+        ureq::Error::ConnectionFailed => "connection failed".to_string(),
+        ureq::Error::Tls(m) => format!("TLS: {m}"),
+        ureq::Error::BadUri(_) => "bad URI".to_string(),
+        other => strip_urls(&other.to_string()),
+    };
+    truncate(msg, 256)
+}
+
+fn io_kind(kind: std::io::ErrorKind) -> &'static str {
+    use std::io::ErrorKind::*;
+    match kind {
+        ConnectionRefused => "connection refused",
+        ConnectionReset => "connection reset",
+        ConnectionAborted => "connection aborted",
+        UnexpectedEof => "connection closed",
+        BrokenPipe => "broken pipe",
+        TimedOut => "timed out",
+        InvalidData => "invalid data",
+        _ => "I/O error",
+    }
+}
+
+/// Removes query strings from anything that looks like a URL, and bearer tokens.
+pub(crate) fn strip_urls(s: &str) -> String {
+    let mut out = String::with_capacity(s.len());
+    for (i, word) in s.split(' ').enumerate() {
+        if i > 0 {
+            out.push(' ');
+        }
+        if word.contains("://") || word.contains('?') {
+            out.push_str(word.split(['?', '#']).next().unwrap_or(""));
+        } else {
+            out.push_str(word);
+        }
+    }
+    let lower = out.to_ascii_lowercase();
+    if let Some(pos) = lower.find("bearer ") {
+        out.truncate(pos);
+        out.push_str("bearer <redacted>");
+    }
+    out
+}
+
+/// A message safe for errors and logs: no URL query strings, no bearer values, at
+/// most 256 bytes.
+pub(crate) fn sanitize_message(s: &str) -> String {
+    truncate(strip_urls(s), 256)
+}
+
+/// Cuts `s` to at most `max` bytes on a char boundary.
+pub(crate) fn truncate(mut s: String, max: usize) -> String {
+    if s.len() > max {
+        let mut end = max;
+        while !s.is_char_boundary(end) {
+            end -= 1;
+        }
+        s.truncate(end);
+    }
+    s
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn strips_query_strings_and_bearer() {
+        let s = strip_urls("GET https://a.blob/c?sig=SECRET failed; Bearer abc.def");
+        assert!(!s.contains("SECRET") && !s.contains("abc.def"), "{s}");
+        assert!(s.contains("https://a.blob/c"));
+    }
+
+    #[test]
+    fn truncates_on_char_boundary() {
+        assert_eq!(truncate("ééé".into(), 3), "é");
+        assert_eq!(truncate("abc".into(), 10), "abc");
+    }
+
+    #[test]
+    fn rejects_bad_certificates() {
+        assert!(parse_certificates(b"").is_err());
+        assert!(parse_certificates(
+            b"-----BEGIN PRIVATE KEY-----\nAAAA\n-----END PRIVATE KEY-----\n"
+        )
+        .is_err());
+        assert_eq!(parse_certificates(&[0x30, 0x03, 1, 2, 3]).unwrap().len(), 1);
+    }
+}

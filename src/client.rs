@@ -150,6 +150,21 @@ enum Wait {
 }
 
 impl Client {
+    /// A builder for a client that talks to the real ARN receiver and Azure Blob
+    /// Storage, authenticated with `azure_identity` credentials (the Go client's
+    /// `Args{HTTP, Blob}`).
+    ///
+    /// Compression is on when either [`ReceiverConfig::compression`] or
+    /// [`ClientBuilder::compression`] turns it on.
+    ///
+    /// [`ReceiverConfig::compression`]: crate::transport::ReceiverConfig::compression
+    pub fn builder(
+        receiver: crate::transport::ReceiverConfig,
+        blob: crate::blob::BlobConfig,
+    ) -> ClientBuilder {
+        ClientBuilder::azure(receiver, blob)
+    }
+
     /// A builder for a client that sends through the given transports (the Go
     /// `WithFakeClients`; real HTTP and blob transports plug in the same way).
     pub fn with_transports(

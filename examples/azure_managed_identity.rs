@@ -40,7 +40,6 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
             .ok()
             .map(UserAssignedId::ClientId),
         client_options: http.client_options(),
-        ..Default::default()
     };
     let credential: Arc<dyn TokenCredential> = ManagedIdentityCredential::new(Some(options))?;
 

@@ -14,7 +14,7 @@ use crate::model::{Encoder, Notification, Rule, ValidationError, MAX_BATCH_SIZE}
 use crate::promise::{PromisePool, Resolver};
 use crate::stats::StatsInner;
 use crate::transport::{BlobStore, EventTransport};
-use crate::worker::{spawn_pool, Job, Latch, Msg, PoolShared, Reply, SendContext};
+use crate::worker::{route, spawn_pool, Job, Latch, Msg, PoolShared, Reply, SendContext};
 use crate::{Error, Promise, Stats, SubmitError};
 
 /// Publishes notifications through a fixed pool of worker threads.
@@ -149,10 +149,22 @@ enum Wait {
     Until(Instant),
 }
 
-// Refused submissions hand the notification back by value, as crossbeam's
-// `TrySendError` does; boxing it would allocate on the `try_` fast-fail path.
-#[allow(clippy::result_large_err)]
 impl Client {
+    /// A builder for a client that talks to the real ARN receiver and Azure Blob
+    /// Storage, authenticated with `azure_identity` credentials (the Go client's
+    /// `Args{HTTP, Blob}`).
+    ///
+    /// Compression is on when either [`ReceiverConfig::compression`] or
+    /// [`ClientBuilder::compression`] turns it on.
+    ///
+    /// [`ReceiverConfig::compression`]: crate::transport::ReceiverConfig::compression
+    pub fn builder(
+        receiver: crate::transport::ReceiverConfig,
+        blob: crate::blob::BlobConfig,
+    ) -> ClientBuilder {
+        ClientBuilder::azure(receiver, blob)
+    }
+
     /// A builder for a client that sends through the given transports (the Go
     /// `WithFakeClients`; real HTTP and blob transports plug in the same way).
     pub fn with_transports(
@@ -206,7 +218,9 @@ impl Client {
     }
 
     /// Sends `n` and blocks until its outcome or `deadline`. A notification still
-    /// queued at its deadline is not sent and fails with [`Error::Timeout`].
+    /// queued at its deadline is not sent and fails with [`Error::Timeout`]; one whose
+    /// deadline passes while it is being sent also returns [`Error::Timeout`], though
+    /// the receiver may have got it.
     pub fn notify_with_deadline(&self, n: Notification, deadline: Instant) -> Result<(), Error> {
         let promise = self
             .promise_job(n, deadline, Wait::Until(deadline))
@@ -298,7 +312,8 @@ impl Client {
     /// Idempotent. If `deadline` passes first, returns [`Error::Timeout`] and resolves
     /// every queued notification and every promise still in flight with
     /// [`Error::Timeout`] (queued fire-and-forget ones go to [`Client::errors`]); stuck
-    /// worker threads are left to finish on their own.
+    /// worker threads are left to finish on their own. Submitters blocked on a full queue
+    /// wake up with [`Error::Closed`].
     pub fn close(&self, deadline: Instant) -> Result<(), Error> {
         if !self.closed.swap(true, Ordering::AcqRel) {
             log::debug!("arn-client closing");
@@ -393,6 +408,9 @@ impl Client {
             .map_err(|(error, job)| SubmitError::new(error, job.notification))
     }
 
+    // Hands the job back by value (as crossbeam's `TrySendError` does): no allocation
+    // on the `try_` fast-fail path before the caller's refusal.
+    #[allow(clippy::result_large_err)]
     fn submit_job(&self, job: Job, wait: Wait) -> Result<(), (Error, Job)> {
         if self.is_closed() {
             return Err((Error::Closed, job));
@@ -412,26 +430,27 @@ impl Client {
     }
 
     /// Sends `msg` on `tx`, waiting as `wait` says; hands `msg` back on failure.
-    fn enqueue(&self, tx: &Sender<Msg>, msg: Msg, wait: Wait) -> Result<(), (Error, Msg)> {
-        let msg = match tx.try_send(msg) {
-            Ok(()) => return Ok(()),
-            Err(TrySendError::Disconnected(msg)) => return Err((Error::Closed, msg)),
-            Err(TrySendError::Full(msg)) => msg,
-        };
-        let Wait::Until(deadline) = wait else {
-            return Err((Error::QueueFull, msg));
-        };
-        // Block until there is room, the client closes, or the deadline passes.
-        let mut select = Select::new();
-        let send = select.send(tx);
-        let shutdown = select.recv(&self.shutdown_rx);
-        match select.select_deadline(deadline) {
-            Err(_) => Err((Error::Timeout, msg)),
-            Ok(op) if op.index() == send => op.send(tx, msg).map_err(|e| (Error::Closed, e.0)),
-            Ok(op) => {
-                debug_assert_eq!(op.index(), shutdown);
-                let _ = op.recv(&self.shutdown_rx);
-                Err((Error::Closed, msg))
+    #[allow(clippy::result_large_err)] // see `submit_job`
+    fn enqueue(&self, tx: &Sender<Msg>, mut msg: Msg, wait: Wait) -> Result<(), (Error, Msg)> {
+        loop {
+            msg = match tx.try_send(msg) {
+                Ok(()) => return Ok(()),
+                Err(TrySendError::Disconnected(msg)) => return Err((Error::Closed, msg)),
+                Err(TrySendError::Full(msg)) => msg,
+            };
+            let Wait::Until(deadline) = wait else {
+                return Err((Error::QueueFull, msg));
+            };
+            // Block until there is room, the client closes, or the deadline passes;
+            // a close wins over room that appears at the same time.
+            let mut select = Select::new();
+            select.send(tx);
+            select.recv(&self.shutdown_rx);
+            if select.ready_deadline(deadline).is_err() {
+                return Err((Error::Timeout, msg));
+            }
+            if self.is_closed() {
+                return Err((Error::Closed, msg));
             }
         }
     }
@@ -447,7 +466,6 @@ impl Drop for Client {
     }
 }
 
-#[allow(clippy::result_large_err)] // see `impl Client`
 /// Rejects a notification that can never be sent (`arn-protocol.md` section 1).
 fn check(n: Notification) -> Result<Notification, SubmitError> {
     if n.resources.len() > MAX_BATCH_SIZE {
@@ -464,22 +482,6 @@ fn check(n: Notification) -> Result<Notification, SubmitError> {
     Ok(n)
 }
 
-/// The worker for `n`: a hash of its subject (ARM ids compare case-insensitively), so
-/// one resource's notifications always go to the same worker.
-fn route(n: &Notification, workers: usize) -> usize {
-    if workers == 1 {
-        return 0;
-    }
-    hash_ci(n.subject().as_bytes()) as usize % workers
-}
-
-/// FNV-1a over the ASCII-lowercased bytes.
-fn hash_ci(bytes: &[u8]) -> u64 {
-    bytes.iter().fold(0xcbf2_9ce4_8422_2325, |h, b| {
-        (h ^ u64::from(b.to_ascii_lowercase())).wrapping_mul(0x0100_0000_01b3)
-    })
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -490,20 +492,5 @@ mod tests {
         assert_send_sync::<Client>();
         assert_send_sync::<Promise>();
         assert_send_sync::<Failure>();
-    }
-
-    #[test]
-    fn hash_ignores_ascii_case_and_spreads() {
-        assert_eq!(
-            hash_ci(b"/Subscriptions/A/rg"),
-            hash_ci(b"/subscriptions/a/RG")
-        );
-        assert_ne!(hash_ci(b"/subscriptions/a"), hash_ci(b"/subscriptions/b"));
-        let mut seen = [0usize; 4];
-        for i in 0..400 {
-            let id = format!("/subscriptions/s/resourceGroups/rg/providers/P.X/t/n{i}");
-            seen[hash_ci(id.as_bytes()) as usize % 4] += 1;
-        }
-        assert!(seen.iter().all(|&c| c > 50), "{seen:?}");
     }
 }

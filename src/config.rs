@@ -4,8 +4,9 @@ use std::fmt;
 use std::sync::Arc;
 use std::time::Duration;
 
+use crate::blob::BlobConfig;
 use crate::model::DEFAULT_INLINE_THRESHOLD;
-use crate::transport::{BlobStore, EventTransport, RetryPolicy};
+use crate::transport::{BlobStore, EventTransport, ReceiverConfig, RetryPolicy};
 use crate::{Client, Error};
 
 /// The most worker threads a client may run.
@@ -23,6 +24,9 @@ pub(crate) struct ClientOptions {
     pub(crate) retry_policy: RetryPolicy,
     pub(crate) close_timeout: Duration,
     pub(crate) promise_pool_size: usize,
+    /// Test hook: worker `i` is spawned with an impossible stack size, so it fails.
+    #[cfg(test)]
+    pub(crate) fail_spawn_at: Option<usize>,
 }
 
 impl Default for ClientOptions {
@@ -37,6 +41,8 @@ impl Default for ClientOptions {
             retry_policy: RetryPolicy::default(),
             close_timeout: Duration::from_secs(10),
             promise_pool_size: 1024,
+            #[cfg(test)]
+            fail_spawn_at: None,
         }
     }
 }
@@ -66,13 +72,26 @@ impl ClientOptions {
     }
 }
 
+/// Where a client sends: given transports, or the real ARN receiver and blob storage.
+enum Transports {
+    Given {
+        events: Arc<dyn EventTransport>,
+        blobs: Arc<dyn BlobStore>,
+    },
+    Azure {
+        receiver: Box<ReceiverConfig>,
+        blob: Box<BlobConfig>,
+    },
+}
+
 /// Builds a [`Client`]: the transports are positional, everything else optional.
 ///
-/// Made by [`Client::with_transports`]; each setter consumes and returns the builder.
+/// Made by [`Client::builder`] (the real ARN receiver and blob storage, the Go
+/// `Args{HTTP, Blob}`) or [`Client::with_transports`] (any transports, the Go
+/// `WithFakeClients`); each setter consumes and returns the builder.
 #[must_use = "a builder does nothing until build() is called"]
 pub struct ClientBuilder {
-    events: Arc<dyn EventTransport>,
-    blobs: Arc<dyn BlobStore>,
+    transports: Transports,
     options: ClientOptions,
 }
 
@@ -87,8 +106,17 @@ impl fmt::Debug for ClientBuilder {
 impl ClientBuilder {
     pub(crate) fn new(events: Arc<dyn EventTransport>, blobs: Arc<dyn BlobStore>) -> Self {
         Self {
-            events,
-            blobs,
+            transports: Transports::Given { events, blobs },
+            options: ClientOptions::default(),
+        }
+    }
+
+    pub(crate) fn azure(receiver: ReceiverConfig, blob: BlobConfig) -> Self {
+        Self {
+            transports: Transports::Azure {
+                receiver: Box::new(receiver),
+                blob: Box::new(blob),
+            },
             options: ClientOptions::default(),
         }
     }
@@ -162,9 +190,24 @@ impl ClientBuilder {
     ///
     /// Fails with [`Error::Config`] for an invalid option and [`Error::Spawn`] when a
     /// thread cannot be started (threads already started are stopped first).
+    ///
+    /// With [`Client::builder`], the receiver and blob configurations are validated
+    /// here too; nothing touches the network (the first user delegation key is
+    /// requested in the background).
     pub fn build(self) -> Result<Client, Error> {
-        self.options.validate()?;
-        Client::start(self.options, self.events, self.blobs)
+        let mut options = self.options;
+        options.validate()?;
+        let (events, blobs) = match self.transports {
+            Transports::Given { events, blobs } => (events, blobs),
+            Transports::Azure { receiver, blob } => {
+                // HTTPArgs.Compression of the Go client: the receiver setting turns it on.
+                options.compression |= receiver.is_compressed();
+                let events = receiver.into_transport()?;
+                let blobs: Arc<dyn BlobStore> = Arc::new(blob.build()?);
+                (events, blobs)
+            }
+        };
+        Client::start(options, events, blobs)
     }
 }
 

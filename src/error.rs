@@ -102,14 +102,16 @@ impl Error {
 /// `TrySendError` hands back the message.
 pub struct SubmitError {
     error: Error,
-    notification: Notification,
+    // Boxed: keeps `Result<_, SubmitError>` small (clippy `result_large_err`); only
+    // refusals pay the allocation.
+    notification: Box<Notification>,
 }
 
 impl SubmitError {
     pub(crate) fn new(error: Error, notification: Notification) -> Self {
         Self {
             error,
-            notification,
+            notification: Box::new(notification),
         }
     }
 
@@ -121,12 +123,12 @@ impl SubmitError {
 
     /// The refused notification, to retry or inspect.
     pub fn into_notification(self) -> Notification {
-        self.notification
+        *self.notification
     }
 
     /// Splits into the error and the notification.
     pub fn into_parts(self) -> (Error, Notification) {
-        (self.error, self.notification)
+        (self.error, *self.notification)
     }
 }
 
@@ -160,6 +162,7 @@ mod tests {
         fn assert_send_sync<T: Send + Sync + 'static>() {}
         assert_send_sync::<Error>();
         assert!(std::mem::size_of::<Error>() <= 96);
+        assert!(std::mem::size_of::<SubmitError>() <= 128);
     }
 
     #[test]

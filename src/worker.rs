@@ -193,12 +193,16 @@ pub(crate) fn spawn_pool(
         let (tx, rx) = bounded(options.queue_capacity);
         let worker = Worker::new(index, rx.clone(), Arc::clone(ctx), Arc::clone(shared));
         let guard = AliveGuard::new(shared);
-        let spawned = thread::Builder::new()
-            .name(format!("arn-worker-{index}"))
-            .spawn(move || {
-                let _guard = guard;
-                worker.run();
-            });
+        let builder = thread::Builder::new().name(format!("arn-worker-{index}"));
+        #[cfg(test)]
+        let builder = match options.fail_spawn_at {
+            Some(i) if i == index => builder.stack_size(usize::MAX / 4),
+            _ => builder,
+        };
+        let spawned = builder.spawn(move || {
+            let _guard = guard;
+            worker.run();
+        });
         match spawned {
             Ok(handle) => {
                 pool.senders.push(tx);
@@ -307,6 +311,22 @@ impl Worker {
     }
 }
 
+/// The worker for `n`: a hash of its subject (ARM ids compare case-insensitively), so
+/// one resource's notifications always go to the same worker.
+pub(crate) fn route(n: &Notification, workers: usize) -> usize {
+    if workers == 1 {
+        return 0;
+    }
+    hash_ci(n.subject().as_bytes()) as usize % workers
+}
+
+/// FNV-1a over the ASCII-lowercased bytes.
+fn hash_ci(bytes: &[u8]) -> u64 {
+    bytes.iter().fold(0xcbf2_9ce4_8422_2325, |h, b| {
+        (h ^ u64::from(b.to_ascii_lowercase())).wrapping_mul(0x0100_0000_01b3)
+    })
+}
+
 fn new_compressor() -> Compress {
     // arn-protocol.md section 2: zlib framing, level 5.
     Compress::new(Compression::new(5), true)
@@ -394,6 +414,56 @@ mod tests {
                 .unwrap();
             assert_eq!(back, input);
         }
+    }
+
+    #[test]
+    fn hash_ignores_ascii_case_and_spreads() {
+        assert_eq!(
+            hash_ci(b"/Subscriptions/A/rg"),
+            hash_ci(b"/subscriptions/a/RG")
+        );
+        assert_ne!(hash_ci(b"/subscriptions/a"), hash_ci(b"/subscriptions/b"));
+        let mut seen = [0usize; 4];
+        for i in 0..400 {
+            let id = format!("/subscriptions/s/resourceGroups/rg/providers/P.X/t/n{i}");
+            seen[hash_ci(id.as_bytes()) as usize % 4] += 1;
+        }
+        assert!(seen.iter().all(|&c| c > 50), "{seen:?}");
+    }
+
+    #[test]
+    fn spawn_failure_is_an_error_and_stops_the_started_workers() {
+        let options = ClientOptions {
+            workers: 3,
+            fail_spawn_at: Some(2),
+            ..ClientOptions::default()
+        };
+        let stats = Arc::new(StatsInner::default());
+        let (errors, _errors_rx) = crossbeam_channel::bounded(1);
+        let shared = Arc::new(PoolShared::new(3, stats, errors));
+        struct Nothing;
+        impl EventTransport for Nothing {
+            fn post(&self, _: &EventPost<'_>) -> Result<(), Error> {
+                Ok(())
+            }
+        }
+        impl BlobStore for Nothing {
+            fn upload(&self, _: &[u8], _: Instant) -> Result<crate::SecretUrl, Error> {
+                Err(Error::Closed)
+            }
+        }
+        let fake = Arc::new(Nothing);
+        let ctx = Arc::new(SendContext {
+            encoder: Encoder::new(100),
+            compression: false,
+            retry_policy: RetryPolicy::default(),
+            events: fake.clone(),
+            blobs: fake,
+        });
+        let result = spawn_pool(&options, &ctx, &shared);
+        assert!(matches!(result, Err(Error::Spawn(_))), "{:?}", result.err());
+        // The two started workers were stopped and joined.
+        assert_eq!(*shared.alive.lock(), 0);
     }
 
     #[test]

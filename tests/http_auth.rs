@@ -71,3 +71,55 @@ fn the_blocking_runtime_is_set_once() {
     assert!(matches!(second, Err(Error::Config(_))));
     let _ = first;
 }
+
+/// A credential whose second call blocks until released: token `t1`, then `t2`,
+/// each valid for 4 minutes (inside the 5-minute refresh margin).
+#[derive(Debug)]
+struct GatedCredential {
+    calls: std::sync::atomic::AtomicUsize,
+    entered: std::sync::Mutex<std::sync::mpsc::Sender<()>>,
+    release: std::sync::Mutex<std::sync::mpsc::Receiver<()>>,
+}
+
+#[async_trait::async_trait]
+impl azure_core::credentials::TokenCredential for GatedCredential {
+    async fn get_token(
+        &self,
+        _scopes: &[&str],
+        _options: Option<azure_core::credentials::TokenRequestOptions<'_>>,
+    ) -> azure_core::Result<azure_core::credentials::AccessToken> {
+        let n = self.calls.fetch_add(1, std::sync::atomic::Ordering::SeqCst) + 1;
+        if n == 2 {
+            self.entered.lock().unwrap().send(()).unwrap();
+            self.release.lock().unwrap().recv().unwrap();
+        }
+        Ok(azure_core::credentials::AccessToken::new(
+            format!("t{n}"),
+            azure_core::time::OffsetDateTime::now_utc() + azure_core::time::Duration::minutes(4),
+        ))
+    }
+}
+
+#[test]
+fn during_a_refresh_others_use_the_still_valid_token() {
+    let (entered_tx, entered_rx) = std::sync::mpsc::channel();
+    let (release_tx, release_rx) = std::sync::mpsc::channel();
+    let cred = Arc::new(GatedCredential {
+        calls: Default::default(),
+        entered: std::sync::Mutex::new(entered_tx),
+        release: std::sync::Mutex::new(release_rx),
+    });
+    let source = Arc::new(CredentialTokenSource::new(cred.clone(), ARG_SCOPE));
+    assert_eq!(source.token(deadline()).unwrap().expose(), "t1");
+    // t1 is due for refresh (4 min < 5 min margin) but not expired.
+    let refresher = {
+        let source = Arc::clone(&source);
+        std::thread::spawn(move || source.token(deadline()).unwrap().expose().to_string())
+    };
+    entered_rx.recv().unwrap();
+    // The refresh is running and blocked: another worker gets t1 at once.
+    assert_eq!(source.token(deadline()).unwrap().expose(), "t1");
+    release_tx.send(()).unwrap();
+    assert_eq!(refresher.join().unwrap(), "t2");
+    assert_eq!(cred.calls.load(std::sync::atomic::Ordering::SeqCst), 2);
+}

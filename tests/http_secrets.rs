@@ -54,6 +54,10 @@ fn secrets_stay_out_of_logs_errors_and_debug() {
     let len = resources.len();
     let uri = receiver.put_blob("b.txt", resources, &format!("sv=2024&sig={SIG}"));
     let body = serde_json::to_vec(&blob_event(1, &uri, len)).unwrap();
+    assert!(
+        String::from_utf8_lossy(&body).contains(SIG),
+        "the test carries the sentinel"
+    );
     t.post(&post(&body, false, WAIT)).unwrap();
     // Rejected blob events (size mismatch, missing blob), retried 503s and a reset.
     let wrong_size = serde_json::to_vec(&blob_event(1, &uri, len + 3)).unwrap();

@@ -308,3 +308,16 @@ fn configuration_is_validated() {
     let c = cfg("https://h").compression(true);
     assert!(c.is_compressed() && !cfg("https://h").is_compressed());
 }
+
+#[test]
+fn the_configured_timeout_is_a_retryable_connection_error() {
+    let (receiver, _cred, config) = setup("tok-12");
+    let t = transport(config.timeout(Duration::from_millis(300)));
+    receiver.script([Fault::Stall]);
+    let body = serde_json::to_vec(&inline_event(&["n1"])).unwrap();
+    // The deadline is far: the agent's own timeout fires first.
+    let e = t.post(&post(&body, false, WAIT)).unwrap_err();
+    assert!(matches!(e, Error::Connection(_)) && e.is_retryable(), "{e}");
+    receiver.release_stalled();
+    t.post(&post(&body, false, WAIT)).unwrap();
+}

@@ -150,3 +150,20 @@ fn flush_with_a_stuck_transport_times_out() {
     gate.open();
     client.flush(far()).unwrap();
 }
+
+#[test]
+fn drop_drains_what_is_queued() {
+    let fake = FakeTransport::new();
+    fake.script_default(Behavior::Delay(Duration::from_micros(100)));
+    let client = common::builder(&fake, 2)
+        .queue_capacity(200)
+        .build()
+        .unwrap();
+    for i in 0..200 {
+        client
+            .submit(common::node(&common::node_id(i % 9), i as u64))
+            .unwrap();
+    }
+    drop(client);
+    assert_eq!(fake.post_count(), 200);
+}

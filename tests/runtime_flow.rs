@@ -130,3 +130,28 @@ fn notify_returns_timeout_at_its_deadline_and_the_notification_is_not_sent() {
         .unwrap();
     assert_eq!(fake.post_count(), 1);
 }
+
+#[test]
+fn close_wakes_a_blocked_submitter_with_closed() {
+    let (fake, gate, client) = stalled(1);
+    let client = Arc::new(client);
+    client.submit(common::node(&common::node_id(1), 1)).unwrap(); // fills the queue
+    let c = Arc::clone(&client);
+    let n = common::node(&common::node_id(2), 2);
+    let n2 = n.clone();
+    let blocked = thread::spawn(move || c.submit(n2));
+    let result = client.close(Instant::now() + Duration::from_millis(20));
+    assert!(matches!(result, Err(Error::Timeout)), "{result:?}");
+    let refused = blocked.join().unwrap().unwrap_err();
+    assert!(matches!(refused.error(), Error::Closed));
+    assert_eq!(refused.into_notification(), n);
+    gate.open();
+    client
+        .close(Instant::now() + Duration::from_secs(60))
+        .unwrap();
+    assert_eq!(
+        fake.post_count(),
+        1,
+        "the queued one was abandoned, not sent"
+    );
+}

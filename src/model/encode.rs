@@ -6,6 +6,7 @@
 //! escaping. Buffers are cleared, never shrunk, so a worker that keeps one
 //! [`EncodeBuf`] stops allocating once it has seen its largest notification.
 
+use std::fmt;
 use std::io::Write;
 
 use serde::Serialize;
@@ -37,11 +38,24 @@ impl Default for Encoder {
 }
 
 /// Reusable buffers for encoding: keep one per worker.
-#[derive(Debug, Default)]
+///
+/// `Debug` shows only lengths: the bytes hold payloads and, after
+/// [`PendingBlob::finish`], a SAS URL.
+#[derive(Default)]
 pub struct EncodeBuf {
     resources: Vec<u8>,
     event: Vec<u8>,
     event_id: Option<Uuid>,
+}
+
+impl fmt::Debug for EncodeBuf {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("EncodeBuf")
+            .field("resources_len", &self.resources.len())
+            .field("event_len", &self.event.len())
+            .field("event_id", &self.event_id)
+            .finish()
+    }
 }
 
 impl EncodeBuf {
@@ -94,10 +108,10 @@ impl Encoder {
         n: &Notification,
         buf: &'b mut EncodeBuf,
     ) -> Result<Encoded<'b>, Error> {
-        n.validate()?;
         buf.resources.clear();
         buf.event.clear();
         buf.event_id = None;
+        n.validate()?;
         if n.resources.is_empty() {
             return Ok(Encoded::Empty);
         }
@@ -155,7 +169,7 @@ impl<'b> PendingBlob<'b> {
     }
 }
 
-fn encode_error(e: impl std::fmt::Display) -> Error {
+fn encode_error(e: impl fmt::Display) -> Error {
     Error::Encode(e.to_string())
 }
 
@@ -188,7 +202,7 @@ fn write_head(
     field(
         w,
         "eventType",
-        &format_args!("{}/{}", first.id.type_ref(), first.activity),
+        &format_args!("{}/{}", first.id.resource_type(), first.activity),
     )?;
     field(w, "eventTime", &Rfc3339Nano(&now))?;
     let mut id_buf = Uuid::encode_buffer();
@@ -301,6 +315,45 @@ mod tests {
         assert_eq!(info["blobSize"], uploaded.len());
         let back: Value = serde_json::from_slice(&uploaded).unwrap();
         assert_eq!(back.as_array().unwrap().len(), 3);
+        assert!(!format!("{buf:?}").contains("sig="), "Debug shows no SAS");
+    }
+
+    #[test]
+    fn envelope_keys_in_the_reference_order() {
+        let n = notification(1)
+            .with_home_tenant_id("h")
+            .with_resource_home_tenant_id("r")
+            .with_frontdoor_location("f")
+            .with_api_version("2024-01-01")
+            .with_data_boundary(crate::model::DataBoundary::Global);
+        let mut n = n;
+        for r in &mut n.resources {
+            r.home_tenant_id = "h".into();
+            r.resource_home_tenant_id = "r".into();
+        }
+        let mut buf = EncodeBuf::new();
+        let Encoded::Inline(ev) = Encoder::default().encode(&n, &mut buf).unwrap() else {
+            panic!("expected inline");
+        };
+        let text = std::str::from_utf8(ev).unwrap();
+        let keys = [
+            r#"{"topic":"","subject":"#,
+            r#","eventType":"#,
+            r#","eventTime":"#,
+            r#","id":"#,
+            r#","dataVersion":"3.0","metadataVersion":"1.0","data":{"additionalBatchProperties":{"batchCorrelationId":"","sdkVersion":"#,
+            r#","batchSize":1,"tag":"p-1"},"homeTenantId":"h","resourceHomeTenantId":"r","resourceLocation":"eastus","frontdoorLocation":"f","publisherInfo":"Microsoft.ContainerService","apiVersion":"2024-01-01","dataBoundary":"global","resources":[{"#,
+            r#"}],"resourcesContainer":"inline"}}"#,
+        ];
+        let mut at = 0;
+        for k in keys {
+            let found = text[at..]
+                .find(k)
+                .unwrap_or_else(|| panic!("{k} after {at} in {text}"));
+            at += found + k.len();
+        }
+        assert_eq!(at, text.len());
+        assert!(text.starts_with(keys[0]));
     }
 
     #[test]

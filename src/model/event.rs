@@ -9,17 +9,15 @@
 
 use std::collections::BTreeMap;
 
-use serde::{Deserialize, Deserializer};
-use serde_json::value::RawValue;
 use time::format_description::well_known::Rfc3339;
 use time::OffsetDateTime;
 
-use super::wire::STATUS_OK;
+use super::wire::{WireEvent, WireResource, STATUS_OK};
 use super::{
     Activity, ArmResource, ChangeAction, DataBoundary, Notification, NotificationResource,
     ResourceId, ResourceSystemProperties, Rule, ValidationError,
 };
-use crate::Error;
+use crate::{Error, SecretUrl};
 
 /// Where a received event's resources are (`data.resourcesContainer`).
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
@@ -33,8 +31,8 @@ pub enum ResourcesContainer {
 /// `data.resourcesBlobInfo` of a received event.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct BlobInfo {
-    /// The blob's read URL (with its SAS: treat as a secret).
-    pub uri: String,
+    /// The blob's read URL; its SAS query string is redacted from `Debug`.
+    pub uri: SecretUrl,
     /// The byte length of the blob.
     pub size: u64,
 }
@@ -116,7 +114,7 @@ impl ReceivedEvent {
                 ResourcesContainer::Blob,
                 Vec::new(),
                 Some(BlobInfo {
-                    uri: b.blob_uri,
+                    uri: SecretUrl::new(b.blob_uri),
                     size: b.blob_size,
                 }),
             ),
@@ -237,7 +235,7 @@ impl ReceivedEvent {
         if let Some(first) = n.resources.first() {
             let expected = format!(
                 "{}/{}",
-                first.arm_resource.id.type_ref(),
+                first.arm_resource.id.resource_type(),
                 first.arm_resource.activity
             );
             if expected != event_type {
@@ -285,7 +283,7 @@ fn convert(r: WireResource, activity: Activity) -> Result<NotificationResource, 
     if id.as_str() != a.id {
         return Err(format!("armResource.id {:?} is not canonical", a.id));
     }
-    let type_str = id.type_ref().to_string();
+    let type_str = id.resource_type().to_string();
     if a.name != id.name() || a.type_ != type_str || a.location != id.location().unwrap_or("") {
         return Err(format!(
             "armResource name/type/location {:?}/{:?}/{:?} disagree with its id",
@@ -321,117 +319,6 @@ fn convert(r: WireResource, activity: Activity) -> Result<NotificationResource, 
             change_action,
         },
     })
-}
-
-fn opt_time<'de, D: Deserializer<'de>>(d: D) -> Result<Option<OffsetDateTime>, D::Error> {
-    let s = String::deserialize(d)?;
-    OffsetDateTime::parse(&s, &Rfc3339)
-        .map(Some)
-        .map_err(|e| serde::de::Error::custom(format!("time {s:?}: {e}")))
-}
-
-#[derive(Deserialize)]
-#[serde(rename_all = "camelCase", deny_unknown_fields)]
-struct WireEvent {
-    topic: String,
-    subject: String,
-    event_type: String,
-    event_time: String,
-    id: String,
-    data_version: String,
-    metadata_version: String,
-    data: WireData,
-}
-
-#[derive(Deserialize)]
-#[serde(rename_all = "camelCase", deny_unknown_fields)]
-struct WireData {
-    additional_batch_properties: WireBatch,
-    #[serde(default)]
-    home_tenant_id: String,
-    #[serde(default)]
-    resource_home_tenant_id: String,
-    resource_location: String,
-    #[serde(default)]
-    frontdoor_location: String,
-    publisher_info: String,
-    #[serde(default)]
-    api_version: String,
-    #[serde(default)]
-    data_boundary: Option<DataBoundary>,
-    resources: Option<Vec<WireResource>>,
-    #[serde(default)]
-    resources_blob_info: Option<WireBlobInfo>,
-    resources_container: String,
-}
-
-#[derive(Deserialize)]
-#[serde(rename_all = "camelCase")]
-struct WireBatch {
-    batch_correlation_id: String,
-    sdk_version: String,
-    batch_size: u64,
-    #[serde(flatten)]
-    extra: BTreeMap<String, serde_json::Value>,
-}
-
-#[derive(Deserialize)]
-#[serde(rename_all = "camelCase", deny_unknown_fields)]
-struct WireBlobInfo {
-    blob_uri: String,
-    blob_size: u64,
-}
-
-#[derive(Deserialize)]
-#[serde(rename_all = "camelCase", deny_unknown_fields)]
-struct WireResource {
-    #[serde(default, deserialize_with = "opt_time")]
-    resource_event_time: Option<OffsetDateTime>,
-    #[serde(default)]
-    additional_resource_properties: BTreeMap<String, String>,
-    arm_resource: WireArm,
-    resource_id: String,
-    #[serde(default)]
-    api_version: String,
-    #[serde(default)]
-    source_resource_id: String,
-    #[serde(default)]
-    correlation_id: String,
-    #[serde(default)]
-    status_code: String,
-    #[serde(default)]
-    home_tenant_id: String,
-    #[serde(default)]
-    resource_home_tenant_id: String,
-    resource_system_properties: WireSystem,
-}
-
-#[derive(Deserialize)]
-#[serde(rename_all = "camelCase", deny_unknown_fields)]
-struct WireArm {
-    #[serde(default)]
-    properties: Option<Box<RawValue>>,
-    #[serde(default)]
-    name: String,
-    #[serde(default, rename = "type")]
-    type_: String,
-    id: String,
-    #[serde(default)]
-    location: String,
-    #[serde(default)]
-    api_version: String,
-}
-
-#[derive(Deserialize)]
-#[serde(rename_all = "camelCase", deny_unknown_fields)]
-struct WireSystem {
-    #[serde(default, deserialize_with = "opt_time")]
-    created_time: Option<OffsetDateTime>,
-    #[serde(default, deserialize_with = "opt_time")]
-    modified_time: Option<OffsetDateTime>,
-    created_by: String,
-    modified_by: String,
-    change_action: String,
 }
 
 #[cfg(test)]
@@ -490,9 +377,15 @@ mod tests {
             panic!("expected blob");
         };
         let blob = p.resources().to_vec();
-        let r = ReceivedEvent::parse(p.finish("https://x/y")).unwrap();
+        let r = ReceivedEvent::parse(p.finish("https://x/y?sig=s")).unwrap();
         assert_eq!(r.resources_container, ResourcesContainer::Blob);
-        assert_eq!(r.blob_info.as_ref().unwrap().size, blob.len() as u64);
+        let info = r.blob_info.as_ref().unwrap();
+        assert_eq!(info.size, blob.len() as u64);
+        assert_eq!(info.uri.expose(), "https://x/y?sig=s");
+        assert!(
+            !format!("{r:?}").contains("sig=s"),
+            "the SAS stays out of Debug"
+        );
         assert!(r.parse_blob(&blob[1..]).is_err(), "size mismatch");
         assert!(r.clone().into_notification(None).is_err());
         assert_eq!(r.into_validated(Some(&blob)).unwrap(), n);

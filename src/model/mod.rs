@@ -2,6 +2,7 @@
 //! event encoder (`arn-protocol.md` sections 1, 3, 4, 5 and 6).
 
 mod encode;
+mod enums;
 mod event;
 mod notification;
 mod resource_id;
@@ -10,10 +11,10 @@ mod validate;
 mod wire;
 
 pub use encode::{EncodeBuf, Encoded, Encoder, PendingBlob, DEFAULT_INLINE_THRESHOLD, SDK_VERSION};
+pub use enums::{Activity, ChangeAction, DataBoundary};
 pub use event::{parse_resources, BlobInfo, ReceivedEvent, ResourcesContainer};
 pub use notification::{
-    Activity, ArmResource, ChangeAction, DataBoundary, Notification, NotificationResource,
-    ResourceSystemProperties, MAX_BATCH_SIZE,
+    ArmResource, Notification, NotificationResource, ResourceSystemProperties, MAX_BATCH_SIZE,
 };
 pub use resource_id::{Parents, ResourceId, ResourceIdError, ResourceIdErrorKind, ResourceType};
 pub use subject::subject;

@@ -6,150 +6,18 @@
 
 use std::borrow::Cow;
 use std::collections::BTreeMap;
-use std::fmt;
-use std::str::FromStr;
 
-use serde::{Deserialize, Serialize};
+use serde::Serialize;
 use serde_json::value::RawValue;
 use time::OffsetDateTime;
 
-use super::{ResourceId, ResourceType, Rule, ValidationError};
+use super::{
+    Activity, ChangeAction, DataBoundary, ResourceId, ResourceType, Rule, ValidationError,
+};
 use crate::Error;
 
 /// The most resources one notification may carry (`arn-protocol.md` section 1).
 pub const MAX_BATCH_SIZE: usize = 1000;
-
-/// What happened to a resource; the last segment of the event type.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
-#[serde(rename_all = "lowercase")]
-pub enum Activity {
-    /// The resource was created or updated (`"write"`).
-    Write,
-    /// The resource was deleted (`"delete"`).
-    Delete,
-    /// The resource still exists as described (`"snapshot"`).
-    Snapshot,
-}
-
-impl Activity {
-    /// The wire name: `"write"`, `"delete"` or `"snapshot"`.
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Activity::Write => "write",
-            Activity::Delete => "delete",
-            Activity::Snapshot => "snapshot",
-        }
-    }
-}
-
-impl fmt::Display for Activity {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(self.as_str())
-    }
-}
-
-impl FromStr for Activity {
-    type Err = ValidationError;
-
-    /// Parses the exact wire name; anything else breaks [`Rule::ActivityInvalid`]
-    /// (`arn-protocol.md` section 4, step 2: an unknown activity is an error).
-    fn from_str(s: &str) -> Result<Self, Self::Err> {
-        match s {
-            "write" => Ok(Activity::Write),
-            "delete" => Ok(Activity::Delete),
-            "snapshot" => Ok(Activity::Snapshot),
-            other => Err(ValidationError::new(
-                Rule::ActivityInvalid,
-                None,
-                format!("unknown activity {other:?}"),
-            )),
-        }
-    }
-}
-
-/// The change recorded in `resourceSystemProperties.changeAction`.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
-pub enum ChangeAction {
-    /// `"Create"`.
-    Create,
-    /// `"Delete"`.
-    Delete,
-    /// `"Move"`.
-    Move,
-    /// `"Update"`.
-    Update,
-}
-
-impl ChangeAction {
-    /// The wire name: `"Create"`, `"Delete"`, `"Move"` or `"Update"`.
-    pub fn as_str(self) -> &'static str {
-        match self {
-            ChangeAction::Create => "Create",
-            ChangeAction::Delete => "Delete",
-            ChangeAction::Move => "Move",
-            ChangeAction::Update => "Update",
-        }
-    }
-}
-
-impl fmt::Display for ChangeAction {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(self.as_str())
-    }
-}
-
-impl FromStr for ChangeAction {
-    type Err = ValidationError;
-
-    /// Parses the exact wire name; anything else (including `""`) breaks
-    /// [`Rule::ChangeActionInvalid`] (`arn-protocol.md` section 4, step 3).
-    fn from_str(s: &str) -> Result<Self, Self::Err> {
-        match s {
-            "Create" => Ok(ChangeAction::Create),
-            "Delete" => Ok(ChangeAction::Delete),
-            "Move" => Ok(ChangeAction::Move),
-            "Update" => Ok(ChangeAction::Update),
-            other => Err(ValidationError::new(
-                Rule::ChangeActionInvalid,
-                None,
-                format!("invalid change action {other:?}"),
-            )),
-        }
-    }
-}
-
-/// The data boundary of a notification.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
-#[serde(rename_all = "lowercase")]
-pub enum DataBoundary {
-    /// `"global"`.
-    Global,
-    /// `"eu"`.
-    Eu,
-}
-
-impl DataBoundary {
-    /// The wire name: `"global"` or `"eu"`.
-    pub fn as_str(self) -> &'static str {
-        match self {
-            DataBoundary::Global => "global",
-            DataBoundary::Eu => "eu",
-        }
-    }
-}
-
-impl FromStr for DataBoundary {
-    type Err = Error;
-
-    /// Parses the exact wire name `"global"` or `"eu"`.
-    fn from_str(s: &str) -> Result<Self, Self::Err> {
-        match s {
-            "global" => Ok(DataBoundary::Global),
-            "eu" => Ok(DataBoundary::Eu),
-            other => Err(Error::Config(format!("unknown data boundary {other:?}"))),
-        }
-    }
-}
 
 /// The ARM description of one resource (`armResource` on the wire).
 ///
@@ -247,7 +115,7 @@ impl ArmResource {
     /// The resource type as its wire string, e.g.
     /// `"Microsoft.ContainerService/managedClusters/nodes"`.
     pub fn type_string(&self) -> String {
-        self.id.type_ref().to_string()
+        self.id.resource_type().to_string()
     }
 
     /// The resource name (`armResource.name`): the last name segment of the id, empty
@@ -545,7 +413,7 @@ impl Notification {
         self
     }
 
-    /// Appends a resource.
+    /// Appends a resource. Defaults to only the resources given to [`Notification::new`].
     pub fn with_resource(mut self, r: NotificationResource) -> Self {
         self.resources.push(r);
         self
@@ -621,30 +489,5 @@ mod tests {
             r.resource_system_properties,
             ResourceSystemProperties::new(ChangeAction::Create)
         );
-    }
-
-    #[test]
-    fn enums_parse_only_their_wire_names() {
-        for a in [Activity::Write, Activity::Delete, Activity::Snapshot] {
-            assert_eq!(a.as_str().parse::<Activity>().unwrap(), a);
-        }
-        assert_eq!(
-            "Write".parse::<Activity>().unwrap_err().rule,
-            Rule::ActivityInvalid
-        );
-        for c in [
-            ChangeAction::Create,
-            ChangeAction::Delete,
-            ChangeAction::Move,
-            ChangeAction::Update,
-        ] {
-            assert_eq!(c.as_str().parse::<ChangeAction>().unwrap(), c);
-        }
-        assert_eq!(
-            "".parse::<ChangeAction>().unwrap_err().rule,
-            Rule::ChangeActionInvalid
-        );
-        assert_eq!("eu".parse::<DataBoundary>().unwrap(), DataBoundary::Eu);
-        assert!("EU".parse::<DataBoundary>().is_err());
     }
 }

@@ -32,6 +32,8 @@ pub enum Rule {
     /// An activity that is not `write`, `delete` or `snapshot` (only from parsing a
     /// string).
     ActivityInvalid,
+    /// A data boundary that is not `global` or `eu` (only from parsing a string).
+    DataBoundaryInvalid,
     /// An `armResource.id` that is empty (only an id whose canonical string is empty).
     ArmIdMissing,
     /// An extra `additionalBatchProperties` key that collides with `batchCorrelationId`,
@@ -58,6 +60,7 @@ impl Rule {
             Rule::TenantMismatch => "tenant_mismatch",
             Rule::ChangeActionInvalid => "change_action_invalid",
             Rule::ActivityInvalid => "activity_invalid",
+            Rule::DataBoundaryInvalid => "data_boundary_invalid",
             Rule::ArmIdMissing => "arm_id_missing",
             Rule::ReservedBatchProperty => "reserved_batch_property",
             Rule::TimeOutOfRange => "time_out_of_range",
@@ -138,7 +141,7 @@ impl Notification {
         let Some(first) = self.resources.first() else {
             return Ok(());
         };
-        let first_type = first.arm_resource.id.type_ref();
+        let first_type = first.arm_resource.id.resource_type();
         for (i, r) in self.resources.iter().enumerate() {
             // Step 3: per resource (statusCode is written by the encoder, changeAction
             // is an enum).
@@ -149,7 +152,7 @@ impl Notification {
                 return fail(Rule::ArmIdMissing, i, "armResource.id is required".into());
             }
             // Step 4: one resource type; namespace and type chain compared exactly.
-            let t = r.arm_resource.id.type_ref();
+            let t = r.arm_resource.id.resource_type();
             if i > 0 && t != first_type {
                 return fail(
                     Rule::MixedResourceTypes,

@@ -1,13 +1,17 @@
 //! The wire form of a notification's resources (`arn-protocol.md` section 3): keys,
-//! order and omissions as the reference client sends them, and its time format.
+//! order and omissions as the reference client sends them, its time format, and the
+//! shapes a received event is read into.
 
+use std::collections::BTreeMap;
 use std::fmt;
 
 use serde::ser::{SerializeStruct, Serializer};
-use serde::Serialize;
+use serde::{Deserialize, Deserializer, Serialize};
+use serde_json::value::RawValue;
+use time::format_description::well_known::Rfc3339;
 use time::OffsetDateTime;
 
-use super::{ArmResource, NotificationResource, ResourceSystemProperties};
+use super::{ArmResource, DataBoundary, NotificationResource, ResourceSystemProperties};
 
 /// `statusCode` of every resource a publisher sends (`arn-protocol.md` section 3).
 pub(crate) const STATUS_OK: &str = "OK";
@@ -69,7 +73,7 @@ struct TypeStr<'a>(&'a ArmResource);
 
 impl Serialize for TypeStr<'_> {
     fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
-        s.collect_str(&self.0.id.type_ref())
+        s.collect_str(&self.0.id.resource_type())
     }
 }
 
@@ -86,7 +90,7 @@ impl Serialize for ArmResource {
         if !name.is_empty() {
             st.serialize_field("name", name)?;
         }
-        if !self.id.type_ref().namespace().is_empty() {
+        if !self.id.resource_type().namespace().is_empty() {
             st.serialize_field("type", &TypeStr(self))?;
         }
         st.serialize_field("id", self.id.as_str())?;
@@ -157,6 +161,122 @@ impl Serialize for NotificationResource {
     }
 }
 
+// The received form (`model::event`): the same keys, read back.
+
+/// Reads an optional RFC 3339 time (`arn-protocol.md` section 3).
+pub(crate) fn opt_time<'de, D: Deserializer<'de>>(
+    d: D,
+) -> Result<Option<OffsetDateTime>, D::Error> {
+    let s = String::deserialize(d)?;
+    OffsetDateTime::parse(&s, &Rfc3339)
+        .map(Some)
+        .map_err(|e| serde::de::Error::custom(format!("time {s:?}: {e}")))
+}
+
+#[derive(Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub(crate) struct WireEvent {
+    pub(crate) topic: String,
+    pub(crate) subject: String,
+    pub(crate) event_type: String,
+    pub(crate) event_time: String,
+    pub(crate) id: String,
+    pub(crate) data_version: String,
+    pub(crate) metadata_version: String,
+    pub(crate) data: WireData,
+}
+
+#[derive(Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub(crate) struct WireData {
+    pub(crate) additional_batch_properties: WireBatch,
+    #[serde(default)]
+    pub(crate) home_tenant_id: String,
+    #[serde(default)]
+    pub(crate) resource_home_tenant_id: String,
+    pub(crate) resource_location: String,
+    #[serde(default)]
+    pub(crate) frontdoor_location: String,
+    pub(crate) publisher_info: String,
+    #[serde(default)]
+    pub(crate) api_version: String,
+    #[serde(default)]
+    pub(crate) data_boundary: Option<DataBoundary>,
+    pub(crate) resources: Option<Vec<WireResource>>,
+    #[serde(default)]
+    pub(crate) resources_blob_info: Option<WireBlobInfo>,
+    pub(crate) resources_container: String,
+}
+
+#[derive(Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub(crate) struct WireBatch {
+    pub(crate) batch_correlation_id: String,
+    pub(crate) sdk_version: String,
+    pub(crate) batch_size: u64,
+    #[serde(flatten)]
+    pub(crate) extra: BTreeMap<String, serde_json::Value>,
+}
+
+#[derive(Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub(crate) struct WireBlobInfo {
+    pub(crate) blob_uri: String,
+    pub(crate) blob_size: u64,
+}
+
+#[derive(Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub(crate) struct WireResource {
+    #[serde(default, deserialize_with = "opt_time")]
+    pub(crate) resource_event_time: Option<OffsetDateTime>,
+    #[serde(default)]
+    pub(crate) additional_resource_properties: BTreeMap<String, String>,
+    pub(crate) arm_resource: WireArm,
+    pub(crate) resource_id: String,
+    #[serde(default)]
+    pub(crate) api_version: String,
+    #[serde(default)]
+    pub(crate) source_resource_id: String,
+    #[serde(default)]
+    pub(crate) correlation_id: String,
+    #[serde(default)]
+    pub(crate) status_code: String,
+    #[serde(default)]
+    pub(crate) home_tenant_id: String,
+    #[serde(default)]
+    pub(crate) resource_home_tenant_id: String,
+    pub(crate) resource_system_properties: WireSystem,
+}
+
+#[derive(Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub(crate) struct WireArm {
+    #[serde(default)]
+    pub(crate) properties: Option<Box<RawValue>>,
+    #[serde(default)]
+    pub(crate) name: String,
+    #[serde(default, rename = "type")]
+    pub(crate) type_: String,
+    pub(crate) id: String,
+    #[serde(default)]
+    pub(crate) location: String,
+    #[serde(default)]
+    pub(crate) api_version: String,
+}
+
+#[derive(Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub(crate) struct WireSystem {
+    #[serde(default, deserialize_with = "opt_time")]
+    pub(crate) created_time: Option<OffsetDateTime>,
+    #[serde(default, deserialize_with = "opt_time")]
+    pub(crate) modified_time: Option<OffsetDateTime>,
+    pub(crate) created_by: String,
+    pub(crate) modified_by: String,
+    pub(crate) change_action: String,
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -199,6 +319,68 @@ mod tests {
         assert_eq!(
             fmt(datetime!(2026-01-01 01:00:00 +01:00:30)),
             "2025-12-31T23:59:30Z"
+        );
+    }
+
+    fn id(s: &str) -> crate::model::ResourceId {
+        crate::model::ResourceId::parse(s).unwrap()
+    }
+
+    #[test]
+    fn resource_keys_order_and_omissions() {
+        use crate::model::{Activity, ChangeAction};
+        let arm = ArmResource::new(
+            Activity::Write,
+            &id("/subscriptions/s/locations/westus2"),
+            "2024-01-01",
+            Some(&serde_json::json!({"b": [1]})),
+        )
+        .unwrap();
+        let full = NotificationResource::new(arm, ChangeAction::Move)
+            .with_resource_event_time(datetime!(2026-11-01 12:00:00.5 +01:00))
+            .with_additional_resource_property("k", "v")
+            .with_source_resource_id("/src")
+            .with_correlation_id("c")
+            .with_home_tenant_id("h")
+            .with_resource_home_tenant_id("r")
+            .with_created_time(datetime!(2026-11-01 12:00 UTC))
+            .with_modified_time(datetime!(2026-11-02 12:00 UTC))
+            .with_created_by("cb")
+            .with_modified_by("mb");
+        assert_eq!(
+            serde_json::to_string(&full).unwrap(),
+            concat!(
+                r#"{"resourceEventTime":"2026-11-01T12:00:00.5+01:00","#,
+                r#""additionalResourceProperties":{"k":"v"},"#,
+                r#""armResource":{"properties":{"b":[1]},"name":"westus2","#,
+                r#""type":"Microsoft.Resources/subscriptions/locations","#,
+                r#""id":"/subscriptions/s/locations/westus2","location":"westus2","#,
+                r#""apiVersion":"2024-01-01"},"#,
+                r#""resourceId":"/subscriptions/s/locations/westus2","apiVersion":"2024-01-01","#,
+                r#""sourceResourceId":"/src","correlationId":"c","statusCode":"OK","#,
+                r#""homeTenantId":"h","resourceHomeTenantId":"r","#,
+                r#""resourceSystemProperties":{"createdTime":"2026-11-01T12:00:00Z","#,
+                r#""modifiedTime":"2026-11-02T12:00:00Z","createdBy":"cb","modifiedBy":"mb","#,
+                r#""changeAction":"Move"}}"#
+            )
+        );
+        let bare = ArmResource::new::<()>(
+            Activity::Delete,
+            &id("/subscriptions/s/resourceGroups/rg/providers/P.N/vnets/v/subnets"),
+            "",
+            None,
+        )
+        .unwrap();
+        let minimal = NotificationResource::new(bare, ChangeAction::Delete);
+        assert_eq!(
+            serde_json::to_string(&minimal).unwrap(),
+            concat!(
+                r#"{"armResource":{"type":"P.N/vnets/subnets","#,
+                r#""id":"/subscriptions/s/resourceGroups/rg/providers/P.N/vnets/v/subnets"},"#,
+                r#""resourceId":"/subscriptions/s/resourceGroups/rg/providers/P.N/vnets/v/subnets","#,
+                r#""statusCode":"OK","resourceSystemProperties":{"createdBy":"","modifiedBy":"","#,
+                r#""changeAction":"Delete"}}"#
+            )
         );
     }
 

@@ -6,6 +6,7 @@ mod credential;
 mod event_check;
 mod fake;
 mod receiver;
+mod receiver_conn;
 mod tls;
 mod wire;
 

@@ -256,12 +256,15 @@ impl fmt::Debug for HttpTransport {
 
 impl EventTransport for HttpTransport {
     fn post(&self, post: &EventPost<'_>) -> Result<(), Error> {
+        if Instant::now() >= post.deadline {
+            return Err(Error::Timeout);
+        }
+        let token = self.tokens.token(post.deadline)?;
         let remaining = post
             .deadline
             .checked_duration_since(Instant::now())
             .filter(|d| !d.is_zero())
             .ok_or(Error::Timeout)?;
-        let token = self.tokens.token(post.deadline)?;
         // A shorter timeout for this call when the deadline is nearer.
         let mut request = self
             .agent

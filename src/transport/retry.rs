@@ -296,6 +296,33 @@ mod tests {
         assert_eq!(tries.get(), 1);
     }
 
+    fn schedule(deadline: Duration) -> Schedule {
+        Schedule {
+            policy: RetryPolicy::default(),
+            retry: 0,
+            deadline: Instant::now() + deadline,
+            hint: Arc::default(),
+            hit_deadline: Arc::default(),
+            jitter: || 1.0,
+        }
+    }
+
+    #[test]
+    fn schedule_uses_the_hint_once_and_stops_at_the_deadline() {
+        let mut s = schedule(Duration::from_secs(3600));
+        *s.hint.lock() = Some(Duration::from_secs(7));
+        assert_eq!(s.next(), Some(Duration::from_secs(7)));
+        assert_eq!(s.next(), Some(Duration::from_millis(2400)));
+        assert_eq!(s.next(), Some(Duration::from_millis(5600)));
+        assert_eq!(s.next(), None, "3 retries at most");
+        assert!(!s.hit_deadline.load(Ordering::Relaxed));
+
+        let mut s = schedule(Duration::from_secs(2));
+        *s.hint.lock() = Some(Duration::from_secs(5));
+        assert_eq!(s.next(), None);
+        assert!(s.hit_deadline.load(Ordering::Relaxed));
+    }
+
     #[test]
     fn retry_after_forms() {
         let now = SystemTime::UNIX_EPOCH + Duration::from_secs(1_445_412_480);

@@ -177,7 +177,9 @@ fn build(input: &Value) -> Result<Input, Built> {
     match str_field(input, "dataBoundary")? {
         "" => {}
         b => {
-            let b: DataBoundary = b.parse().map_err(|e: Error| Built::Other(e.to_string()))?;
+            let b: DataBoundary = b
+                .parse()
+                .map_err(|e: arn_client::model::ValidationError| Built::Other(e.to_string()))?;
             n = n.with_data_boundary(b);
         }
     }

@@ -38,16 +38,12 @@ fn notification(cluster: usize, count: usize, payload: &Value) -> Notification {
 }
 
 fn client(azurite: &Azurite, receiver: &ArnReceiver, workers: usize) -> Client {
-    let events = ReceiverConfig::new(receiver.url(), StaticTokenCredential::new("bench").shared())
-        .add_root_certificate(receiver.certificate_pem())
-        .into_transport()
-        .unwrap();
-    let store = BlobConfig::new(azurite.service_url(), Arc::new(AzuriteCredential::new()))
-        .root_certs_pem(azurite.cert_pem().as_bytes().to_vec())
-        .build()
-        .unwrap();
-    store.preflight(Instant::now() + WAIT).unwrap();
-    Client::with_transports(events, Arc::new(store))
+    let receiver_config =
+        ReceiverConfig::new(receiver.url(), StaticTokenCredential::new("bench").shared())
+            .add_root_certificate(receiver.certificate_pem());
+    let blob = BlobConfig::new(azurite.service_url(), Arc::new(AzuriteCredential::new()))
+        .root_certs_pem(azurite.cert_pem().as_bytes().to_vec());
+    Client::builder(receiver_config, blob)
         .workers(workers)
         .build()
         .unwrap()

@@ -58,18 +58,18 @@ fn setup(workers: usize) -> Setup {
             .start()
             .unwrap(),
     );
-    let events = ReceiverConfig::new(receiver.url(), StaticTokenCredential::new(token).shared())
-        .add_root_certificate(receiver.certificate_pem())
-        .into_transport()
-        .unwrap();
-    let store = config(&azurite, Arc::new(AzuriteCredential::new()))
-        .build()
-        .unwrap();
-    store.preflight(Instant::now() + WAIT).unwrap();
-    let client = Client::with_transports(events, Arc::new(store))
-        .workers(workers)
-        .build()
-        .unwrap();
+    // The real builder: receiver config + blob config; nothing touches the network
+    // until the first notification (which waits for the first delegation key).
+    let receiver_config =
+        ReceiverConfig::new(receiver.url(), StaticTokenCredential::new(token).shared())
+            .add_root_certificate(receiver.certificate_pem());
+    let client = Client::builder(
+        receiver_config,
+        config(&azurite, Arc::new(AzuriteCredential::new())),
+    )
+    .workers(workers)
+    .build()
+    .unwrap();
     Setup {
         azurite,
         receiver,

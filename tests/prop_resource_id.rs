@@ -284,6 +284,8 @@ fn vocabulary_string() -> impl Strategy<Value = String> {
         Just("\u{1F680}"),
         Just(" "),
         Just("%2F"),
+        Just("provider\u{17F}"),
+        Just("\u{17F}ubscriptions"),
     ];
     (any::<bool>(), prop::collection::vec(word, 0..12)).prop_map(|(lead, words)| {
         let body = words.join("/");

@@ -69,8 +69,32 @@ impl Span {
     }
 }
 
-fn eq_ic(a: &str, b: &str) -> bool {
-    a.eq_ignore_ascii_case(b)
+/// Go's `strings.EqualFold(a, keyword)` for a `keyword` of lower-case ASCII letters:
+/// ASCII letters in any case, and the two non-ASCII letters whose simple case folding
+/// is an ASCII one, 'ſ' (U+017F, folds to 's') and 'K' (U+212A, Kelvin sign, to 'k').
+#[inline]
+fn eq_ic(a: &str, keyword: &str) -> bool {
+    debug_assert!(keyword.bytes().all(|c| c.is_ascii_lowercase()));
+    if a.len() == keyword.len() {
+        // Those two letters take more bytes than 's' or 'k', so a string as long as the
+        // keyword matches only with ASCII letters; for letters, OR-ing in 0x20 lowers
+        // the case, and no other byte becomes a lower-case letter that way.
+        return a.bytes().zip(keyword.bytes()).all(|(c, k)| c | 0x20 == k);
+    }
+    if a.len() < keyword.len() {
+        return false;
+    }
+    // Longer: compare letter by letter (this stops at the first difference).
+    let mut k = keyword.chars();
+    let folded = a.chars().all(|c| {
+        let c = match c {
+            '\u{17F}' => 's',
+            '\u{212A}' => 'k',
+            c => c,
+        };
+        k.next().is_some_and(|kc| c.eq_ignore_ascii_case(&kc))
+    });
+    folded && k.next().is_none()
 }
 
 /// Builds the levels of an id while writing its canonical string.
@@ -140,7 +164,7 @@ impl Builder {
     /// provider segment: Go's `newResourceID` with `chooseResourceType`.
     fn child(&mut self, ty: &str, name: &str) {
         let here = self.levels.len();
-        if eq_ic(ty, "resourceGroups") {
+        if eq_ic(ty, "resourcegroups") {
             // resourceGroups under any parent is a resource group (azcore v1.18.0).
             let spans = self.write_pair("resourceGroups", name);
             self.push("resourceGroups", spans, None, here, Builtin::ResourceGroup);
@@ -304,10 +328,12 @@ pub(super) fn parse(input: &str) -> Result<(String, Vec<Level>), ResourceIdError
     };
     // Go's recursive `appendNext`, as a loop over a window of the next segments.
     loop {
-        let used = match parts.get() {
+        let window = parts.get();
+        let providers = window.first().is_some_and(|p| eq_ic(p, "providers"));
+        let used = match window {
             [] => break,
             &[ty] => {
-                if eq_ic(ty, "subscriptions") || eq_ic(ty, "resourceGroups") {
+                if eq_ic(ty, "subscriptions") || eq_ic(ty, "resourcegroups") {
                     return Err(E::MissingName);
                 }
                 if b.parent_is(Builtin::ResourceGroup) {
@@ -316,8 +342,8 @@ pub(super) fn parse(input: &str) -> Result<(String, Vec<Level>), ResourceIdError
                 b.child(ty, "");
                 1
             }
-            &[p, ns, ref tail @ ..]
-                if eq_ic(p, "providers") && tail.first().is_none_or(|t| eq_ic(t, "providers")) =>
+            &[_, ns, ref tail @ ..]
+                if providers && tail.first().is_none_or(|t| eq_ic(t, "providers")) =>
             {
                 if !b.parent_is(Builtin::Subscription) && !b.parent_is(Builtin::Tenant) {
                     return Err(E::MisplacedNamespace);
@@ -325,11 +351,11 @@ pub(super) fn parse(input: &str) -> Result<(String, Vec<Level>), ResourceIdError
                 b.namespace(ns);
                 2
             }
-            &[p, ns, ty, name, ..] if eq_ic(p, "providers") => {
+            &[_, ns, ty, name, ..] if providers => {
                 b.provider(ns, ty, name);
                 4
             }
-            [p, ..] if eq_ic(p, "providers") => {
+            [_, ..] if providers => {
                 return Err(E::IncompleteProvider);
             }
             &[ty, name, ..] => {

@@ -47,6 +47,29 @@ fn find_slash_matches_a_byte_search() {
 }
 
 #[test]
+fn keywords_fold_like_go_equal_fold() {
+    assert!(eq_ic("SUBSCRIPTIONS", "subscriptions"));
+    assert!(eq_ic("\u{17F}ub\u{17F}criptions", "subscriptions"));
+    assert!(eq_ic("PROVIDER\u{17F}", "providers"));
+    assert!(eq_ic("\u{212A}", "k"));
+    assert!(
+        !eq_ic("\u{131}", "i"),
+        "dotless i has no simple folding to i"
+    );
+    assert!(!eq_ic("subscription", "subscriptions"));
+    assert!(!eq_ic("subscriptionss", "subscriptions"));
+    assert!(!eq_ic("\u{17F}ubscriptionsx", "subscriptions"));
+    assert!(!eq_ic("\u{e9}ubscriptions", "subscriptions"));
+    // In an id: the keyword is recognised and normalised.
+    let i = id("/\u{17F}ubscriptions/s/resourceGroup\u{17F}/rg/provider\u{17F}/A.B/t/n");
+    assert_eq!(
+        i.as_str(),
+        "/subscriptions/s/resourceGroups/rg/providers/A.B/t/n"
+    );
+    assert_eq!(i.resource_group_name(), Some("rg"));
+}
+
+#[test]
 fn segments_drop_empty_ones() {
     let got: Vec<&str> = Segments {
         rest: "//a/b///c d/\u{e9}/",

@@ -24,6 +24,37 @@ pub const DEFAULT_INLINE_THRESHOLD: usize = 42_000;
 pub const SDK_VERSION: &str = concat!("rust@", env!("CARGO_PKG_VERSION"));
 
 /// Encodes notifications into event bytes.
+///
+/// ```
+/// use arn_client::model::{
+///     Activity, ArmResource, ChangeAction, EncodeBuf, Encoded, Encoder, Notification,
+///     NotificationResource, ResourceId,
+/// };
+///
+/// let id = ResourceId::parse(
+///     "/subscriptions/s/resourceGroups/rg/providers/Microsoft.Compute/virtualMachines/vm1",
+/// )?;
+/// let props = serde_json::json!({"hardwareProfile": {"vmSize": "Standard_D2s_v5"}});
+/// let arm = ArmResource::new(Activity::Write, &id, "2024-07-01", Some(&props))?;
+/// let n = Notification::new(
+///     "eastus",
+///     "Microsoft.Compute",
+///     vec![NotificationResource::new(arm, ChangeAction::Create)],
+/// );
+///
+/// let mut buf = EncodeBuf::new(); // keep one per worker
+/// match Encoder::default().encode(&n, &mut buf)? {
+///     Encoded::Inline(event) => assert!(event.starts_with(br#"{"topic":"","#)),
+///     Encoded::Blob(pending) => {
+///         let upload: &[u8] = pending.resources(); // put this in blob storage first,
+///         assert!(!upload.is_empty());
+///         let url = "https://account.blob.core.windows.net/c/b.txt?sig=x"; // its read URL
+///         let _event: &[u8] = pending.finish(url); // then send this
+///     }
+///     Encoded::Empty => {} // no resources: nothing to send
+/// }
+/// # Ok::<(), arn_client::Error>(())
+/// ```
 #[derive(Clone, Debug)]
 pub struct Encoder {
     inline_threshold: usize,

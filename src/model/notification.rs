@@ -55,6 +55,22 @@ impl ArmResource {
         api_version: &str,
         properties: Option<&T>,
     ) -> Result<Self, Error> {
+        let properties = properties
+            .map(serde_json::value::to_raw_value)
+            .transpose()
+            .map_err(|e| Error::Encode(format!("armResource.properties: {e}")))?;
+        Self::from_raw(activity, id, api_version, properties)
+    }
+
+    /// Like [`ArmResource::new`], for properties that are already JSON (for example
+    /// read from another service with `serde_json::from_slice::<Box<RawValue>>`):
+    /// they are sent as they are, without another serialization.
+    pub fn from_raw(
+        activity: Activity,
+        id: &ResourceId,
+        api_version: &str,
+        properties: Option<Box<RawValue>>,
+    ) -> Result<Self, Error> {
         if id.as_str().is_empty() {
             return Err(ValidationError::new(
                 Rule::ArmIdMissing,
@@ -63,14 +79,7 @@ impl ArmResource {
             )
             .into());
         }
-        let properties = match properties {
-            None => None,
-            Some(p) => {
-                let raw = serde_json::value::to_raw_value(p)
-                    .map_err(|e| Error::Encode(format!("armResource.properties: {e}")))?;
-                (raw.get() != "null").then_some(raw)
-            }
-        };
+        let properties = properties.filter(|p| p.get().trim() != "null");
         if properties.is_none() && activity != Activity::Delete {
             return Err(ValidationError::new(
                 Rule::PropertiesMissing,
@@ -468,6 +477,16 @@ mod tests {
             d.properties().is_some(),
             "a delete keeps the properties it is given"
         );
+    }
+
+    #[test]
+    fn raw_properties_are_kept_as_given() {
+        let raw: Box<RawValue> = serde_json::from_str(r#"{"z": 1, "a": 2}"#).unwrap();
+        let a = ArmResource::from_raw(Activity::Snapshot, &vm_id(), "", Some(raw)).unwrap();
+        assert_eq!(a.properties(), Some(r#"{"z": 1, "a": 2}"#));
+        let null: Box<RawValue> = serde_json::from_str(" null ").unwrap();
+        let e = ArmResource::from_raw(Activity::Write, &vm_id(), "", Some(null)).unwrap_err();
+        assert_eq!(rule_of(e), Rule::PropertiesMissing);
     }
 
     #[test]

@@ -47,14 +47,10 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         .cloud(Cloud::AzurePublic)
         .compression(true)
         .timeout(Duration::from_secs(30));
-    let compression = receiver.is_compressed();
-    let blobs = BlobConfig::new(env("ARN_STORAGE_URL")?, credential)
-        .container_ext("example")
-        .build()?;
-    let client = Client::with_transports(receiver.into_transport()?, Arc::new(blobs))
-        .workers(8)
-        .compression(compression)
-        .build()?;
+    let blob = BlobConfig::new(env("ARN_STORAGE_URL")?, credential).container_ext("example");
+    // Validates both configurations; no network until the first notification (the first
+    // user delegation key is requested in the background).
+    let client = Client::builder(receiver, blob).workers(8).build()?;
 
     let id = ResourceId::parse(&env("ARN_RESOURCE_ID")?)?;
     let properties = serde_json::json!({ "example": true });

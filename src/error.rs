@@ -147,6 +147,13 @@ impl fmt::Display for SubmitError {
     }
 }
 
+/// `?` on a submission: keeps the error, drops the handed-back notification.
+impl From<SubmitError> for Error {
+    fn from(e: SubmitError) -> Self {
+        e.into_parts().0
+    }
+}
+
 impl std::error::Error for SubmitError {
     fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
         Some(&self.error)

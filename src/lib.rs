@@ -37,3 +37,8 @@ pub use error::{Error, SubmitError};
 pub use promise::*;
 pub use secret::{SecretString, SecretUrl};
 pub use stats::*;
+
+/// The README's examples, compiled and run as doctests.
+#[cfg(doctest)]
+#[doc = include_str!("../README.md")]
+pub struct ReadmeDoctests;

@@ -12,7 +12,7 @@ use std::sync::Arc;
 use std::thread::JoinHandle;
 use std::time::{Duration, Instant};
 
-use parking_lot::{Condvar, Mutex};
+use parking_lot::{Condvar, Mutex, MutexGuard};
 use serde_json::Value;
 
 use super::receiver_conn::accept_loop;
@@ -297,44 +297,30 @@ impl ArnReceiver {
     /// Waits until at least `n` events were accepted or `timeout` passed; returns the
     /// events accepted by then.
     pub fn wait_for_events(&self, n: usize, timeout: Duration) -> Vec<AcceptedEvent> {
-        let deadline = Instant::now() + timeout;
-        let mut log = self.inner.log.lock();
-        while log.events.len() < n {
-            if self
-                .inner
-                .changed
-                .wait_until(&mut log, deadline)
-                .timed_out()
-            {
-                break;
-            }
-        }
-        log.events.clone()
+        self.wait_for(timeout, |log| log.events.len() >= n)
+            .events
+            .clone()
     }
 
     /// Waits until at least `n` requests arrived (and were answered, reset or stalled)
     /// or `timeout` passed; returns the number of requests by then.
     pub fn wait_for_requests(&self, n: usize, timeout: Duration) -> usize {
-        let deadline = Instant::now() + timeout;
-        let mut log = self.inner.log.lock();
-        while log.requests.len() < n {
-            if self
-                .inner
-                .changed
-                .wait_until(&mut log, deadline)
-                .timed_out()
-            {
-                break;
-            }
-        }
-        log.requests.len()
+        self.wait_for(timeout, |log| log.requests.len() >= n)
+            .requests
+            .len()
     }
 
     /// Waits until `n` requests are being held by [`Fault::Stall`] or `timeout` passed.
     pub fn wait_for_stalled(&self, n: usize, timeout: Duration) -> usize {
+        self.wait_for(timeout, |log| log.stalled >= n).stalled
+    }
+
+    /// Waits until `done` holds for the log or `timeout` passed, woken by every change
+    /// to the log; returns the log, locked, either way.
+    fn wait_for(&self, timeout: Duration, done: impl Fn(&Log) -> bool) -> MutexGuard<'_, Log> {
         let deadline = Instant::now() + timeout;
         let mut log = self.inner.log.lock();
-        while log.stalled < n {
+        while !done(&log) {
             if self
                 .inner
                 .changed
@@ -344,7 +330,7 @@ impl ArnReceiver {
                 break;
             }
         }
-        log.stalled
+        log
     }
 }
 

@@ -147,11 +147,6 @@ impl ResourceId {
         &self.rtype
     }
 
-    /// The same as [`ResourceId::resource_type`] (an earlier name, kept for callers).
-    pub fn type_ref(&self) -> &ResourceType {
-        &self.rtype
-    }
-
     /// The resource name: the last name segment, `""` when the id ends in a bare type
     /// (e.g. `.../virtualNetworks/vnet/subnets`).
     pub fn name(&self) -> &str {

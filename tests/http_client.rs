@@ -8,17 +8,8 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use arn_client::testing::Fault;
-use arn_client::transport::RetryPolicy;
 use arn_client::{Client, Error};
 use common::*;
-
-fn fast_policy() -> RetryPolicy {
-    RetryPolicy {
-        max_retries: 3,
-        initial_delay: Duration::from_millis(5),
-        max_delay: Duration::from_millis(50),
-    }
-}
 
 fn client(
     config: arn_client::transport::ReceiverConfig,

@@ -11,14 +11,6 @@ use arn_client::transport::{post_with_retries, EventTransport, ReceiverConfig, R
 use arn_client::Error;
 use common::*;
 
-fn fast_policy() -> RetryPolicy {
-    RetryPolicy {
-        max_retries: 3,
-        initial_delay: Duration::from_millis(5),
-        max_delay: Duration::from_millis(50),
-    }
-}
-
 #[test]
 fn inline_events_arrive_intact_with_and_without_compression() {
     let (receiver, _cred, config) = setup("tok-1");

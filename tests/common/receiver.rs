@@ -7,7 +7,7 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use arn_client::testing::{ArnReceiver, StaticTokenCredential};
-use arn_client::transport::{EventPost, HttpTransport, ReceiverConfig};
+use arn_client::transport::{EventPost, HttpTransport, ReceiverConfig, RetryPolicy};
 use serde_json::{json, Value};
 
 pub const PUBLISHER: &str = "Microsoft.ContainerService";
@@ -59,6 +59,15 @@ fn envelope(count: usize) -> Value {
             "publisherInfo": PUBLISHER,
         }
     })
+}
+
+/// Three quick retries (5 ms doubling up to 50 ms), so retry tests run fast.
+pub fn fast_policy() -> RetryPolicy {
+    RetryPolicy {
+        max_retries: 3,
+        initial_delay: Duration::from_millis(5),
+        max_delay: Duration::from_millis(50),
+    }
 }
 
 /// zlib level 5, as the worker compresses.

@@ -123,17 +123,9 @@ fn raw_run(
             }
         })
         .collect();
-    let roots = ureq::tls::Certificate::from_der(receiver.certificate_der()).to_owned();
-    let agent: ureq::Agent = ureq::Agent::config_builder()
-        .http_status_as_error(false)
-        .timeout_global(Some(Duration::from_secs(60)))
-        .tls_config(
-            ureq::tls::TlsConfig::builder()
-                .root_certs(ureq::tls::RootCerts::new_with_certs(&[roots]))
-                .build(),
-        )
-        .build()
-        .into();
+    let agent =
+        arn_client::testing::agent_trusting(receiver.certificate_der(), Duration::from_secs(60))
+            .expect("the receiver's certificate");
     let url = format!("{}/arnnotify", receiver.url());
     let post = |body: &[u8]| {
         let mut req = agent

@@ -152,7 +152,7 @@ impl Azurite {
 
     /// Any HTTP answer means ready: an unauthenticated list answers 403.
     fn check_ready(&self) -> Result<(), Error> {
-        let agent = test_agent(&self.cert_pem)?;
+        let agent = super::agent_trusting(&self.cert_pem, Duration::from_secs(10))?;
         let url = format!("{}?comp=list", self.service_url());
         agent
             .get(&url)
@@ -168,25 +168,6 @@ impl Drop for Azurite {
         let _ = self.child.wait();
         let _ = std::fs::remove_dir_all(&self.dir);
     }
-}
-
-/// A ureq agent trusting only `cert_pem`, reading every status as a response.
-fn test_agent(cert_pem: &str) -> Result<ureq::Agent, Error> {
-    let certs = ureq::tls::parse_pem(cert_pem.as_bytes())
-        .filter_map(|i| match i {
-            Ok(ureq::tls::PemItem::Certificate(c)) => Some(c.to_owned()),
-            _ => None,
-        })
-        .collect::<Vec<_>>();
-    let tls = ureq::tls::TlsConfig::builder()
-        .root_certs(ureq::tls::RootCerts::new_with_certs(&certs))
-        .build();
-    Ok(ureq::Agent::config_builder()
-        .http_status_as_error(false)
-        .timeout_global(Some(Duration::from_secs(10)))
-        .tls_config(tls)
-        .build()
-        .into())
 }
 
 /// Reads Azurite's output until the line

@@ -14,3 +14,4 @@ pub use azurite::*;
 pub use credential::StaticTokenCredential;
 pub use fake::*;
 pub use receiver::*;
+pub use tls::agent_trusting;

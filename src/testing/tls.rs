@@ -1,10 +1,11 @@
 //! A TLS identity for local test servers: a fresh self-signed END-ENTITY certificate
 //! (`CA:FALSE`, `serverAuth`, SAN `IP:127.0.0.1` and `localhost`), because rustls
 //! rejects a CA certificate used as the server certificate
-//! (`azure-sdk-runtime-free.md`, TLS).
+//! (`azure-sdk-runtime-free.md`, TLS), and a client agent trusting such a certificate.
 
 use std::io;
 use std::sync::Arc;
+use std::time::Duration;
 
 use rcgen::{
     CertificateParams, DnType, ExtendedKeyUsagePurpose, IsCa, KeyPair, KeyUsagePurpose, SanType,
@@ -16,6 +17,21 @@ pub(crate) struct TestIdentity {
     pub(crate) cert_pem: String,
     pub(crate) cert_der: Vec<u8>,
     pub(crate) server_config: Arc<rustls::ServerConfig>,
+}
+
+/// A ureq agent trusting ONLY `root` (PEM, possibly several blocks, or DER), reading
+/// every HTTP status as a response, with `timeout` for a whole request: for tests and
+/// benches that talk to [`ArnReceiver`](super::ArnReceiver) or
+/// [`Azurite`](super::Azurite) directly. Fails with [`crate::Error::Config`] on an
+/// unreadable certificate.
+pub fn agent_trusting(
+    root: impl AsRef<[u8]>,
+    timeout: Duration,
+) -> Result<ureq::Agent, crate::Error> {
+    let roots = crate::transport::parse_root_certificates(root.as_ref())?;
+    Ok(crate::transport::agent_config(None, timeout, &roots)
+        .build()
+        .new_agent())
 }
 
 fn other<E: std::fmt::Display>(e: E) -> io::Error {

@@ -19,7 +19,6 @@ use azure_core::http::{
     RetryOptions, StatusCode, Transport,
 };
 use futures::AsyncReadExt;
-use ureq::tls::{Certificate, RootCerts, TlsConfig};
 
 /// Default time allowed for one HTTP exchange (connect, send, receive).
 const DEFAULT_REQUEST_TIMEOUT: Duration = Duration::from_secs(30);
@@ -92,44 +91,18 @@ impl UreqHttpClientBuilder {
     /// Builds the client; fails with [`crate::Error::Config`] on an unreadable
     /// certificate.
     pub fn build(self) -> Result<UreqHttpClient, crate::Error> {
-        let mut tls = TlsConfig::builder();
-        if !self.root_certs.is_empty() {
-            let mut certs = Vec::new();
-            for pem in &self.root_certs {
-                let mut found = false;
-                for item in ureq::tls::parse_pem(pem) {
-                    match item {
-                        Ok(ureq::tls::PemItem::Certificate(c)) => {
-                            certs.push(c.to_owned());
-                            found = true;
-                        }
-                        Ok(_) => {}
-                        Err(e) => {
-                            return Err(crate::Error::Config(format!(
-                                "unreadable root certificate: {e}"
-                            )))
-                        }
-                    }
-                }
-                if !found {
-                    return Err(crate::Error::Config(
-                        "a root certificate PEM holds no certificate".into(),
-                    ));
-                }
-            }
-            let certs: Vec<Certificate<'static>> = certs;
-            tls = tls.root_certs(RootCerts::new_with_certs(&certs));
+        let mut certs = Vec::new();
+        for pem in &self.root_certs {
+            certs.extend(super::tls::parse_pem_certificates(pem)?);
         }
-        let agent: ureq::Agent = ureq::Agent::config_builder()
-            .http_status_as_error(false)
-            .max_redirects(0)
-            .max_redirects_will_error(false)
-            .https_only(false)
-            .timeout_global(Some(self.request_timeout))
-            .timeout_connect(Some(self.connect_timeout))
-            .tls_config(tls.build())
-            .build()
-            .into();
+        // The SDK reads redirects itself: a 3xx is a response, not an error.
+        let agent =
+            super::tls::agent_config(Some(self.connect_timeout), self.request_timeout, &certs)
+                .max_redirects(0)
+                .max_redirects_will_error(false)
+                .https_only(false)
+                .build()
+                .new_agent();
         Ok(UreqHttpClient {
             agent,
             request_timeout: self.request_timeout,

@@ -13,7 +13,7 @@ pub use azure_http::*;
 pub use http::*;
 pub use retry::{post_with_retries, retry_delay, RetryPolicy};
 pub(crate) use tls::{
-    build_agent, parse_certificates as parse_root_certificates, sanitize_message,
+    agent_config, build_agent, parse_certificates as parse_root_certificates, sanitize_message,
 };
 pub use tls::{DEFAULT_CONNECT_TIMEOUT, DEFAULT_TIMEOUT};
 

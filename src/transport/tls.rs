@@ -7,7 +7,9 @@
 
 use std::time::Duration;
 
+use ureq::config::ConfigBuilder;
 use ureq::tls::{Certificate, PemItem, RootCerts, TlsConfig};
+use ureq::typestate::AgentScope;
 use ureq::Agent;
 
 use crate::Error;
@@ -29,6 +31,11 @@ pub(crate) fn parse_certificates(bytes: &[u8]) -> Result<Vec<Certificate<'static
         }
         return Ok(vec![Certificate::from_der(bytes).to_owned()]);
     }
+    parse_pem_certificates(bytes)
+}
+
+/// Parses the `CERTIFICATE` blocks of a PEM text: at least one, and nothing unreadable.
+pub(crate) fn parse_pem_certificates(bytes: &[u8]) -> Result<Vec<Certificate<'static>>, Error> {
     let mut certs = Vec::new();
     for item in ureq::tls::parse_pem(bytes) {
         match item {
@@ -45,29 +52,44 @@ pub(crate) fn parse_certificates(bytes: &[u8]) -> Result<Vec<Certificate<'static
     Ok(certs)
 }
 
-/// Builds the one agent shared by all workers. `roots` empty means the built-in
-/// webpki roots; otherwise only `roots` are trusted.
-pub(crate) fn build_agent(
-    connect_timeout: Duration,
+/// The configuration every agent of the crate starts from: TLS trusting `roots` (empty
+/// means the built-in webpki roots; otherwise ONLY `roots`), every HTTP status read as
+/// a response, `timeout` for a whole request and `connect_timeout` (when given) for
+/// connecting. Callers add their own redirect, scheme and pool rules.
+pub(crate) fn agent_config(
+    connect_timeout: Option<Duration>,
     timeout: Duration,
     roots: &[Certificate<'static>],
-    https_only: bool,
-) -> Agent {
+) -> ConfigBuilder<AgentScope> {
     let root_certs = if roots.is_empty() {
         RootCerts::WebPki
     } else {
         RootCerts::new_with_certs(roots)
     };
     let tls = TlsConfig::builder().root_certs(root_certs).build();
-    Agent::config_builder()
+    let config = Agent::config_builder()
         .http_status_as_error(false)
+        .timeout_global(Some(timeout))
+        .tls_config(tls);
+    match connect_timeout {
+        Some(t) => config.timeout_connect(Some(t)),
+        None => config,
+    }
+}
+
+/// Builds the one agent shared by all workers. `roots` empty means the built-in
+/// webpki roots; otherwise only `roots` are trusted. No redirects (a 3xx is an error).
+pub(crate) fn build_agent(
+    connect_timeout: Duration,
+    timeout: Duration,
+    roots: &[Certificate<'static>],
+    https_only: bool,
+) -> Agent {
+    agent_config(Some(connect_timeout), timeout, roots)
         .https_only(https_only)
         .max_redirects(0)
-        .timeout_connect(Some(connect_timeout))
-        .timeout_global(Some(timeout))
         .max_idle_connections(256)
         .max_idle_connections_per_host(256)
-        .tls_config(tls)
         .build()
         .new_agent()
 }

@@ -5,7 +5,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use arn_client::blob::BlobConfig;
-use arn_client::testing::{Azurite, AzuriteCredential};
+use arn_client::testing::{agent_trusting, Azurite, AzuriteCredential};
 use arn_client::transport::UreqHttpClient;
 use azure_storage_blob::{BlobServiceClient, BlobServiceClientOptions};
 
@@ -29,21 +29,7 @@ pub fn config(azurite: &Azurite, credential: Arc<AzuriteCredential>) -> BlobConf
 
 /// A ureq agent trusting Azurite's certificate, reading every status as a response.
 pub fn agent(azurite: &Azurite) -> ureq::Agent {
-    let certs = ureq::tls::parse_pem(azurite.cert_pem().as_bytes())
-        .filter_map(|i| match i {
-            Ok(ureq::tls::PemItem::Certificate(c)) => Some(c.to_owned()),
-            _ => None,
-        })
-        .collect::<Vec<_>>();
-    let tls = ureq::tls::TlsConfig::builder()
-        .root_certs(ureq::tls::RootCerts::new_with_certs(&certs))
-        .build();
-    ureq::Agent::config_builder()
-        .http_status_as_error(false)
-        .timeout_global(Some(Duration::from_secs(30)))
-        .tls_config(tls)
-        .build()
-        .into()
+    agent_trusting(azurite.cert_pem(), Duration::from_secs(30)).expect("Azurite's certificate")
 }
 
 /// GETs `url`, returning the status and body.

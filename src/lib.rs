@@ -31,12 +31,12 @@ pub mod model;
 pub mod testing;
 pub mod transport;
 
-pub use client::*;
-pub use config::*;
+pub use client::{Client, Failure};
+pub use config::ClientBuilder;
 pub use error::{Error, SubmitError};
-pub use promise::*;
+pub use promise::Promise;
 pub use secret::{SecretString, SecretUrl};
-pub use stats::*;
+pub use stats::{LatencyHistogram, Stats, LATENCY_BUCKETS_MS};
 
 /// The README's examples, compiled and run as doctests.
 #[cfg(doctest)]

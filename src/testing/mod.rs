@@ -10,8 +10,10 @@ mod receiver_conn;
 mod tls;
 mod wire;
 
-pub use azurite::*;
+pub use azurite::{Azurite, AzuriteCredential, AzuriteTokenMode};
 pub use credential::StaticTokenCredential;
-pub use fake::*;
-pub use receiver::*;
+pub use fake::{Behavior, FakeTransport, Gate, RecordedPost, RecordedUpload};
+pub use receiver::{
+    AcceptedEvent, ArnReceiver, ArnReceiverBuilder, Fault, ReceivedRequest, ReceiverBlobStore,
+};
 pub use tls::agent_trusting;

@@ -9,8 +9,11 @@ mod http;
 mod retry;
 mod tls;
 
-pub use azure_http::*;
-pub use http::*;
+#[cfg(test)]
+pub(crate) use azure_http::DeadlineExceeded;
+pub(crate) use azure_http::{is_deadline_exceeded, with_deadline};
+pub use azure_http::{UreqHttpClient, UreqHttpClientBuilder};
+pub use http::{HttpTransport, ReceiverConfig};
 pub use retry::{post_with_retries, retry_delay, RetryPolicy};
 pub(crate) use tls::{
     agent_config, build_agent, parse_certificates as parse_root_certificates, sanitize_message,

@@ -56,7 +56,8 @@ impl Job {
     }
 }
 
-/// A countdown latch for flush markers.
+/// A count that can be waited on until it reaches zero: the workers a flush marker
+/// still has to pass, and the worker threads still alive.
 pub(crate) struct Latch {
     count: Mutex<usize>,
     zero: Condvar,
@@ -68,6 +69,10 @@ impl Latch {
             count: Mutex::new(count),
             zero: Condvar::new(),
         }
+    }
+
+    fn count_up(&self) {
+        *self.count.lock() += 1;
     }
 
     fn count_down(&self) {
@@ -105,8 +110,8 @@ pub(crate) struct PoolShared {
     errors: Sender<Failure>,
     /// Per worker: the promise of the job it is sending, so close can give up on it.
     inflight: Vec<Mutex<Option<Resolver>>>,
-    alive: Mutex<usize>,
-    exited: Condvar,
+    /// Worker threads not yet ended; zero means every worker exited.
+    alive: Latch,
 }
 
 impl PoolShared {
@@ -115,8 +120,7 @@ impl PoolShared {
             stats,
             errors,
             inflight: (0..workers).map(|_| Mutex::new(None)).collect(),
-            alive: Mutex::new(0),
-            exited: Condvar::new(),
+            alive: Latch::new(0),
         }
     }
 
@@ -131,13 +135,7 @@ impl PoolShared {
 
     /// Waits until every worker thread has finished; `false` if `deadline` passed.
     pub(crate) fn wait_exited(&self, deadline: Instant) -> bool {
-        let mut alive = self.alive.lock();
-        while *alive > 0 {
-            if self.exited.wait_until(&mut alive, deadline).timed_out() {
-                return *alive == 0;
-            }
-        }
-        true
+        self.alive.wait(deadline)
     }
 
     /// Resolves the promises of the jobs being sent right now with `Error::Timeout`
@@ -157,16 +155,14 @@ struct AliveGuard(Arc<PoolShared>);
 
 impl AliveGuard {
     fn new(shared: &Arc<PoolShared>) -> Self {
-        *shared.alive.lock() += 1;
+        shared.alive.count_up();
         Self(Arc::clone(shared))
     }
 }
 
 impl Drop for AliveGuard {
     fn drop(&mut self) {
-        let mut alive = self.0.alive.lock();
-        *alive -= 1;
-        self.0.exited.notify_all();
+        self.0.alive.count_down();
     }
 }
 
@@ -463,7 +459,7 @@ mod tests {
         let result = spawn_pool(&options, &ctx, &shared);
         assert!(matches!(result, Err(Error::Spawn(_))), "{:?}", result.err());
         // The two started workers were stopped and joined.
-        assert_eq!(*shared.alive.lock(), 0);
+        assert_eq!(*shared.alive.count.lock(), 0);
     }
 
     #[test]

@@ -28,9 +28,14 @@ use crate::{Error, Promise, Stats, SubmitError};
 /// - [`Client::send_async`] returns a [`Promise`];
 /// - [`Client::submit`] is fire-and-forget: failures go to [`Client::errors`].
 ///
-/// Order is kept per subject: a batch whose subject is a cluster and a single-resource
-/// notification about one of its nodes have different subjects and may overtake each
-/// other.
+/// By default order is kept per subject: a batch whose subject is a cluster and a
+/// single-resource notification about one of its nodes have different subjects and may
+/// overtake each other. [`OrderBy::TopLevelResource`] (set with
+/// [`ClientBuilder::order_by`]) keeps everything under one top-level resource (e.g. a
+/// cluster and its nodes) in order, at the cost of parallelism within it.
+///
+/// [`OrderBy::TopLevelResource`]: crate::OrderBy::TopLevelResource
+/// [`ClientBuilder::order_by`]: crate::ClientBuilder::order_by
 ///
 /// Dropping the client closes it with the configured close timeout.
 ///
@@ -420,7 +425,7 @@ impl Client {
             let Some(senders) = senders.as_ref() else {
                 return Err((Error::Closed, job));
             };
-            senders[route(&job.notification, senders.len())].clone()
+            senders[route(&job.notification, senders.len(), self.options.order_by)].clone()
         };
         self.enqueue(&tx, Msg::Job(job), wait)
             .map_err(|(e, msg)| match msg {

@@ -12,6 +12,26 @@ use crate::{Client, Error};
 /// The most worker threads a client may run.
 const MAX_WORKERS: usize = 256;
 
+/// Which notifications keep their submission order relative to each other
+/// (`arn-protocol.md` section 8: "order usually matters in ARN"). Notifications that
+/// must stay in order go to the same worker; others are sent in parallel.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash)]
+#[non_exhaustive]
+pub enum OrderBy {
+    /// Notifications with the same subject (for a single resource: its id) leave in
+    /// submission order. The most parallel choice, but a batch (whose subject is a
+    /// common parent, e.g. the cluster) and a single-resource notification about one
+    /// of its resources may overtake each other.
+    #[default]
+    Subject,
+    /// Notifications under the same top-level ARM resource (the first
+    /// `providers/{Namespace}/{type}/{name}` of the subject, e.g. one AKS managed
+    /// cluster with all its nodes) leave in submission order, batches and single
+    /// resources alike; different top-level resources are sent in parallel. Subjects
+    /// above a top-level resource (a resource group, a subscription) order by subject.
+    TopLevelResource,
+}
+
 /// The validated options of a client.
 #[derive(Clone, Debug)]
 pub(crate) struct ClientOptions {
@@ -24,6 +44,7 @@ pub(crate) struct ClientOptions {
     pub(crate) retry_policy: RetryPolicy,
     pub(crate) close_timeout: Duration,
     pub(crate) promise_pool_size: usize,
+    pub(crate) order_by: OrderBy,
     /// Test hook: worker `i` is spawned with an impossible stack size, so it fails.
     #[cfg(test)]
     pub(crate) fail_spawn_at: Option<usize>,
@@ -41,6 +62,7 @@ impl Default for ClientOptions {
             retry_policy: RetryPolicy::default(),
             close_timeout: Duration::from_secs(10),
             promise_pool_size: 1024,
+            order_by: OrderBy::Subject,
             #[cfg(test)]
             fail_spawn_at: None,
         }
@@ -177,6 +199,13 @@ impl ClientBuilder {
     /// them (see [`Client::close`]). Defaults to 10 seconds.
     pub fn close_timeout(mut self, timeout: Duration) -> Self {
         self.options.close_timeout = timeout;
+        self
+    }
+
+    /// Which notifications keep their submission order (see [`OrderBy`]). Defaults to
+    /// [`OrderBy::Subject`].
+    pub fn order_by(mut self, order_by: OrderBy) -> Self {
+        self.options.order_by = order_by;
         self
     }
 

@@ -32,7 +32,7 @@ pub mod testing;
 pub mod transport;
 
 pub use client::{Client, Failure};
-pub use config::ClientBuilder;
+pub use config::{ClientBuilder, OrderBy};
 pub use error::{Error, SubmitError};
 pub use promise::Promise;
 pub use secret::{SecretString, SecretUrl};

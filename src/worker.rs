@@ -11,7 +11,7 @@ use crossbeam_channel::{bounded, Receiver, Sender, TrySendError};
 use flate2::{Compress, Compression, FlushCompress, Status};
 use parking_lot::{Condvar, Mutex};
 
-use crate::config::ClientOptions;
+use crate::config::{ClientOptions, OrderBy};
 use crate::model::{EncodeBuf, Encoded, Encoder, Notification};
 use crate::promise::Resolver;
 use crate::stats::StatsInner;
@@ -307,13 +307,50 @@ impl Worker {
     }
 }
 
-/// The worker for `n`: a hash of its subject (ARM ids compare case-insensitively), so
-/// one resource's notifications always go to the same worker.
-pub(crate) fn route(n: &Notification, workers: usize) -> usize {
+/// The worker for `n`: a hash of its ordering key (ARM ids compare
+/// case-insensitively), so notifications that must stay in order always go to the
+/// same worker.
+pub(crate) fn route(n: &Notification, workers: usize, order_by: OrderBy) -> usize {
     if workers == 1 {
         return 0;
     }
-    hash_ci(n.subject().as_bytes()) as usize % workers
+    let subject = n.subject();
+    let key = match order_by {
+        OrderBy::TopLevelResource => top_level_scope(&subject),
+        _ => &subject,
+    };
+    hash_ci(key.as_bytes()) as usize % workers
+}
+
+/// The top-level resource of an ARM id (`.../providers/{Namespace}/{type}/{name}`
+/// right under the tenant, a subscription or a resource group), or the id itself when
+/// it has none. Walks the segments by position, so a resource group named
+/// `providers` is not taken for the keyword.
+fn top_level_scope(id: &str) -> &str {
+    // Non-empty segments with the byte offset where each ends.
+    let mut segments = id
+        .split('/')
+        .scan(0, |end, s| {
+            *end += s.len() + 1;
+            Some((*end - 1, s))
+        })
+        .filter(|(_, s)| !s.is_empty())
+        .peekable();
+    for keyword in ["subscriptions", "resourceGroups"] {
+        if segments
+            .peek()
+            .is_some_and(|(_, s)| s.eq_ignore_ascii_case(keyword))
+        {
+            segments.nth(1);
+        }
+    }
+    match segments.next() {
+        Some((_, s)) if s.eq_ignore_ascii_case("providers") => match segments.nth(2) {
+            Some((end, _)) => &id[..end],
+            None => id,
+        },
+        _ => id,
+    }
 }
 
 /// FNV-1a over the ASCII-lowercased bytes.
@@ -410,6 +447,29 @@ mod tests {
                 .unwrap();
             assert_eq!(back, input);
         }
+    }
+
+    #[test]
+    fn top_level_scope_of_ids() {
+        let rg = "/subscriptions/s/resourceGroups/rg";
+        let mc = "/subscriptions/s/resourceGroups/rg/providers/Microsoft.ContainerService/managedClusters/mc";
+        assert_eq!(top_level_scope(mc), mc);
+        assert_eq!(top_level_scope(&format!("{mc}/nodes/n1")), mc);
+        assert_eq!(top_level_scope(&format!("{mc}/providers/P/ext/e")), mc);
+        assert_eq!(top_level_scope(rg), rg);
+        assert_eq!(top_level_scope("/subscriptions/s"), "/subscriptions/s");
+        assert_eq!(top_level_scope("/"), "/");
+        assert_eq!(top_level_scope(""), "");
+        // A resource group named like the keyword is skipped by position.
+        let odd = "/subscriptions/s/resourceGroups/providers/providers/NS/t/x/c/y";
+        assert_eq!(
+            top_level_scope(odd),
+            "/subscriptions/s/resourceGroups/providers/providers/NS/t/x"
+        );
+        // Tenant-level resources (management groups) and a bare namespace.
+        let mg = "/providers/Microsoft.Management/managementGroups/mg1";
+        assert_eq!(top_level_scope(&format!("{mg}/resourceGroups/rg1")), mg);
+        assert_eq!(top_level_scope("/providers/NS"), "/providers/NS");
     }
 
     #[test]

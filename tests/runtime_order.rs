@@ -113,3 +113,68 @@ fn a_stuck_resource_does_not_stop_the_others() {
         .collect();
     assert_eq!(order, [0, 1]);
 }
+
+/// Node `i` of cluster `c`, as a one-resource notification carrying `seq`.
+fn cluster_node(c: usize, i: usize, seq: u64) -> arn_client::model::Notification {
+    common::node(
+        &format!("/subscriptions/00000000-0000-0000-0000-000000000000/resourceGroups/rg/providers/Microsoft.ContainerService/managedClusters/c{c}/nodes/n{i}"),
+        seq,
+    )
+}
+
+#[test]
+fn top_level_ordering_keeps_batches_and_single_resources_in_order() {
+    let fake = FakeTransport::new();
+    // Delays on some nodes make the workers race each other.
+    for c in 0..6 {
+        fake.script_subject(
+            &format!("/subscriptions/00000000-0000-0000-0000-000000000000/resourceGroups/rg/providers/Microsoft.ContainerService/managedClusters/c{c}/nodes/n1"),
+            Behavior::Delay(Duration::from_micros(300)),
+        );
+    }
+    let client = common::builder(&fake, 4)
+        .order_by(arn_client::OrderBy::TopLevelResource)
+        .queue_capacity(8)
+        .build()
+        .unwrap();
+    const ROUNDS: u64 = 60;
+    for seq in 0..ROUNDS {
+        for c in 0..6 {
+            let n = if seq % 3 == 0 {
+                // A batch of the cluster's nodes: its subject is the cluster.
+                let mut batch = cluster_node(c, 0, seq);
+                for i in 1..4 {
+                    batch
+                        .resources
+                        .push(cluster_node(c, i, seq).resources.remove(0));
+                }
+                batch
+            } else {
+                cluster_node(c, (seq % 4) as usize, seq)
+            };
+            client.submit(n).unwrap();
+        }
+    }
+    client
+        .flush(Instant::now() + Duration::from_secs(600))
+        .unwrap();
+
+    let posts = fake.posts();
+    assert_eq!(posts.len(), 6 * ROUNDS as usize);
+    let mut last: HashMap<String, u64> = HashMap::new();
+    let mut batches = 0;
+    for post in &posts {
+        let subject = post.subject.clone().expect("event subject");
+        let (_, rest) = subject
+            .split_once("/managedClusters/")
+            .expect("a cluster id");
+        let cluster = rest.split('/').next().unwrap().to_owned();
+        batches += usize::from(!rest.contains('/'));
+        let seq = common::seq(post);
+        let expected = last.get(&cluster).map_or(0, |s| s + 1);
+        assert_eq!(seq, expected, "cluster {cluster} out of order at {subject}");
+        last.insert(cluster, seq);
+    }
+    assert_eq!(batches, 6 * 20, "batches and single nodes were both sent");
+    assert_eq!(last.len(), 6);
+}

@@ -79,6 +79,7 @@ use crate::{Error, Promise, Stats, SubmitError};
 /// ```
 pub struct Client {
     options: ClientOptions,
+    ctx: Arc<SendContext>,
     closed: AtomicBool,
     senders: RwLock<Option<Vec<Sender<Msg>>>>,
     receivers: Vec<Receiver<Msg>>,
@@ -212,7 +213,18 @@ impl Client {
             shared,
             errors,
             options,
+            ctx,
         })
+    }
+
+    /// Checks now, without sending anything, that the receiver's token and the blob
+    /// store's user delegation key can be had, and returns the first failure (e.g.
+    /// [`Error::Credential`], or [`Error::Blob`] with status 403 for a missing role
+    /// assignment). For services that want to fail fast at startup; `build()` itself
+    /// never touches the network.
+    pub fn preflight(&self, deadline: Instant) -> Result<(), Error> {
+        self.ctx.events.preflight(deadline)?;
+        self.ctx.blobs.preflight(deadline)
     }
 
     /// Sends `n` and blocks until its outcome, with the default deadline.

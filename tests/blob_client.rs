@@ -178,3 +178,45 @@ fn mixed_inline_and_blob_load_from_threads_keeps_order_and_one_outcome_each() {
     }
     client.close(Instant::now() + WAIT).unwrap();
 }
+
+#[test]
+fn preflight_checks_the_receiver_token_and_the_storage_key() {
+    let azurite = start_azurite();
+    let token = "preflight-token";
+    let receiver = ArnReceiver::builder().token(token).start().unwrap();
+    let receiver_credential = StaticTokenCredential::new(token);
+    let storage_credential = Arc::new(AzuriteCredential::new());
+    let client = Client::builder(
+        ReceiverConfig::new(receiver.url(), receiver_credential.shared())
+            .add_root_certificate(receiver.certificate_pem()),
+        config(&azurite, Arc::clone(&storage_credential)),
+    )
+    .build()
+    .unwrap();
+    let deadline = || Instant::now() + WAIT;
+
+    // A failing receiver credential is reported (errors are not cached)...
+    receiver_credential.fail_next(1);
+    let err = client.preflight(deadline()).unwrap_err();
+    assert!(matches!(err, arn_client::Error::Credential(_)), "{err:?}");
+    // ...and once it works, so does preflight.
+    client.preflight(deadline()).unwrap();
+
+    // A storage token that Azurite refuses: the key request fails with its status.
+    storage_credential.set_mode(arn_client::testing::AzuriteTokenMode::WrongAudience);
+    let err = client.preflight(deadline()).unwrap_err();
+    assert!(
+        matches!(
+            err,
+            arn_client::Error::Blob {
+                status: Some(403),
+                ..
+            }
+        ),
+        "{err:?}"
+    );
+
+    storage_credential.set_mode(arn_client::testing::AzuriteTokenMode::Valid);
+    client.preflight(deadline()).unwrap();
+    assert_eq!(receiver.request_count(), 0, "preflight sends no event");
+}

@@ -151,6 +151,11 @@ impl Drop for AzureBlobStore {
 }
 
 impl BlobStore for AzureBlobStore {
+    /// Requests a user delegation key now ([`AzureBlobStore::preflight`]).
+    fn preflight(&self, deadline: Instant) -> Result<(), Error> {
+        AzureBlobStore::preflight(self, deadline)
+    }
+
     fn upload(&self, resources: &[u8], deadline: Instant) -> Result<SecretUrl, Error> {
         let inner = &*self.inner;
         let key = inner.keys.current(deadline)?;

@@ -255,6 +255,11 @@ impl fmt::Debug for HttpTransport {
 }
 
 impl EventTransport for HttpTransport {
+    /// Gets a token for the receiver's scope (from the cache when it has one).
+    fn preflight(&self, deadline: Instant) -> Result<(), Error> {
+        self.tokens.token(deadline).map(drop)
+    }
+
     fn post(&self, post: &EventPost<'_>) -> Result<(), Error> {
         if Instant::now() >= post.deadline {
             return Err(Error::Timeout);

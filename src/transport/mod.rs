@@ -41,12 +41,27 @@ pub struct EventPost<'a> {
 pub trait EventTransport: Send + Sync + 'static {
     /// Sends one event; `Ok` means the receiver answered HTTP 200.
     fn post(&self, post: &EventPost<'_>) -> Result<(), Error>;
+
+    /// Checks, without sending an event, that posting can authenticate (e.g. that a
+    /// token can be had). Defaults to `Ok(())` for transports with nothing to check.
+    fn preflight(&self, deadline: Instant) -> Result<(), Error> {
+        let _ = deadline;
+        Ok(())
+    }
 }
 
 /// Stores large resource payloads and returns a read-only URL for each.
 pub trait BlobStore: Send + Sync + 'static {
     /// Uploads `resources` as a new blob and returns its read-only (SAS) URL.
     fn upload(&self, resources: &[u8], deadline: Instant) -> Result<SecretUrl, Error>;
+
+    /// Checks, without uploading, that uploads and read URLs can be had (e.g. that a
+    /// user delegation key can be obtained). Defaults to `Ok(())` for stores with
+    /// nothing to check.
+    fn preflight(&self, deadline: Instant) -> Result<(), Error> {
+        let _ = deadline;
+        Ok(())
+    }
 }
 
 /// Produces bearer tokens.

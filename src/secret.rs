@@ -50,7 +50,7 @@ impl SecretUrl {
 
     /// The URL without its query string: safe to log.
     pub fn redacted(&self) -> &str {
-        self.0.split(['?', '#']).next().unwrap_or("")
+        strip_query(&self.0)
     }
 }
 
@@ -64,6 +64,12 @@ impl fmt::Display for SecretUrl {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         write!(f, "{}?<redacted>", self.redacted())
     }
+}
+
+/// `url` without its query string and fragment (where SAS signatures live): the one
+/// place the crate cuts a URL for logs, errors and `Debug`.
+pub(crate) fn strip_query(url: &str) -> &str {
+    url.split(['?', '#']).next().unwrap_or("")
 }
 
 #[cfg(test)]
@@ -80,5 +86,8 @@ mod tests {
         assert!(!shown.contains("sentinel"), "{shown}");
         assert!(shown.contains("https://a.blob/c/b.txt"));
         assert_eq!(u.redacted(), "https://a.blob/c/b.txt");
+        assert_eq!(strip_query("https://a/b?sig=x"), "https://a/b");
+        assert_eq!(strip_query("https://a/b#f"), "https://a/b");
+        assert_eq!(strip_query("https://a/b"), "https://a/b");
     }
 }

@@ -40,7 +40,7 @@ pub(crate) type Clock = Arc<dyn Fn() -> SystemTime + Send + Sync>;
 impl fmt::Debug for BlobConfig {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("BlobConfig")
-            .field("endpoint", &self.endpoint.split('?').next().unwrap_or(""))
+            .field("endpoint", &crate::secret::strip_query(&self.endpoint))
             .field("container_ext", &self.container_ext)
             .field("extra_root_certs", &self.root_certs.len())
             .field("request_timeout", &self.request_timeout)

@@ -6,7 +6,7 @@
 use azure_core::error::ErrorKind;
 use azure_core::http::headers::HeaderName;
 
-use crate::transport::is_deadline_exceeded;
+use crate::transport::{is_deadline_exceeded, strip_urls, truncate};
 use crate::Error;
 
 /// Longest free-text excerpt kept from an SDK error message.
@@ -66,19 +66,11 @@ pub(crate) fn error_code(error: &azure_core::Error) -> Option<&str> {
     }
 }
 
-/// The first line of `s`, at most [`MAX_MESSAGE`] characters, without anything that
-/// looks like a URL query string.
+/// The first line of `s`, at most [`MAX_MESSAGE`] bytes, without URL query strings or
+/// bearer values (the transport's own sanitizer).
 fn excerpt(s: &str) -> String {
     let line = s.lines().next().unwrap_or("");
-    let mut out: String = line
-        .split_whitespace()
-        .map(|w| w.split(['?', '#']).next().unwrap_or(""))
-        .collect::<Vec<_>>()
-        .join(" ");
-    if out.chars().count() > MAX_MESSAGE {
-        out = out.chars().take(MAX_MESSAGE).collect::<String>() + "…";
-    }
-    out
+    truncate(strip_urls(line), MAX_MESSAGE)
 }
 
 #[cfg(test)]

@@ -17,6 +17,7 @@ pub use http::{HttpTransport, ReceiverConfig};
 pub use retry::{post_with_retries, retry_delay, RetryPolicy};
 pub(crate) use tls::{
     agent_config, build_agent, parse_certificates as parse_root_certificates, sanitize_message,
+    strip_urls, truncate,
 };
 pub use tls::{DEFAULT_CONNECT_TIMEOUT, DEFAULT_TIMEOUT};
 

@@ -130,7 +130,7 @@ pub(crate) fn strip_urls(s: &str) -> String {
             out.push(' ');
         }
         if word.contains("://") || word.contains('?') {
-            out.push_str(word.split(['?', '#']).next().unwrap_or(""));
+            out.push_str(crate::secret::strip_query(word));
         } else {
             out.push_str(word);
         }

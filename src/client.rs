@@ -10,7 +10,7 @@ use crossbeam_channel::{bounded, Receiver, Select, Sender, TrySendError};
 use parking_lot::{Mutex, RwLock};
 
 use crate::config::{ClientBuilder, ClientOptions};
-use crate::model::{Encoder, Notification, Rule, ValidationError, MAX_BATCH_SIZE};
+use crate::model::{Encoder, Notification};
 use crate::promise::{PromisePool, Resolver};
 use crate::stats::StatsInner;
 use crate::transport::{BlobStore, EventTransport};
@@ -485,18 +485,10 @@ impl Drop for Client {
 
 /// Rejects a notification that can never be sent (`arn-protocol.md` section 1).
 fn check(n: Notification) -> Result<Notification, SubmitError> {
-    if n.resources.len() > MAX_BATCH_SIZE {
-        let error = ValidationError {
-            rule: Rule::BatchSize,
-            index: None,
-            detail: format!(
-                "{} resources, at most {MAX_BATCH_SIZE} allowed",
-                n.resources.len()
-            ),
-        };
-        return Err(SubmitError::new(Error::Invalid(error), n));
+    match n.check_batch_size() {
+        Ok(()) => Ok(n),
+        Err(error) => Err(SubmitError::new(Error::Invalid(error), n)),
     }
-    Ok(n)
 }
 
 #[cfg(test)]

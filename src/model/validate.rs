@@ -101,16 +101,9 @@ impl ValidationError {
 pub(crate) const RESERVED_BATCH_KEYS: [&str; 3] = ["batchCorrelationId", "sdkVersion", "batchSize"];
 
 impl Notification {
-    /// Checks the rules of `arn-protocol.md` section 4, resource by resource, in the
-    /// reference's order; the first failure is the error. Zero resources is valid (the
-    /// encoder then has nothing to send).
-    ///
-    /// The envelope rules (step 7) hold by construction: the encoder writes the
-    /// subject, event type, time, id and versions itself.
-    pub fn validate(&self) -> Result<(), ValidationError> {
-        let fail =
-            |rule, i: usize, detail: String| Err(ValidationError::new(rule, Some(i), detail));
-        // Step 1: batch size, before anything else.
+    /// Rule 1 alone (more than [`MAX_BATCH_SIZE`] resources): the check the client
+    /// also makes at submission, before anything else.
+    pub(crate) fn check_batch_size(&self) -> Result<(), ValidationError> {
         if self.resources.len() > MAX_BATCH_SIZE {
             return Err(ValidationError::new(
                 Rule::BatchSize,
@@ -121,6 +114,20 @@ impl Notification {
                 ),
             ));
         }
+        Ok(())
+    }
+
+    /// Checks the rules of `arn-protocol.md` section 4, resource by resource, in the
+    /// reference's order; the first failure is the error. Zero resources is valid (the
+    /// encoder then has nothing to send).
+    ///
+    /// The envelope rules (step 7) hold by construction: the encoder writes the
+    /// subject, event type, time, id and versions itself.
+    pub fn validate(&self) -> Result<(), ValidationError> {
+        let fail =
+            |rule, i: usize, detail: String| Err(ValidationError::new(rule, Some(i), detail));
+        // Step 1: batch size, before anything else.
+        self.check_batch_size()?;
         // The reference marshals the resources before it validates them: a time it
         // cannot write fails first.
         for (i, r) in self.resources.iter().enumerate() {

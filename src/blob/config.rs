@@ -9,6 +9,7 @@ use azure_core::credentials::TokenCredential;
 use super::key::KeySchedule;
 use super::naming::validate_ext;
 use super::store::AzureBlobStore;
+use crate::transport::{UreqHttpClient, UreqHttpClientBuilder};
 use crate::Error;
 
 /// Configures an [`AzureBlobStore`]: the storage account, the Azure AD credential
@@ -27,9 +28,8 @@ pub struct BlobConfig {
     pub(crate) endpoint: String,
     pub(crate) credential: Arc<dyn TokenCredential>,
     pub(crate) container_ext: Option<String>,
-    pub(crate) root_certs: Vec<Vec<u8>>,
-    pub(crate) request_timeout: Duration,
-    pub(crate) connect_timeout: Duration,
+    /// The HTTP client the SDK sends through (trusted roots, timeouts).
+    pub(crate) http: UreqHttpClientBuilder,
     pub(crate) schedule: KeySchedule,
     pub(crate) clock: Clock,
 }
@@ -42,9 +42,7 @@ impl fmt::Debug for BlobConfig {
         f.debug_struct("BlobConfig")
             .field("endpoint", &crate::secret::strip_query(&self.endpoint))
             .field("container_ext", &self.container_ext)
-            .field("extra_root_certs", &self.root_certs.len())
-            .field("request_timeout", &self.request_timeout)
-            .field("connect_timeout", &self.connect_timeout)
+            .field("http", &self.http)
             .field("key_refresh_interval", &self.schedule.refresh_interval)
             .finish_non_exhaustive()
     }
@@ -60,9 +58,7 @@ impl BlobConfig {
             endpoint: endpoint.into(),
             credential,
             container_ext: None,
-            root_certs: Vec::new(),
-            request_timeout: Duration::from_secs(30),
-            connect_timeout: Duration::from_secs(10),
+            http: UreqHttpClient::builder(),
             schedule: KeySchedule {
                 refresh_interval: Duration::from_secs(23 * 3600),
                 retry_initial: Duration::from_secs(1),
@@ -83,20 +79,20 @@ impl BlobConfig {
     /// Trusts these PEM root certificates INSTEAD of the built-in web PKI roots (for a
     /// local emulator with a generated certificate). Defaults to the built-in roots.
     pub fn root_certs_pem(mut self, pem: impl Into<Vec<u8>>) -> Self {
-        self.root_certs.push(pem.into());
+        self.http = self.http.root_certs_pem(pem);
         self
     }
 
     /// Limits one HTTP exchange with the storage service (the SDK may retry within an
     /// upload's deadline). Defaults to 30 seconds.
     pub fn request_timeout(mut self, timeout: Duration) -> Self {
-        self.request_timeout = timeout;
+        self.http = self.http.request_timeout(timeout);
         self
     }
 
     /// Limits establishing a connection. Defaults to 10 seconds.
     pub fn connect_timeout(mut self, timeout: Duration) -> Self {
-        self.connect_timeout = timeout;
+        self.http = self.http.connect_timeout(timeout);
         self
     }
 
@@ -132,15 +128,13 @@ impl BlobConfig {
             .as_deref()
             .map(validate_ext)
             .transpose()?;
-        if self.request_timeout.is_zero() || self.connect_timeout.is_zero() {
-            return Err(Error::Config("blob timeouts must be positive".into()));
-        }
         if self.schedule.refresh_interval.is_zero() || self.schedule.retry_initial.is_zero() {
             return Err(Error::Config(
                 "key refresh interval and backoff must be positive".into(),
             ));
         }
-        AzureBlobStore::new(self, container_ext)
+        let http = Arc::new(self.http.clone().build()?);
+        AzureBlobStore::new(self, container_ext, http)
     }
 }
 

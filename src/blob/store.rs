@@ -57,18 +57,15 @@ impl fmt::Debug for AzureBlobStore {
 }
 
 impl AzureBlobStore {
-    pub(crate) fn new(config: BlobConfig, container_ext: Option<String>) -> Result<Self, Error> {
+    pub(crate) fn new(
+        config: BlobConfig,
+        container_ext: Option<String>,
+        http: Arc<UreqHttpClient>,
+    ) -> Result<Self, Error> {
         let (url, account) = parse_endpoint(&config.endpoint)?;
         // `azure-sdk-runtime-free.md`: the SDK's retry sleeps must not need tokio; this
         // never replaces a runtime the application chose.
         crate::auth::install_blocking_runtime_if_unset();
-        let mut http = UreqHttpClient::builder()
-            .request_timeout(config.request_timeout)
-            .connect_timeout(config.connect_timeout);
-        for pem in &config.root_certs {
-            http = http.root_certs_pem(pem.clone());
-        }
-        let http = Arc::new(http.build()?);
         let options = BlobServiceClientOptions {
             client_options: http.client_options(),
             ..Default::default()

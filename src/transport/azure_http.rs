@@ -65,6 +65,16 @@ pub struct UreqHttpClientBuilder {
     connect_timeout: Duration,
 }
 
+impl fmt::Debug for UreqHttpClientBuilder {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("UreqHttpClientBuilder")
+            .field("extra_root_certs", &self.root_certs.len())
+            .field("request_timeout", &self.request_timeout)
+            .field("connect_timeout", &self.connect_timeout)
+            .finish()
+    }
+}
+
 impl UreqHttpClientBuilder {
     /// Trusts these PEM certificates (one or more per entry) INSTEAD of the built-in
     /// web PKI roots (ureq 3 uses either its default roots or a given set; see
@@ -89,8 +99,13 @@ impl UreqHttpClientBuilder {
     }
 
     /// Builds the client; fails with [`crate::Error::Config`] on an unreadable
-    /// certificate.
+    /// certificate or a zero timeout.
     pub fn build(self) -> Result<UreqHttpClient, crate::Error> {
+        if self.request_timeout.is_zero() || self.connect_timeout.is_zero() {
+            return Err(crate::Error::Config(
+                "HTTP timeouts must be positive".into(),
+            ));
+        }
         let mut certs = Vec::new();
         for pem in &self.root_certs {
             certs.extend(super::tls::parse_pem_certificates(pem)?);
@@ -258,6 +273,17 @@ fn map_ureq_error(e: ureq::Error) -> azure_core::Error {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn zero_timeouts_are_config_errors() {
+        for b in [
+            UreqHttpClient::builder().request_timeout(Duration::ZERO),
+            UreqHttpClient::builder().connect_timeout(Duration::ZERO),
+        ] {
+            assert!(matches!(b.build(), Err(crate::Error::Config(_))));
+        }
+        assert!(UreqHttpClient::builder().build().is_ok());
+    }
 
     #[test]
     fn deadline_is_scoped_to_the_closure() {

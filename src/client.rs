@@ -244,7 +244,7 @@ impl Client {
             .map_err(SubmitError::into_parts)
             .map_err(|(e, _)| e)?;
         match promise.wait_until_deadline(deadline) {
-            Err(Error::PromiseTimeout) => Err(Error::Timeout),
+            Err(Error::PromiseTimeout) => Err(Error::TIMEOUT),
             other => other,
         }
     }
@@ -319,7 +319,7 @@ impl Client {
         if latch.wait(deadline) {
             Ok(())
         } else {
-            Err(Error::Timeout)
+            Err(Error::TIMEOUT)
         }
     }
 
@@ -348,12 +348,12 @@ impl Client {
         for rx in &self.receivers {
             while let Ok(msg) = rx.try_recv() {
                 if let Msg::Job(job) = msg {
-                    job.finish(Err(Error::Timeout), &self.shared);
+                    job.finish(Err(Error::TIMEOUT), &self.shared);
                 }
             }
         }
         self.shared.abandon_inflight();
-        Err(Error::Timeout)
+        Err(Error::TIMEOUT)
     }
 
     /// Whether [`Client::close`] was called.
@@ -375,7 +375,7 @@ impl Client {
         if self.shared.wait_exited(deadline) {
             Ok(())
         } else {
-            Err(Error::Timeout)
+            Err(Error::TIMEOUT)
         }
     }
 
@@ -464,7 +464,7 @@ impl Client {
             select.send(tx);
             select.recv(&self.shutdown_rx);
             if select.ready_deadline(deadline).is_err() {
-                return Err((Error::Timeout, msg));
+                return Err((Error::TIMEOUT, msg));
             }
             if self.is_closed() {
                 return Err((Error::Closed, msg));

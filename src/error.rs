@@ -27,10 +27,14 @@ pub enum Error {
     /// The submission queue is full (only from the non-blocking `try_` calls).
     #[error("the submission queue is full")]
     QueueFull,
-    /// The notification's deadline passed before it had an outcome; if it was still
-    /// queued, nothing was sent.
-    #[error("the notification's deadline passed")]
-    Timeout,
+    /// The deadline passed before the operation had an outcome; if the notification
+    /// was still queued, nothing was sent.
+    #[error("the deadline passed{}", .last_error.as_deref().map(|e| format!("; the last try failed: {e}")).unwrap_or_default())]
+    Timeout {
+        /// The last failed try's error, when a try was made (an HTTP status, a
+        /// connection error, ...): what the retries were waiting out.
+        last_error: Option<Box<Error>>,
+    },
     /// Waiting on a promise timed out; the promise is still pending and usable.
     #[error("timed out waiting for the promise")]
     PromiseTimeout,
@@ -79,6 +83,16 @@ pub enum Error {
 }
 
 impl Error {
+    /// A timeout with no earlier failed try.
+    pub(crate) const TIMEOUT: Error = Error::Timeout { last_error: None };
+
+    /// A timeout whose last try failed with `last`.
+    pub(crate) fn timeout_after(last: Error) -> Error {
+        Error::Timeout {
+            last_error: Some(Box::new(last)),
+        }
+    }
+
     /// Whether trying again may succeed: connection failures and HTTP 408, 429, 500,
     /// 502, 503, 504 (`arn-protocol.md` section 2).
     pub fn is_retryable(&self) -> bool {
@@ -191,6 +205,6 @@ mod tests {
             assert!(!e.is_retryable(), "{s}");
         }
         assert!(Error::Connection("reset".into()).is_retryable());
-        assert!(!Error::Timeout.is_retryable());
+        assert!(!Error::TIMEOUT.is_retryable());
     }
 }

@@ -274,9 +274,9 @@ mod tests {
         let pool = pool();
         let (p, r) = pool.promise();
         assert!(!p.is_ready());
-        r.resolve(Err(Error::Timeout));
+        r.resolve(Err(Error::TIMEOUT));
         assert!(p.is_ready());
-        assert!(matches!(p.wait(), Err(Error::Timeout)));
+        assert!(matches!(p.wait(), Err(Error::Timeout { .. })));
     }
 
     #[test]
@@ -318,7 +318,7 @@ mod tests {
         p1.recycle();
         let (p2, r2) = pool.promise();
         assert_eq!(Arc::as_ptr(p2.slot.as_ref().unwrap()), slot1, "slot reused");
-        r1.resolve(Err(Error::Timeout)); // stale: must not reach p2
+        r1.resolve(Err(Error::TIMEOUT)); // stale: must not reach p2
         assert!(!p2.is_ready());
         r2.resolve(Ok(()));
         p2.wait().unwrap();

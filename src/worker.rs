@@ -143,7 +143,7 @@ impl PoolShared {
     pub(crate) fn abandon_inflight(&self) {
         for slot in &self.inflight {
             if let Some(resolver) = slot.lock().take() {
-                resolver.resolve(Err(Error::Timeout));
+                resolver.resolve(Err(Error::TIMEOUT));
             }
         }
     }
@@ -377,7 +377,7 @@ fn send(
 ) -> Result<(), Error> {
     if Instant::now() >= deadline {
         stats.not_sent();
-        return Err(Error::Timeout);
+        return Err(Error::TIMEOUT);
     }
     let encoded = ctx
         .encoder

@@ -254,7 +254,7 @@ fn upload_waits_for_the_first_key_within_its_deadline() {
         .expect("the first key request fails");
     assert!(matches!(
         store.upload(b"[1]", Instant::now() + Duration::from_millis(200)),
-        Err(Error::Timeout)
+        Err(Error::Timeout { .. })
     ));
     // Asked explicitly, the key request reports the credential failure.
     match store.preflight(deadline()) {

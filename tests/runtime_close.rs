@@ -86,15 +86,17 @@ fn close_with_a_stuck_transport_times_out_and_resolves_every_promise() {
     }
     gate.wait_arrived(1);
     let result = client.close(Instant::now() + Duration::from_millis(50));
-    assert!(matches!(result, Err(Error::Timeout)), "{result:?}");
+    assert!(matches!(result, Err(Error::Timeout { .. })), "{result:?}");
     // Nothing hangs: every promise has an error now (in flight or queued).
     for p in promises {
         assert!(p.is_ready());
-        assert!(matches!(p.wait(), Err(Error::Timeout)));
+        assert!(matches!(p.wait(), Err(Error::Timeout { .. })));
     }
     // The queued fire-and-forget ones were reported on the errors channel.
     let reported: Vec<_> = client.errors().try_iter().collect();
-    assert!(reported.iter().all(|f| matches!(f.error(), Error::Timeout)));
+    assert!(reported
+        .iter()
+        .all(|f| matches!(f.error(), Error::Timeout { .. })));
     assert!(client.submit(common::node(&common::node_id(0), 0)).is_err());
     gate.open();
     client.close(far()).unwrap();
@@ -118,7 +120,7 @@ fn drop_with_a_stuck_transport_returns() {
         .unwrap();
     gate.wait_arrived(1);
     drop(client);
-    assert!(matches!(promise.wait(), Err(Error::Timeout)));
+    assert!(matches!(promise.wait(), Err(Error::Timeout { .. })));
     gate.open();
 }
 
@@ -146,7 +148,7 @@ fn flush_with_a_stuck_transport_times_out() {
     client.submit(common::node(&common::node_id(0), 0)).unwrap();
     gate.wait_arrived(1);
     let result = client.flush(Instant::now() + Duration::from_millis(20));
-    assert!(matches!(result, Err(Error::Timeout)), "{result:?}");
+    assert!(matches!(result, Err(Error::Timeout { .. })), "{result:?}");
     gate.open();
     client.flush(far()).unwrap();
 }

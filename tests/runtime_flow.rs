@@ -90,7 +90,7 @@ fn blocking_submission_gives_up_at_its_deadline() {
     let refused = client
         .send_async_with_deadline(n.clone(), Instant::now() + Duration::from_millis(20))
         .unwrap_err();
-    assert!(matches!(refused.error(), Error::Timeout));
+    assert!(matches!(refused.error(), Error::Timeout { .. }));
     assert_eq!(refused.into_notification(), n);
     gate.open();
 }
@@ -109,7 +109,7 @@ fn a_notification_queued_past_its_deadline_is_not_sent() {
         thread::yield_now();
     }
     gate.open();
-    assert!(matches!(late.wait(), Err(Error::Timeout)));
+    assert!(matches!(late.wait(), Err(Error::Timeout { .. })));
     on_time.wait().unwrap();
     let seqs: Vec<u64> = fake.posts().iter().map(common::seq).collect();
     assert_eq!(seqs, [0, 2], "the late notification was never posted");
@@ -123,7 +123,7 @@ fn notify_returns_timeout_at_its_deadline_and_the_notification_is_not_sent() {
         common::node(&common::node_id(1), 1),
         Instant::now() + Duration::from_millis(20),
     );
-    assert!(matches!(result, Err(Error::Timeout)));
+    assert!(matches!(result, Err(Error::Timeout { .. })));
     gate.open();
     client
         .flush(Instant::now() + Duration::from_secs(60))
@@ -141,7 +141,7 @@ fn close_wakes_a_blocked_submitter_with_closed() {
     let n2 = n.clone();
     let blocked = thread::spawn(move || c.submit(n2));
     let result = client.close(Instant::now() + Duration::from_millis(20));
-    assert!(matches!(result, Err(Error::Timeout)), "{result:?}");
+    assert!(matches!(result, Err(Error::Timeout { .. })), "{result:?}");
     let refused = blocked.join().unwrap().unwrap_err();
     assert!(matches!(refused.error(), Error::Closed));
     assert_eq!(refused.into_notification(), n);

@@ -81,7 +81,7 @@ impl CredentialTokenSource {
         })
         .map_err(|e| {
             if is_deadline_exceeded(&e) {
-                Error::Timeout
+                Error::TIMEOUT
             } else {
                 Error::Credential(credential_message(&e))
             }
@@ -118,7 +118,7 @@ impl TokenSource for CredentialTokenSource {
                 }
                 self.refresh
                     .try_lock_until(deadline)
-                    .ok_or(Error::Timeout)?
+                    .ok_or(Error::TIMEOUT)?
             }
         };
         // The refresh we waited for may have succeeded.

@@ -108,7 +108,7 @@ impl KeyCache {
             }
             if self.changed.wait_until(&mut st, deadline).timed_out() {
                 log::debug!("no usable user delegation key before the deadline");
-                return Err(Error::Timeout);
+                return Err(Error::TIMEOUT);
             }
         }
     }
@@ -213,7 +213,7 @@ mod tests {
             let _ = called_tx.send(());
             answer_rx
                 .recv_deadline(deadline)
-                .unwrap_or(Err(Error::Timeout))
+                .unwrap_or(Err(Error::TIMEOUT))
         });
         (fetch, answer_tx, called_rx)
     }
@@ -232,7 +232,7 @@ mod tests {
         // Nothing yet: a short deadline times out.
         assert!(matches!(
             cache.current(Instant::now() + Duration::from_millis(1)),
-            Err(Error::Timeout)
+            Err(Error::Timeout { .. })
         ));
         answers
             .send(Ok(key_expiring(
@@ -288,7 +288,7 @@ mod tests {
         ));
         assert!(matches!(
             cache.current(Instant::now() + Duration::from_millis(1)),
-            Err(Error::Timeout)
+            Err(Error::Timeout { .. })
         ));
     }
 

@@ -15,7 +15,7 @@ const MAX_MESSAGE: usize = 200;
 /// Maps an SDK error from operation `what` ("upload blob", ...).
 pub(crate) fn map_sdk_error(error: azure_core::Error, what: &str) -> Error {
     if is_deadline_exceeded(&error) {
-        return Error::Timeout;
+        return Error::TIMEOUT;
     }
     match error.kind() {
         ErrorKind::HttpResponse {
@@ -116,7 +116,7 @@ mod tests {
         let e = azure_core::Error::with_message(ErrorKind::Credential, "no token");
         assert!(matches!(map_sdk_error(e, "x"), Error::Credential(_)));
         let e = azure_core::Error::new(ErrorKind::Other, crate::transport::DeadlineExceeded);
-        assert!(matches!(map_sdk_error(e, "x"), Error::Timeout));
+        assert!(matches!(map_sdk_error(e, "x"), Error::Timeout { .. }));
     }
 
     #[test]

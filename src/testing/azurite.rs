@@ -222,7 +222,7 @@ fn wait_for_port(child: &mut Child) -> Result<u16, Error> {
     match rx.recv_timeout(START_TIMEOUT) {
         Ok(Ok(port)) => Ok(port),
         Ok(Err(why)) => Err(Error::Config(why)),
-        Err(_) => Err(Error::Timeout),
+        Err(_) => Err(Error::TIMEOUT),
     }
 }
 

@@ -262,14 +262,14 @@ impl EventTransport for HttpTransport {
 
     fn post(&self, post: &EventPost<'_>) -> Result<(), Error> {
         if Instant::now() >= post.deadline {
-            return Err(Error::Timeout);
+            return Err(Error::TIMEOUT);
         }
         let token = self.tokens.token(post.deadline)?;
         let remaining = post
             .deadline
             .checked_duration_since(Instant::now())
             .filter(|d| !d.is_zero())
-            .ok_or(Error::Timeout)?;
+            .ok_or(Error::TIMEOUT)?;
         // A shorter timeout for this call when the deadline is nearer.
         let mut request = self
             .agent
@@ -289,7 +289,7 @@ impl EventTransport for HttpTransport {
             Ok(r) => r,
             Err(e) => {
                 if Instant::now() >= post.deadline {
-                    return Err(Error::Timeout);
+                    return Err(Error::TIMEOUT);
                 }
                 let msg = connection_message(&e);
                 log::debug!("ARN receiver POST failed: {msg}");

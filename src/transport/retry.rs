@@ -109,7 +109,7 @@ impl Iterator for Schedule {
 /// Posts `post`, retrying retryable failures by `policy`, never past `post.deadline`.
 ///
 /// Every try sends the identical body. When the next delay would reach past the
-/// deadline the retries stop early with [`Error::Timeout`] (not the last HTTP error);
+/// deadline the retries stop early with [`Error::Timeout`] carrying the last error;
 /// when the retries are used up, the last error is returned.
 pub fn post_with_retries(
     transport: &dyn EventTransport,
@@ -157,7 +157,7 @@ fn run_with_retries(
     match result {
         Err(e) if hit_deadline.load(Ordering::Relaxed) => {
             log::debug!("the deadline ends the retries early; last error: {e}");
-            Err(Error::Timeout)
+            Err(Error::timeout_after(e))
         }
         other => other,
     }
@@ -292,7 +292,7 @@ mod tests {
             &RetryPolicy::default(),
             || 1.0,
         );
-        assert!(matches!(r, Err(Error::Timeout)), "{r:?}");
+        assert!(matches!(r, Err(Error::Timeout { .. })), "{r:?}");
         assert_eq!(tries.get(), 1);
     }
 

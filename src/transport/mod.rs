@@ -15,6 +15,7 @@ pub(crate) use azure_http::{is_deadline_exceeded, with_deadline};
 pub use azure_http::{UreqHttpClient, UreqHttpClientBuilder};
 pub use http::{HttpTransport, ReceiverConfig};
 pub use retry::{post_with_retries, retry_delay, RetryPolicy};
+pub(crate) use retry::{post_with_gate, SendGate};
 pub(crate) use tls::{
     agent_config, build_agent, parse_certificates as parse_root_certificates, sanitize_message,
     strip_urls, truncate,

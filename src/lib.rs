@@ -20,6 +20,7 @@ mod client;
 mod config;
 mod error;
 mod promise;
+mod scheduler;
 mod secret;
 mod stats;
 mod worker;

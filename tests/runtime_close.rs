@@ -69,7 +69,7 @@ fn close_with_a_stuck_transport_times_out_and_resolves_every_promise() {
     let gate = Gate::new();
     fake.script_default(Behavior::Gate(gate.clone()));
     let client = common::builder(&fake, 2)
-        .queue_capacity(16)
+        .queue_capacity(32)
         .build()
         .unwrap();
     let promises: Vec<_> = (0..20)

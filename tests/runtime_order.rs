@@ -47,22 +47,16 @@ fn one_resource_leaves_in_submission_order() {
     let posts = fake.posts();
     assert_eq!(posts.len(), 40 * ROUNDS as usize);
     let mut last: HashMap<String, u64> = HashMap::new();
-    let mut threads: HashMap<String, String> = HashMap::new();
     for post in &posts {
         let subject = post.subject.clone().expect("event subject");
         let seq = common::seq(post);
         let expected = last.get(&subject).map_or(0, |s| s + 1);
         assert_eq!(seq, expected, "{subject} out of order");
         last.insert(subject.clone(), seq);
-        // One resource, one worker.
-        let thread = post.thread.clone().unwrap();
-        assert_eq!(
-            threads.entry(subject).or_insert_with(|| thread.clone()),
-            &thread
-        );
     }
     assert_eq!(last.len(), 40);
-    let workers: std::collections::HashSet<_> = threads.values().collect();
+    // Any worker sends any resource: order is kept by the scheduler, not by routing.
+    let workers: std::collections::HashSet<_> = posts.iter().map(|p| p.thread.clone()).collect();
     assert!(workers.len() > 1, "40 resources spread over the workers");
 }
 

@@ -49,6 +49,11 @@ pub struct ReceivedRequest {
     pub compressed: bool,
     /// The `publisherinfo` header.
     pub publisher_info: Option<String>,
+    /// When the whole request had been read.
+    pub arrived: Instant,
+    /// When its answer was decided (just before it was written), or the connection
+    /// closed for a reset or stalled request.
+    pub answered: Instant,
 }
 
 /// An event the receiver accepted (answered 200).

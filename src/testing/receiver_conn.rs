@@ -94,6 +94,7 @@ fn serve(stream: TcpStream, inner: &Inner, tls: Arc<rustls::ServerConfig>) {
 }
 
 fn handle(req: &Request, w: &mut impl io::Write, inner: &Inner) -> Next {
+    let arrived = Instant::now();
     let latency = Duration::from_micros(inner.latency_us.load(Ordering::Relaxed));
     let compressed = req
         .header("content-encoding")
@@ -114,6 +115,8 @@ fn handle(req: &Request, w: &mut impl io::Write, inner: &Inner) -> Next {
             body: req.body.clone(),
             compressed,
             publisher_info: publisher_info.clone(),
+            arrived,
+            answered: Instant::now(),
         });
         inner.changed.notify_all();
         order
@@ -185,6 +188,8 @@ fn handle(req: &Request, w: &mut impl io::Write, inner: &Inner) -> Next {
                 body: req.body.clone(),
                 compressed,
                 publisher_info: publisher_info.clone(),
+                arrived,
+                answered: Instant::now(),
             });
             let order = log.events.len() as u64;
             log.events.push(AcceptedEvent {

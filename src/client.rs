@@ -21,23 +21,36 @@ use crate::{Error, Promise, Stats, SubmitError};
 
 /// Publishes notifications through a fixed pool of worker threads.
 ///
-/// `Client` is `Send + Sync`: share it with an `Arc`. Notifications about the same
-/// resource (the same [`Notification::subject`]) go to the same worker and leave in
-/// submission order; others are sent in parallel.
+/// `Client` is `Send + Sync`: share it with an `Arc`.
 ///
 /// Three ways to submit, as in the Go client:
 /// - [`Client::notify`] blocks until the outcome;
 /// - [`Client::send_async`] returns a [`Promise`];
 /// - [`Client::submit`] is fire-and-forget: failures go to [`Client::errors`].
 ///
-/// By default order is kept per subject: a batch whose subject is a cluster and a
-/// single-resource notification about one of its nodes have different subjects and may
-/// overtake each other. [`OrderBy::TopLevelResource`] (set with
-/// [`ClientBuilder::order_by`]) keeps everything under one top-level resource (e.g. a
-/// cluster and its nodes) in order, at the cost of parallelism within it.
+/// # Guarantees
+/// - **Order per resource.** Two notifications that share a resource id (`resourceId`,
+///   ignoring ASCII case) are sent in the order the client accepted them, and the
+///   later one is not sent before the earlier one has its outcome, so two notifications
+///   about one resource are never in flight at once; this holds for any mix of batches
+///   and single-resource notifications, whatever their subjects. A failure releases the
+///   next one like a success. "Accepted" is the order in which `notify`, `send_async`,
+///   `submit` (and their variants) returned or started waiting for the outcome: from
+///   one thread, the order of the calls.
+/// - **No head-of-line blocking.** A notification waits only for earlier
+///   notifications that share a resource with it: one that is slow, stalled or
+///   retrying delays nothing else, and any free worker takes any ready notification.
+///   [`OrderBy`] chooses stricter keys (per top-level resource, or global FIFO).
+/// - **Exactly one outcome.** Every accepted notification gets exactly one outcome
+///   (a promise's result, `notify`'s return, or, for a fire-and-forget failure, an
+///   entry on [`Client::errors`] or the [`Stats::errors_dropped`] counter), also when
+///   it panics in a transport, when the application's `log` backend panics on a
+///   worker, when its deadline passes while it waits (it is then not sent), and when
+///   [`Client::close`] gives up.
+/// - **Throttling is client-wide.** A 429 or 503 with `Retry-After` pauses every
+///   send to the receiver until it passes (counted against each deadline).
 ///
-/// [`OrderBy::TopLevelResource`]: crate::OrderBy::TopLevelResource
-/// [`ClientBuilder::order_by`]: crate::ClientBuilder::order_by
+/// [`OrderBy`]: crate::OrderBy
 ///
 /// Dropping the client closes it with the configured close timeout.
 ///

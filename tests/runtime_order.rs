@@ -172,3 +172,38 @@ fn top_level_ordering_keeps_batches_and_single_resources_in_order() {
     assert_eq!(batches, 6 * 20, "batches and single nodes were both sent");
     assert_eq!(last.len(), 6);
 }
+
+#[test]
+fn a_notification_waiting_behind_a_stuck_one_times_out_at_its_deadline_unsent() {
+    let fake = FakeTransport::new();
+    let gate = Gate::new();
+    let id = common::node_id(7);
+    fake.script_subject(&id, Behavior::Gate(gate.clone()));
+    let client = common::builder(&fake, 2).build().unwrap();
+    let first = client.send_async(common::node(&id, 0)).unwrap();
+    gate.wait_arrived(1);
+    // Same resource, short deadline: it waits behind the stuck one; the idle worker
+    // gives it its Timeout when the deadline passes, while the first is still stuck.
+    let second = client
+        .send_async_with_deadline(
+            common::node(&id, 1),
+            Instant::now() + Duration::from_millis(30),
+        )
+        .unwrap();
+    let third = client.send_async(common::node(&id, 2)).unwrap();
+    assert!(matches!(
+        second.wait(),
+        Err(arn_client::Error::Timeout { .. })
+    ));
+    assert!(!first.is_ready() && !third.is_ready());
+    gate.open();
+    first.wait().unwrap();
+    third.wait().unwrap();
+    let seqs: Vec<u64> = fake.posts().iter().map(common::seq).collect();
+    assert_eq!(
+        seqs,
+        [0, 2],
+        "the expired one was never sent, the next one was"
+    );
+    assert_eq!(client.stats().not_sent, 1);
+}

@@ -45,8 +45,9 @@ use crate::{Error, Promise, Stats, SubmitError};
 ///   (a promise's result, `notify`'s return, or, for a fire-and-forget failure, an
 ///   entry on [`Client::errors`] or the [`Stats::errors_dropped`] counter), also when
 ///   it panics in a transport, when the application's `log` backend panics on a
-///   worker, when its deadline passes while it waits (it is then not sent), and when
-///   [`Client::close`] gives up.
+///   worker, when its deadline passes while it waits (it is then not sent; an idle
+///   worker gives it `Timeout` at the deadline, or, when every worker is busy, the
+///   next worker to look), and when [`Client::close`] gives up.
 /// - **Throttling is client-wide.** A 429 or 503 with `Retry-After` pauses every
 ///   send to the receiver until it passes (counted against each deadline).
 ///

@@ -48,10 +48,16 @@ pub enum Error {
         /// The server's `Retry-After`, if it sent one.
         retry_after: Option<Duration>,
     },
-    /// The request could not be sent or no response was read (refused, reset, TLS,
-    /// timeout on the socket).
+    /// The request could not be sent or no response was read (refused, host not
+    /// found, reset, timeout on the socket, a TLS failure that may pass). Retried.
     #[error("connection failed: {0}")]
     Connection(String),
+    /// The TLS handshake was refused in a way that trying again cannot fix: the
+    /// server's certificate is not trusted, not valid for the host name, expired or not
+    /// yet valid, or the server refused the handshake. Never retried. The message names
+    /// the reason (e.g. "the server's certificate is not trusted (unknown issuer)").
+    #[error("TLS handshake failed: {0}")]
+    Tls(String),
     /// The credential could not produce a token.
     #[error("credential error: {0}")]
     Credential(String),
@@ -93,13 +99,57 @@ impl Error {
         }
     }
 
-    /// Whether trying again may succeed: connection failures and HTTP 408, 429, 500,
-    /// 502, 503, 504 (`arn-protocol.md` section 2).
+    /// Whether trying again may succeed: [`Error::Connection`] and HTTP 408, 429, 500,
+    /// 502, 503, 504 (`arn-protocol.md` section 2). Everything else is final, notably
+    /// [`Error::Tls`] (a rejected certificate stays rejected) and [`Error::Timeout`].
     pub fn is_retryable(&self) -> bool {
         match self {
             Error::Connection(_) => true,
             Error::Http { status, .. } => matches!(status, 408 | 429 | 500 | 502 | 503 | 504),
             _ => false,
+        }
+    }
+
+    /// A copy, for reporting one failure in two places (e.g. as a later timeout's
+    /// last error). An I/O error is copied as its kind and message.
+    pub(crate) fn duplicate(&self) -> Error {
+        match self {
+            Error::Invalid(e) => Error::Invalid(e.clone()),
+            Error::ResourceId(e) => Error::ResourceId(e.clone()),
+            Error::Config(m) => Error::Config(m.clone()),
+            Error::Closed => Error::Closed,
+            Error::QueueFull => Error::QueueFull,
+            Error::Timeout { last_error } => Error::Timeout {
+                last_error: last_error.as_deref().map(|e| Box::new(e.duplicate())),
+            },
+            Error::PromiseTimeout => Error::PromiseTimeout,
+            Error::Http {
+                status,
+                body,
+                retry_after,
+            } => Error::Http {
+                status: *status,
+                body: body.clone(),
+                retry_after: *retry_after,
+            },
+            Error::Connection(m) => Error::Connection(m.clone()),
+            Error::Tls(m) => Error::Tls(m.clone()),
+            Error::Credential(m) => Error::Credential(m.clone()),
+            Error::Blob {
+                status,
+                code,
+                request_id,
+                message,
+            } => Error::Blob {
+                status: *status,
+                code: code.clone(),
+                request_id: request_id.clone(),
+                message: message.clone(),
+            },
+            Error::Encode(m) => Error::Encode(m.clone()),
+            Error::Decode(m) => Error::Decode(m.clone()),
+            Error::Panicked(m) => Error::Panicked(m.clone()),
+            Error::Spawn(e) => Error::Spawn(std::io::Error::new(e.kind(), e.to_string())),
         }
     }
 
@@ -205,6 +255,24 @@ mod tests {
             assert!(!e.is_retryable(), "{s}");
         }
         assert!(Error::Connection("reset".into()).is_retryable());
+        assert!(!Error::Tls("unknown issuer".into()).is_retryable());
         assert!(!Error::TIMEOUT.is_retryable());
+    }
+
+    #[test]
+    fn timeouts_say_what_the_last_try_got() {
+        let e = Error::timeout_after(Error::Http {
+            status: 503,
+            body: "busy".into(),
+            retry_after: None,
+        });
+        assert_eq!(
+            e.to_string(),
+            "the deadline passed; the last try failed: the ARN receiver answered HTTP 503: busy"
+        );
+        assert_eq!(e.duplicate().to_string(), e.to_string());
+        assert_eq!(Error::TIMEOUT.to_string(), "the deadline passed");
+        let spawn = Error::Spawn(std::io::Error::other("no threads")).duplicate();
+        assert!(spawn.to_string().contains("no threads"), "{spawn}");
     }
 }

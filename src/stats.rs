@@ -30,6 +30,9 @@ pub(crate) struct StatsInner {
     promises_completed: AtomicU64,
     promises_timed_out: AtomicU64,
     errors_dropped: AtomicU64,
+    throttle_pauses: AtomicU64,
+    throttled_nanos: AtomicU64,
+    throttled_tries: AtomicU64,
 }
 
 impl StatsInner {
@@ -84,6 +87,18 @@ impl StatsInner {
         self.errors_dropped.fetch_add(1, Relaxed) == 0
     }
 
+    /// A `Retry-After` answer started or extended the client-wide pause by `added`.
+    pub(crate) fn throttle_paused(&self, added: Duration) {
+        self.throttle_pauses.fetch_add(1, Relaxed);
+        let nanos = u64::try_from(added.as_nanos()).unwrap_or(u64::MAX);
+        self.throttled_nanos.fetch_add(nanos, Relaxed);
+    }
+
+    /// A try waited for the client-wide pause before it started (or gave up).
+    pub(crate) fn throttled_try(&self) {
+        self.throttled_tries.fetch_add(1, Relaxed);
+    }
+
     pub(crate) fn snapshot(&self, queue_depth: usize) -> Stats {
         Stats {
             events_sent_inline: self.sent_inline.load(Relaxed),
@@ -100,6 +115,9 @@ impl StatsInner {
             promises_completed: self.promises_completed.load(Relaxed),
             promises_timed_out: self.promises_timed_out.load(Relaxed),
             errors_dropped: self.errors_dropped.load(Relaxed),
+            throttle_pauses: self.throttle_pauses.load(Relaxed),
+            throttled_for: Duration::from_nanos(self.throttled_nanos.load(Relaxed)),
+            throttled_tries: self.throttled_tries.load(Relaxed),
             queue_depth,
         }
     }
@@ -135,6 +153,16 @@ pub struct Stats {
     /// Failures of fire-and-forget submissions dropped because the errors channel was
     /// full.
     pub errors_dropped: u64,
+    /// HTTP 429 and 503 answers with a `Retry-After` that started or extended the
+    /// client-wide pause: while it lasts no worker starts a try (first or retry).
+    pub throttle_pauses: u64,
+    /// The time the client spent paused by `Retry-After` answers (overlapping pauses
+    /// counted once). A pause is at most the retry policy's `max_delay`.
+    pub throttled_for: Duration,
+    /// Tries (first or retry) that had to wait for the client-wide pause before they
+    /// could start, including those that failed with
+    /// [`Error::Timeout`](crate::Error) because the pause outlasted their deadline.
+    pub throttled_tries: u64,
     /// Notifications waiting in the worker queues.
     pub queue_depth: usize,
 }
@@ -199,5 +227,17 @@ mod tests {
         assert_eq!(snap.promises_active, 1);
         assert_eq!(snap.promises_completed, 1);
         assert_eq!(snap.promises_timed_out, 1);
+    }
+
+    #[test]
+    fn throttle_counters() {
+        let s = StatsInner::default();
+        s.throttle_paused(Duration::from_millis(1500));
+        s.throttle_paused(Duration::from_millis(500));
+        s.throttled_try();
+        let snap = s.snapshot(0);
+        assert_eq!(snap.throttle_pauses, 2);
+        assert_eq!(snap.throttled_for, Duration::from_secs(2));
+        assert_eq!(snap.throttled_tries, 1);
     }
 }

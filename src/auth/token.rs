@@ -7,7 +7,7 @@ use std::time::{Duration, Instant};
 use azure_core::credentials::TokenCredential;
 use parking_lot::Mutex;
 
-use crate::transport::{is_deadline_exceeded, with_deadline, TokenSource};
+use crate::transport::{find_cause, with_deadline, DeadlineExceeded, SendFailed, TokenSource};
 use crate::{Error, SecretString};
 
 /// A cached token is refreshed this long before it expires.
@@ -37,6 +37,9 @@ pub struct CredentialTokenSource {
     scope: String,
     cached: Mutex<Option<Cached>>,
     refresh: Mutex<()>,
+    /// The last refresh's error, until a refresh succeeds: the cause a worker that
+    /// timed out waiting for another's refresh reports.
+    last_failure: Mutex<Option<Error>>,
 }
 
 impl CredentialTokenSource {
@@ -47,6 +50,7 @@ impl CredentialTokenSource {
             scope: scope.into(),
             cached: Mutex::new(None),
             refresh: Mutex::new(()),
+            last_failure: Mutex::new(None),
         }
     }
 
@@ -79,13 +83,7 @@ impl CredentialTokenSource {
         let token = with_deadline(Some(deadline), || {
             futures::executor::block_on(self.credential.get_token(&scopes, None))
         })
-        .map_err(|e| {
-            if is_deadline_exceeded(&e) {
-                Error::TIMEOUT
-            } else {
-                Error::Credential(credential_message(&e))
-            }
-        })?;
+        .map_err(|e| token_error(&e))?;
         let now = Instant::now();
         let left = token.expires_on - azure_core::time::OffsetDateTime::now_utc();
         let left = Duration::try_from(left).unwrap_or_default();
@@ -94,6 +92,37 @@ impl CredentialTokenSource {
             refresh_at: now + left.saturating_sub(REFRESH_MARGIN),
             expires_at: now + left,
         })
+    }
+}
+
+/// A failed token request as the crate's error: a passed deadline is
+/// [`Error::Timeout`] with the last failed try of the request, a final TLS failure is
+/// [`Error::Tls`], anything else [`Error::Credential`] (with the cause when a request
+/// got no response).
+fn token_error(e: &azure_core::Error) -> Error {
+    if let Some(deadline) = find_cause::<DeadlineExceeded>(e) {
+        return Error::Timeout {
+            last_error: deadline
+                .last
+                .as_ref()
+                .map(|last| Box::new(in_token_request(last))),
+        };
+    }
+    match find_cause::<SendFailed>(e) {
+        Some(SendFailed(Error::Tls(m))) => Error::Tls(format!("token request: {m}")),
+        Some(SendFailed(cause)) => {
+            Error::Credential(format!("{}; cause: {cause}", credential_message(e)))
+        }
+        None => Error::Credential(credential_message(e)),
+    }
+}
+
+/// A failed try of a token request, naming the token request.
+fn in_token_request(e: &Error) -> Error {
+    match e {
+        Error::Tls(m) => Error::Tls(format!("token request: {m}")),
+        Error::Connection(m) => Error::Connection(format!("token request: {m}")),
+        other => other.duplicate(),
     }
 }
 
@@ -116,19 +145,30 @@ impl TokenSource for CredentialTokenSource {
                 if let Some(c) = self.unexpired(Instant::now()) {
                     return Ok(c.token);
                 }
-                self.refresh
-                    .try_lock_until(deadline)
-                    .ok_or(Error::TIMEOUT)?
+                self.refresh.try_lock_until(deadline).ok_or_else(|| {
+                    let last = self.last_failure.lock();
+                    Error::Timeout {
+                        last_error: last.as_ref().map(|e| Box::new(e.duplicate())),
+                    }
+                })?
             }
         };
         // The refresh we waited for may have succeeded.
         if let Some(c) = self.fresh(Instant::now()) {
             return Ok(c.token);
         }
-        let c = self.fetch(deadline)?;
-        *self.cached.lock() = Some(c.clone());
-        drop(guard);
-        Ok(c.token)
+        match self.fetch(deadline) {
+            Ok(c) => {
+                *self.cached.lock() = Some(c.clone());
+                *self.last_failure.lock() = None;
+                drop(guard);
+                Ok(c.token)
+            }
+            Err(e) => {
+                *self.last_failure.lock() = Some(e.duplicate());
+                Err(e)
+            }
+        }
     }
 }
 

@@ -50,6 +50,9 @@ pub struct KeyStatus {
 struct State {
     key: Option<Arc<UserDelegationKey>>,
     status: KeyStatus,
+    /// The last request's error until a request succeeds: the cause an upload that
+    /// timed out waiting for a key reports.
+    last_failure: Option<Error>,
     closed: bool,
 }
 
@@ -65,6 +68,7 @@ impl KeyCache {
             state: Mutex::new(State {
                 key: None,
                 status: KeyStatus::default(),
+                last_failure: None,
                 closed: false,
             }),
             changed: Condvar::new(),
@@ -77,6 +81,7 @@ impl KeyCache {
         st.status.keys_obtained += 1;
         st.status.expires_at = key.signed_expiry.map(SystemTime::from);
         st.status.last_error = None;
+        st.last_failure = None;
         st.key = Some(Arc::new(key));
         drop(st);
         self.changed.notify_all();
@@ -87,11 +92,13 @@ impl KeyCache {
         let mut st = self.state.lock();
         st.status.failures += 1;
         st.status.last_error = Some(error.to_string());
+        st.last_failure = Some(error.duplicate());
         drop(st);
         self.changed.notify_all();
     }
 
-    /// The key in use, waiting for one until `deadline`.
+    /// The key in use, waiting for one until `deadline`; a timeout carries the last
+    /// failed key request, if the last one failed.
     pub(crate) fn current(&self, deadline: Instant) -> Result<Arc<UserDelegationKey>, Error> {
         let mut st = self.state.lock();
         loop {
@@ -108,7 +115,9 @@ impl KeyCache {
             }
             if self.changed.wait_until(&mut st, deadline).timed_out() {
                 log::debug!("no usable user delegation key before the deadline");
-                return Err(Error::TIMEOUT);
+                return Err(Error::Timeout {
+                    last_error: st.last_failure.as_ref().map(|e| Box::new(e.duplicate())),
+                });
             }
         }
     }
@@ -278,6 +287,27 @@ mod tests {
         let key = cache.current(Instant::now()).unwrap();
         assert_eq!(key.signed_expiry, Some(expiry));
         cache.close();
+    }
+
+    #[test]
+    fn a_timeout_waiting_for_a_key_says_why_the_last_request_failed() {
+        let cache = KeyCache::new();
+        cache.record_failure(&Error::Connection(
+            "get user delegation key: refused".into(),
+        ));
+        match cache.current(Instant::now() + Duration::from_millis(1)) {
+            Err(Error::Timeout {
+                last_error: Some(last),
+            }) => assert!(matches!(*last, Error::Connection(_)), "{last:?}"),
+            other => panic!("{other:?}"),
+        }
+        cache.install(key_expiring(
+            OffsetDateTime::now_utc() + time::Duration::seconds(30),
+        ));
+        assert!(matches!(
+            cache.current(Instant::now() + Duration::from_millis(1)),
+            Err(Error::Timeout { last_error: None })
+        ));
     }
 
     #[test]

@@ -6,16 +6,30 @@
 use azure_core::error::ErrorKind;
 use azure_core::http::headers::HeaderName;
 
-use crate::transport::{is_deadline_exceeded, strip_urls, truncate};
+use crate::transport::{find_cause, strip_urls, truncate, DeadlineExceeded, SendFailed};
 use crate::Error;
 
 /// Longest free-text excerpt kept from an SDK error message.
 const MAX_MESSAGE: usize = 200;
 
 /// Maps an SDK error from operation `what` ("upload blob", ...).
+///
+/// The SDK wraps the cause in context ("retry policy expired ...", "non-transport
+/// error ..."), so the cause is looked up in the error chain: a passed deadline is
+/// [`Error::Timeout`] with the last failed try, a request that got no response is
+/// [`Error::Connection`] or [`Error::Tls`] saying what failed (refused, host not
+/// found, the certificate's fault).
 pub(crate) fn map_sdk_error(error: azure_core::Error, what: &str) -> Error {
-    if is_deadline_exceeded(&error) {
-        return Error::TIMEOUT;
+    if let Some(deadline) = find_cause::<DeadlineExceeded>(&error) {
+        return Error::Timeout {
+            last_error: deadline
+                .last
+                .as_ref()
+                .map(|last| Box::new(in_operation(last.duplicate(), what))),
+        };
+    }
+    if let Some(SendFailed(failure)) = find_cause::<SendFailed>(&error) {
+        return in_operation(failure.duplicate(), what);
     }
     match error.kind() {
         ErrorKind::HttpResponse {
@@ -55,6 +69,27 @@ pub(crate) fn map_sdk_error(error: azure_core::Error, what: &str) -> Error {
             request_id: None,
             message: format!("{what}: {}", excerpt(&error.to_string())),
         },
+    }
+}
+
+/// `error` (one of the transport's: connection, TLS, storage status) as a failure of
+/// operation `what`.
+pub(crate) fn in_operation(error: Error, what: &str) -> Error {
+    match error {
+        Error::Connection(m) => Error::Connection(format!("{what}: {m}")),
+        Error::Tls(m) => Error::Tls(format!("{what}: {m}")),
+        Error::Blob {
+            status,
+            code,
+            request_id,
+            ..
+        } => Error::Blob {
+            status,
+            code,
+            request_id,
+            message: format!("{what} failed"),
+        },
+        other => other,
     }
 }
 
@@ -115,8 +150,50 @@ mod tests {
         assert!(matches!(map_sdk_error(e, "x"), Error::Connection(_)));
         let e = azure_core::Error::with_message(ErrorKind::Credential, "no token");
         assert!(matches!(map_sdk_error(e, "x"), Error::Credential(_)));
-        let e = azure_core::Error::new(ErrorKind::Other, crate::transport::DeadlineExceeded);
-        assert!(matches!(map_sdk_error(e, "x"), Error::Timeout { .. }));
+        let e = azure_core::Error::new(ErrorKind::Other, DeadlineExceeded { last: None });
+        assert!(matches!(
+            map_sdk_error(e, "x"),
+            Error::Timeout { last_error: None }
+        ));
+    }
+
+    #[test]
+    fn causes_are_found_under_the_sdk_context() {
+        let wrap = |inner: azure_core::Error| {
+            inner.with_context("retry policy expired and the request will no longer be retried")
+        };
+        let refused = Error::Connection("connection refused".into());
+        let e = wrap(azure_core::Error::new(
+            ErrorKind::Io,
+            SendFailed(refused.duplicate()),
+        ));
+        let mapped = map_sdk_error(e, "get user delegation key");
+        assert_eq!(
+            mapped.to_string(),
+            "connection failed: get user delegation key: connection refused"
+        );
+
+        let e = wrap(azure_core::Error::new(
+            ErrorKind::Other,
+            SendFailed(Error::Tls("the server's certificate has expired".into())),
+        ));
+        assert!(matches!(map_sdk_error(e, "x"), Error::Tls(m) if m.contains("expired")));
+
+        let e = wrap(azure_core::Error::new(
+            ErrorKind::Other,
+            DeadlineExceeded {
+                last: Some(refused),
+            },
+        ));
+        match map_sdk_error(e, "upload blob") {
+            Error::Timeout {
+                last_error: Some(last),
+            } => assert_eq!(
+                last.to_string(),
+                "connection failed: upload blob: connection refused"
+            ),
+            other => panic!("{other:?}"),
+        }
     }
 
     #[test]

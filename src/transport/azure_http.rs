@@ -7,7 +7,7 @@
 //! client reads the status itself (no status-as-error), follows no redirects and never
 //! decompresses. It never logs query strings (SAS signatures).
 
-use std::cell::Cell;
+use std::cell::{Cell, RefCell};
 use std::fmt;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
@@ -30,31 +30,70 @@ const MAX_RESPONSE_BODY: u64 = 256 * 1024 * 1024;
 thread_local! {
     /// The deadline of the operation running on this thread (see [`with_deadline`]).
     static DEADLINE: Cell<Option<Instant>> = const { Cell::new(None) };
+    /// The last failed try of the operation running on this thread: what a
+    /// [`DeadlineExceeded`] reports as the cause of the timeout.
+    static LAST_FAILURE: RefCell<Option<crate::Error>> = const { RefCell::new(None) };
 }
 
 /// Runs `f` with `deadline` as the limit of every request that a [`UreqHttpClient`]
 /// sends from this thread meanwhile (the SDK futures run on the calling thread under
 /// `block_on`, so the limit reaches the requests they send).
 pub(crate) fn with_deadline<R>(deadline: Option<Instant>, f: impl FnOnce() -> R) -> R {
-    struct Restore(Option<Instant>);
+    struct Restore(Option<Instant>, Option<crate::Error>);
     impl Drop for Restore {
         fn drop(&mut self) {
             DEADLINE.with(|d| d.set(self.0));
+            LAST_FAILURE.with(|l| *l.borrow_mut() = self.1.take());
         }
     }
-    let _restore = Restore(DEADLINE.with(|d| d.replace(deadline)));
+    let _restore = Restore(
+        DEADLINE.with(|d| d.replace(deadline)),
+        LAST_FAILURE.with(|l| l.borrow_mut().take()),
+    );
     f()
 }
 
+/// Remembers `failure` as the last failed try of this thread's operation.
+fn remember_failure(failure: &crate::Error) {
+    LAST_FAILURE.with(|l| *l.borrow_mut() = Some(failure.duplicate()));
+}
+
 /// The error inside an `azure_core::Error` when a request could not start or finish
-/// before the deadline set with [`with_deadline`].
+/// before the deadline set with [`with_deadline`]; it keeps the last failed try of the
+/// operation (a refused connection, an HTTP 503, ...) when there was one.
 #[derive(Debug, thiserror::Error)]
 #[error("the operation's deadline passed")]
-pub(crate) struct DeadlineExceeded;
+pub(crate) struct DeadlineExceeded {
+    pub(crate) last: Option<crate::Error>,
+}
 
-/// Whether an SDK error comes from a passed deadline.
-pub(crate) fn is_deadline_exceeded(error: &azure_core::Error) -> bool {
-    error.downcast_ref::<DeadlineExceeded>().is_some()
+impl DeadlineExceeded {
+    /// A passed deadline, with this thread's last failed try.
+    fn now() -> Self {
+        Self {
+            last: LAST_FAILURE.with(|l| l.borrow_mut().take()),
+        }
+    }
+}
+
+/// The error inside an `azure_core::Error` when a request failed without a response:
+/// [`crate::Error::Connection`] (the SDK retries it) or [`crate::Error::Tls`] (it does
+/// not: the error kind is `Other`).
+#[derive(Debug, thiserror::Error)]
+#[error("{0}")]
+pub(crate) struct SendFailed(pub(crate) crate::Error);
+
+/// The first error of type `T` in the chain of `error` (the SDK wraps errors in
+/// context such as "retry policy expired", which hides the cause from `downcast_ref`).
+pub(crate) fn find_cause<T: std::error::Error + 'static>(error: &azure_core::Error) -> Option<&T> {
+    let mut next: Option<&(dyn std::error::Error + 'static)> = Some(error);
+    while let Some(e) = next {
+        if let Some(found) = e.downcast_ref::<T>() {
+            return Some(found);
+        }
+        next = e.source();
+    }
+    None
 }
 
 /// Builds a [`UreqHttpClient`].
@@ -176,7 +215,10 @@ impl UreqHttpClient {
         if let Some(deadline) = DEADLINE.with(Cell::get) {
             let left = deadline.saturating_duration_since(Instant::now());
             if left.is_zero() {
-                return Err(azure_core::Error::new(ErrorKind::Other, DeadlineExceeded));
+                return Err(azure_core::Error::new(
+                    ErrorKind::Other,
+                    DeadlineExceeded::now(),
+                ));
             }
             timeout = timeout.min(left);
         }
@@ -212,6 +254,18 @@ impl UreqHttpClient {
                 headers.insert(name.as_str().to_owned(), v.to_owned());
             }
         }
+        if RETRIED_STATUSES.contains(&u16::from(status)) {
+            let header = |name: &'static str| {
+                headers
+                    .get_optional_string(&azure_core::http::headers::HeaderName::from_static(name))
+            };
+            remember_failure(&crate::Error::Blob {
+                status: Some(status.into()),
+                code: header("x-ms-error-code"),
+                request_id: header("x-ms-request-id"),
+                message: format!("the service answered HTTP {}", u16::from(status)),
+            });
+        }
         let bytes = response
             .into_body()
             .into_with_config()
@@ -242,32 +296,42 @@ impl HttpClient for UreqHttpClient {
     }
 }
 
-/// Maps a ureq error to an SDK error: connection-level failures become
-/// `Connection`/`Io` (which the SDK retries), a passed deadline becomes
-/// [`DeadlineExceeded`].
+/// The statuses the SDK's retry policy retries (its default set): a timeout after one
+/// of them reports it as the last failed try.
+const RETRIED_STATUSES: [u16; 6] = [408, 429, 500, 502, 503, 504];
+
+/// Maps a ureq error to an SDK error holding a [`SendFailed`]: connection-level
+/// failures get the kinds `Connection`/`Io` (which the SDK retries), a final TLS
+/// failure ([`crate::Error::Tls`]) the kind `Other` (which it does not retry); a
+/// passed deadline becomes [`DeadlineExceeded`].
 fn map_ureq_error(e: ureq::Error) -> azure_core::Error {
     let past_deadline = DEADLINE
         .with(Cell::get)
         .is_some_and(|d| Instant::now() >= d);
-    match e {
+    let kind = match &e {
         ureq::Error::Timeout(_) if past_deadline => {
-            azure_core::Error::new(ErrorKind::Other, DeadlineExceeded)
-        }
-        ureq::Error::HostNotFound | ureq::Error::ConnectionFailed => {
-            azure_core::Error::with_message(ErrorKind::Connection, e.to_string())
-        }
-        ureq::Error::Tls(_) | ureq::Error::Rustls(_) => {
-            azure_core::Error::with_message(ErrorKind::Connection, format!("TLS: {e}"))
-        }
-        ureq::Error::Io(_) | ureq::Error::Timeout(_) | ureq::Error::Protocol(_) => {
-            azure_core::Error::with_message(ErrorKind::Io, e.to_string())
+            return azure_core::Error::new(ErrorKind::Other, DeadlineExceeded::now());
         }
         // The URI may carry a SAS: never put it in a message.
         ureq::Error::BadUri(_) => {
-            azure_core::Error::with_message(ErrorKind::DataConversion, "invalid request URL")
+            return azure_core::Error::with_message(
+                ErrorKind::DataConversion,
+                "invalid request URL",
+            );
         }
-        other => azure_core::Error::with_message(ErrorKind::Other, other.to_string()),
-    }
+        ureq::Error::HostNotFound | ureq::Error::ConnectionFailed => ErrorKind::Connection,
+        ureq::Error::Io(_) | ureq::Error::Timeout(_) | ureq::Error::Protocol(_) => ErrorKind::Io,
+        _ => ErrorKind::Other,
+    };
+    let failure = super::tls::transport_error(&e);
+    let kind = if matches!(failure, crate::Error::Tls(_)) {
+        ErrorKind::Other
+    } else {
+        kind
+    };
+    log::debug!("azure http request failed: {failure}");
+    remember_failure(&failure);
+    azure_core::Error::new(kind, SendFailed(failure))
 }
 
 #[cfg(test)]
@@ -305,7 +369,7 @@ mod tests {
         );
         let past = Instant::now() - Duration::from_secs(1);
         let err = with_deadline(Some(past), || client.send(&req, Vec::new())).unwrap_err();
-        assert!(is_deadline_exceeded(&err));
+        assert!(find_cause::<DeadlineExceeded>(&err).is_some());
     }
 
     #[test]

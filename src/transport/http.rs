@@ -11,7 +11,7 @@ use ureq::Agent;
 
 use super::retry::parse_retry_after;
 use super::tls::{
-    build_agent, connection_message, parse_certificates, strip_urls, truncate,
+    build_agent, parse_certificates, strip_urls, transport_error, truncate,
     DEFAULT_CONNECT_TIMEOUT, DEFAULT_TIMEOUT,
 };
 use super::{EventPost, EventTransport, TokenSource};
@@ -288,12 +288,19 @@ impl EventTransport for HttpTransport {
         let mut response = match request.send(post.body) {
             Ok(r) => r,
             Err(e) => {
-                if Instant::now() >= post.deadline {
-                    return Err(Error::TIMEOUT);
+                let error = transport_error(&e);
+                log::debug!("ARN receiver POST failed: {error}");
+                if matches!(error, Error::Tls(_)) {
+                    return Err(error);
                 }
-                let msg = connection_message(&e);
-                log::debug!("ARN receiver POST failed: {msg}");
-                return Err(Error::Connection(msg));
+                if Instant::now() >= post.deadline {
+                    // Our own deadline cut the request short: nothing else went wrong.
+                    if matches!(e, ureq::Error::Timeout(_)) {
+                        return Err(Error::TIMEOUT);
+                    }
+                    return Err(Error::timeout_after(error));
+                }
+                return Err(error);
             }
         };
         let status = response.status().as_u16();

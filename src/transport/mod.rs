@@ -5,17 +5,16 @@
 //! fakes.
 
 mod azure_http;
+mod gate;
 mod http;
 mod retry;
 mod tls;
 
-#[cfg(test)]
-pub(crate) use azure_http::DeadlineExceeded;
-pub(crate) use azure_http::{is_deadline_exceeded, with_deadline};
+pub(crate) use azure_http::{find_cause, with_deadline, DeadlineExceeded, SendFailed};
 pub use azure_http::{UreqHttpClient, UreqHttpClientBuilder};
 pub use http::{HttpTransport, ReceiverConfig};
-pub use retry::{post_with_retries, retry_delay, RetryPolicy};
 pub(crate) use retry::{post_with_gate, SendGate};
+pub use retry::{post_with_retries, retry_delay, RetryPolicy};
 pub(crate) use tls::{
     agent_config, build_agent, parse_certificates as parse_root_certificates, sanitize_message,
     strip_urls, truncate,

@@ -4,20 +4,17 @@
 //! instead of the computed delay (still capped); at most `max_retries` retries; never
 //! sleeping past the notification's deadline.
 //!
-//! The schedule is a `backon` [`Backoff`](backon::Backoff) iterator driven by
-//! `backon`'s blocking retry loop; the delay rule itself ([`retry_delay`]) is a pure
-//! function, tested directly.
+//! The delay rule ([`retry_delay`]) is a pure function, tested directly; the loop is
+//! written out (rather than a retry crate's) because it interleaves the client-wide
+//! [`SendGate`] with every try and keeps the last error for the timeout it may end in.
 
 use std::hash::BuildHasher;
-use std::sync::atomic::{AtomicBool, Ordering};
-use std::sync::Arc;
 use std::time::{Duration, Instant, SystemTime};
 
-use backon::BlockingRetryable;
-use parking_lot::Mutex;
 use time::macros::format_description;
 use time::{OffsetDateTime, PrimitiveDateTime};
 
+pub(crate) use super::gate::SendGate;
 use super::{EventPost, EventTransport};
 use crate::Error;
 
@@ -28,7 +25,8 @@ pub struct RetryPolicy {
     pub max_retries: u32,
     /// The base delay. Defaults to 800 ms.
     pub initial_delay: Duration,
-    /// The longest delay. Defaults to 60 s.
+    /// The longest delay; also the longest client-wide pause a `Retry-After` answer
+    /// imposes. Defaults to 60 s.
     pub max_delay: Duration,
 }
 
@@ -73,36 +71,46 @@ fn random_jitter() -> f64 {
     JITTER.0 + unit * (JITTER.1 - JITTER.0)
 }
 
-/// The retry schedule of one POST, as a `backon` backoff. `hint` carries the last
-/// error's `Retry-After` (set by the `when` predicate, which backon calls first).
+/// What follows a retryable failure.
+#[derive(Debug, PartialEq, Eq)]
+enum Step {
+    /// Try again after this delay.
+    Retry(Duration),
+    /// The retries are used up: the failure is the outcome.
+    Exhausted,
+    /// The next delay would reach the deadline: time out now, with the failure.
+    Deadline,
+}
+
+/// The retry schedule of one POST.
 struct Schedule {
     policy: RetryPolicy,
     retry: u32,
     deadline: Instant,
-    hint: Arc<Mutex<Option<Duration>>>,
-    hit_deadline: Arc<AtomicBool>,
     jitter: fn() -> f64,
 }
 
-impl Iterator for Schedule {
-    type Item = Duration;
+impl Schedule {
+    fn new(policy: &RetryPolicy, deadline: Instant, jitter: fn() -> f64) -> Self {
+        Self {
+            policy: policy.clone(),
+            retry: 0,
+            deadline,
+            jitter,
+        }
+    }
 
-    fn next(&mut self) -> Option<Duration> {
+    /// The step after a retryable failure whose `Retry-After` was `retry_after`.
+    fn next(&mut self, retry_after: Option<Duration>) -> Step {
         if self.retry >= self.policy.max_retries {
-            return None;
+            return Step::Exhausted;
         }
         self.retry += 1;
-        let delay = retry_delay(
-            &self.policy,
-            self.retry,
-            (self.jitter)(),
-            self.hint.lock().take(),
-        );
+        let delay = retry_delay(&self.policy, self.retry, (self.jitter)(), retry_after);
         if Instant::now() + delay >= self.deadline {
-            self.hit_deadline.store(true, Ordering::Relaxed);
-            return None;
+            return Step::Deadline;
         }
-        Some(delay)
+        Step::Retry(delay)
     }
 }
 
@@ -121,76 +129,79 @@ pub fn post_with_retries(
         post.deadline,
         policy,
         random_jitter,
+        None,
     )
 }
 
-/// Client-wide state every send consults: the shared throttle (a 429 or 503 with
-/// `Retry-After` pauses every worker's sends) and the cancel flag that
-/// [`Client::close`](crate::Client::close) raises when it gives up (no new try starts).
-#[derive(Debug, Default)]
-pub(crate) struct SendGate {
-    cancelled: AtomicBool,
-}
-
-impl SendGate {
-    /// No new try starts after this (a try in progress may finish).
-    pub(crate) fn cancel(&self) {
-        self.cancelled.store(true, Ordering::Release);
-    }
-
-    /// Whether [`SendGate::cancel`] was called.
-    pub(crate) fn is_cancelled(&self) -> bool {
-        self.cancelled.load(Ordering::Acquire)
-    }
-}
-
-/// [`post_with_retries`] under the client's [`SendGate`].
+/// [`post_with_retries`] under the client's [`SendGate`]: every try (first or retry)
+/// first waits out the client-wide pause, within `post.deadline` (a pause that reaches
+/// the deadline fails at once with [`Error::Timeout`]); a 429 or 503 with
+/// `Retry-After` pauses every send through `gate`; once `gate` is cancelled no new
+/// try starts and the outcome is [`Error::Timeout`] with the last try's error, if any.
 pub(crate) fn post_with_gate(
     transport: &dyn EventTransport,
     post: &EventPost<'_>,
     policy: &RetryPolicy,
     gate: &SendGate,
 ) -> Result<(), Error> {
-    let _ = gate;
-    post_with_retries(transport, post, policy)
+    run_with_retries(
+        || transport.post(post),
+        post.deadline,
+        policy,
+        random_jitter,
+        Some(gate),
+    )
 }
 
-fn run_with_retries(
-    attempt: impl FnMut() -> Result<(), Error>,
+pub(super) fn run_with_retries(
+    mut attempt: impl FnMut() -> Result<(), Error>,
     deadline: Instant,
     policy: &RetryPolicy,
     jitter: fn() -> f64,
+    gate: Option<&SendGate>,
 ) -> Result<(), Error> {
-    let hint = Arc::new(Mutex::new(None));
-    let hit_deadline = Arc::new(AtomicBool::new(false));
-    let schedule = Schedule {
-        policy: policy.clone(),
-        retry: 0,
-        deadline,
-        hint: Arc::clone(&hint),
-        hit_deadline: Arc::clone(&hit_deadline),
-        jitter,
-    };
-    let result = attempt
-        .retry(schedule)
-        .sleep(std::thread::sleep)
-        .when(|e: &Error| {
-            let retry = e.is_retryable();
-            if retry {
-                *hint.lock() = e.retry_after();
+    let mut schedule = Schedule::new(policy, deadline, jitter);
+    let mut last: Option<Error> = None;
+    loop {
+        if let Some(gate) = gate {
+            if let Err(halt) = gate.admit(deadline) {
+                log::debug!("no new try of the ARN POST: {halt:?}");
+                return Err(Error::Timeout {
+                    last_error: last.map(Box::new),
+                });
             }
-            retry
-        })
-        .notify(|e: &Error, delay: Duration| {
-            log::debug!("retrying the ARN POST in {delay:?} after: {e}");
-        })
-        .call();
-    match result {
-        Err(e) if hit_deadline.load(Ordering::Relaxed) => {
-            log::debug!("the deadline ends the retries early; last error: {e}");
-            Err(Error::timeout_after(e))
         }
-        other => other,
+        let error = match attempt() {
+            Ok(()) => return Ok(()),
+            // A try cut short by the deadline: the earlier try's error says more.
+            Err(Error::Timeout { last_error: None }) if last.is_some() => {
+                return Err(Error::Timeout {
+                    last_error: last.map(Box::new),
+                })
+            }
+            Err(e) => e,
+        };
+        if let Some(gate) = gate {
+            gate.observe(&error, policy.max_delay);
+        }
+        if !error.is_retryable() {
+            return Err(error);
+        }
+        match schedule.next(error.retry_after()) {
+            Step::Retry(delay) => {
+                log::debug!("retrying the ARN POST in {delay:?} after: {error}");
+                match gate {
+                    Some(gate) => gate.sleep(delay),
+                    None => std::thread::sleep(delay),
+                }
+                last = Some(error);
+            }
+            Step::Exhausted => return Err(error),
+            Step::Deadline => {
+                log::debug!("the deadline ends the retries early; last error: {error}");
+                return Err(Error::timeout_after(error));
+            }
+        }
     }
 }
 
@@ -210,11 +221,11 @@ pub(crate) fn parse_retry_after(value: &str, now: SystemTime) -> Option<Duration
 }
 
 #[cfg(test)]
-mod tests {
+pub(super) mod tests {
     use super::*;
     use std::cell::Cell;
 
-    fn http(status: u16, retry_after: Option<Duration>) -> Error {
+    pub(in crate::transport) fn http(status: u16, retry_after: Option<Duration>) -> Error {
         Error::Http {
             status,
             body: String::new(),
@@ -222,7 +233,7 @@ mod tests {
         }
     }
 
-    fn fast() -> RetryPolicy {
+    pub(in crate::transport) fn fast() -> RetryPolicy {
         RetryPolicy {
             max_retries: 3,
             initial_delay: Duration::from_millis(1),
@@ -270,6 +281,7 @@ mod tests {
             deadline,
             &fast(),
             || 1.0,
+            None,
         );
         assert!(r.is_ok());
         assert_eq!(tries.get(), 3);
@@ -283,6 +295,7 @@ mod tests {
             deadline,
             &fast(),
             || 1.0,
+            None,
         );
         assert!(matches!(r, Err(Error::Http { status: 503, .. })));
         assert_eq!(tries.get(), 4);
@@ -305,6 +318,7 @@ mod tests {
                 Instant::now() + Duration::from_secs(60),
                 &fast(),
                 || 1.0,
+                None,
             );
             assert!(r.is_err());
             assert_eq!(tries.get(), 1);
@@ -322,36 +336,51 @@ mod tests {
             Instant::now() + Duration::from_millis(500),
             &RetryPolicy::default(),
             || 1.0,
+            None,
         );
         assert!(matches!(r, Err(Error::Timeout { .. })), "{r:?}");
         assert_eq!(tries.get(), 1);
     }
 
     fn schedule(deadline: Duration) -> Schedule {
-        Schedule {
-            policy: RetryPolicy::default(),
-            retry: 0,
-            deadline: Instant::now() + deadline,
-            hint: Arc::default(),
-            hit_deadline: Arc::default(),
-            jitter: || 1.0,
-        }
+        Schedule::new(&RetryPolicy::default(), Instant::now() + deadline, || 1.0)
     }
 
     #[test]
-    fn schedule_uses_the_hint_once_and_stops_at_the_deadline() {
+    fn schedule_prefers_retry_after_and_stops_at_the_deadline() {
         let mut s = schedule(Duration::from_secs(3600));
-        *s.hint.lock() = Some(Duration::from_secs(7));
-        assert_eq!(s.next(), Some(Duration::from_secs(7)));
-        assert_eq!(s.next(), Some(Duration::from_millis(2400)));
-        assert_eq!(s.next(), Some(Duration::from_millis(5600)));
-        assert_eq!(s.next(), None, "3 retries at most");
-        assert!(!s.hit_deadline.load(Ordering::Relaxed));
+        let after = Some(Duration::from_secs(7));
+        assert_eq!(s.next(after), Step::Retry(Duration::from_secs(7)));
+        assert_eq!(s.next(None), Step::Retry(Duration::from_millis(2400)));
+        assert_eq!(s.next(None), Step::Retry(Duration::from_millis(5600)));
+        assert_eq!(s.next(None), Step::Exhausted, "3 retries at most");
 
         let mut s = schedule(Duration::from_secs(2));
-        *s.hint.lock() = Some(Duration::from_secs(5));
-        assert_eq!(s.next(), None);
-        assert!(s.hit_deadline.load(Ordering::Relaxed));
+        assert_eq!(s.next(Some(Duration::from_secs(5))), Step::Deadline);
+    }
+
+    #[test]
+    fn a_timeout_keeps_the_last_error() {
+        let tries = Cell::new(0);
+        let r = run_with_retries(
+            || {
+                tries.set(tries.get() + 1);
+                match tries.get() {
+                    1 => Err(http(503, None)),
+                    _ => Err(Error::TIMEOUT),
+                }
+            },
+            Instant::now() + Duration::from_secs(60),
+            &fast(),
+            || 1.0,
+            None,
+        );
+        match r {
+            Err(Error::Timeout {
+                last_error: Some(last),
+            }) => assert!(matches!(*last, Error::Http { status: 503, .. })),
+            other => panic!("{other:?}"),
+        }
     }
 
     #[test]

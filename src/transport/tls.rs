@@ -94,9 +94,87 @@ pub(crate) fn build_agent(
         .new_agent()
 }
 
+/// A failed request (no response read) as the crate's error: [`Error::Tls`] when the
+/// TLS handshake was refused for good (see [`tls_rejection`]), else
+/// [`Error::Connection`] (retryable). Neither holds the request URL.
+pub(crate) fn transport_error(e: &ureq::Error) -> Error {
+    match tls_rejection(e) {
+        Some(reason) => Error::Tls(reason),
+        None => Error::Connection(connection_message(e)),
+    }
+}
+
+/// Why the TLS handshake failed, when trying again cannot help: the server's
+/// certificate was rejected, or the server refused the handshake (an alert about
+/// certificates, versions or access), or no TLS version or cipher is shared.
+///
+/// With rustls, ureq 3 reports a handshake failure as `Error::Io` of kind
+/// `InvalidData` wrapping the `rustls::Error` (rustls' stream adapter), sometimes as
+/// `Error::Rustls`, and a host name rustls cannot use as `Error::Tls`.
+pub(crate) fn tls_rejection(e: &ureq::Error) -> Option<String> {
+    let rustls_error = match e {
+        ureq::Error::Rustls(r) => r,
+        ureq::Error::Io(io) => io.get_ref()?.downcast_ref::<rustls::Error>()?,
+        ureq::Error::Tls(m) => return Some(format!("TLS cannot be set up: {m}")),
+        _ => return None,
+    };
+    rejection_reason(rustls_error)
+}
+
+/// The secret-free reason for a final handshake failure; `None` for a failure that may
+/// pass (corrupted records, an internal error on the server).
+fn rejection_reason(e: &rustls::Error) -> Option<String> {
+    use rustls::AlertDescription as A;
+    use rustls::CertificateError as C;
+    let reason = match e {
+        rustls::Error::InvalidCertificate(c) => match c {
+            C::UnknownIssuer => "the server's certificate is not trusted (unknown issuer)".into(),
+            C::NotValidForName | C::NotValidForNameContext { .. } => {
+                "the server's certificate is not valid for the host name (wrong name)".into()
+            }
+            C::Expired | C::ExpiredContext { .. } => "the server's certificate has expired".into(),
+            C::NotValidYet | C::NotValidYetContext { .. } => {
+                "the server's certificate is not valid yet".into()
+            }
+            C::Revoked => "the server's certificate is revoked".into(),
+            C::BadSignature => "the server's certificate has a bad signature".into(),
+            C::InvalidPurpose | C::InvalidPurposeContext { .. } => {
+                "the server's certificate is not for server authentication".into()
+            }
+            other => format!("the server's certificate was rejected ({other})"),
+        },
+        rustls::Error::NoCertificatesPresented => "the server presented no certificate".into(),
+        rustls::Error::PeerIncompatible(why) => {
+            format!("no TLS version or cipher suite in common with the server ({why:?})")
+        }
+        rustls::Error::AlertReceived(alert) => match alert {
+            A::HandshakeFailure
+            | A::BadCertificate
+            | A::UnsupportedCertificate
+            | A::CertificateRevoked
+            | A::CertificateExpired
+            | A::CertificateUnknown
+            | A::UnknownCA
+            | A::AccessDenied
+            | A::ProtocolVersion
+            | A::InsufficientSecurity
+            | A::UnrecognisedName
+            | A::CertificateRequired => format!("the server refused the handshake ({alert:?})"),
+            _ => return None,
+        },
+        _ => return None,
+    };
+    Some(sanitize_message(&reason))
+}
+
 /// A socket/TLS failure as a message without the request URL (no query strings).
-pub(crate) fn connection_message(e: &ureq::Error) -> String {
+fn connection_message(e: &ureq::Error) -> String {
     let msg = match e {
+        // std's resolver (getaddrinfo) reports an unknown host as an uncategorized
+        // I/O error with this text.
+        ureq::Error::Io(io) if io.to_string().contains("failed to lookup address") => {
+            format!("host not found: {}", strip_urls(&io.to_string()))
+        }
         ureq::Error::Io(io) => format!("{}: {}", io_kind(io.kind()), strip_urls(&io.to_string())),
         ureq::Error::Timeout(t) => format!("timed out ({t})"),
         ureq::Error::HostNotFound => "host not found".to_string(),
@@ -176,6 +254,69 @@ mod tests {
     fn truncates_on_char_boundary() {
         assert_eq!(truncate("ééé".into(), 3), "é");
         assert_eq!(truncate("abc".into(), 10), "abc");
+    }
+
+    #[test]
+    fn certificate_failures_are_final_and_named() {
+        let io = |e: rustls::Error| {
+            ureq::Error::Io(std::io::Error::new(std::io::ErrorKind::InvalidData, e))
+        };
+        let cases = [
+            (
+                rustls::CertificateError::UnknownIssuer,
+                "not trusted (unknown issuer)",
+            ),
+            (
+                rustls::CertificateError::NotValidForName,
+                "not valid for the host name",
+            ),
+            (rustls::CertificateError::Expired, "has expired"),
+        ];
+        for (cert, want) in cases {
+            let e = transport_error(&io(rustls::Error::InvalidCertificate(cert)));
+            assert!(
+                matches!(&e, Error::Tls(m) if m.contains(want)),
+                "{e:?} lacks {want}"
+            );
+            assert!(!e.is_retryable());
+        }
+        let refused = ureq::Error::Rustls(rustls::Error::AlertReceived(
+            rustls::AlertDescription::UnknownCA,
+        ));
+        assert!(matches!(transport_error(&refused), Error::Tls(_)));
+    }
+
+    #[test]
+    fn other_failures_stay_retryable_connection_errors() {
+        let cases = [
+            ureq::Error::Io(std::io::Error::new(
+                std::io::ErrorKind::InvalidData,
+                rustls::Error::DecryptError,
+            )),
+            ureq::Error::Rustls(rustls::Error::AlertReceived(
+                rustls::AlertDescription::InternalError,
+            )),
+            ureq::Error::Io(std::io::ErrorKind::ConnectionRefused.into()),
+            ureq::Error::HostNotFound,
+        ];
+        for e in cases {
+            let mapped = transport_error(&e);
+            assert!(mapped.is_retryable(), "{e:?} -> {mapped:?}");
+        }
+        let refused = transport_error(&ureq::Error::Io(
+            std::io::ErrorKind::ConnectionRefused.into(),
+        ));
+        assert!(
+            refused.to_string().contains("connection refused"),
+            "{refused}"
+        );
+        let dns = transport_error(&ureq::Error::HostNotFound);
+        assert!(dns.to_string().contains("host not found"), "{dns}");
+        let lookup = std::io::Error::other(
+            "failed to lookup address information: Name or service not known",
+        );
+        let dns = transport_error(&ureq::Error::Io(lookup));
+        assert!(dns.to_string().contains("host not found"), "{dns}");
     }
 
     #[test]

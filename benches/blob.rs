@@ -30,7 +30,7 @@ fn notification(cluster: usize, count: usize, payload: &Value) -> Notification {
                 "/subscriptions/00000000-0000-0000-0000-000000000001/resourceGroups/rg/providers/Microsoft.ContainerService/managedClusters/mc{cluster}/nodes/n{i}"
             ))
             .unwrap();
-            let arm = ArmResource::new(Activity::Snapshot, &id, "2024-01-01", Some(payload)).unwrap();
+            let arm = ArmResource::new(Activity::Snapshot, &id, "2024-01-01", payload).unwrap();
             NotificationResource::new(arm, ChangeAction::Update)
         })
         .collect();

@@ -36,7 +36,7 @@ fn notification(cluster: usize, resources: usize, seq: usize) -> Notification {
             ))
             .expect("a valid id");
             let props = serde_json::json!({"seq": seq, "ready": true, "kubeletVersion": "1.30.1"});
-            let arm = ArmResource::new(Activity::Snapshot, &id, "2024-01-01", Some(&props))
+            let arm = ArmResource::new(Activity::Snapshot, &id, "2024-01-01", &props)
                 .expect("an arm resource");
             NotificationResource::new(arm, ChangeAction::Update)
         })

@@ -25,7 +25,7 @@ fn node_id(i: usize) -> String {
 
 fn resource(props: &Value, i: usize) -> NotificationResource {
     let id = ResourceId::parse(&node_id(i)).expect("node id");
-    let arm = ArmResource::new(Activity::Snapshot, &id, "2024-01-01", Some(props)).expect("arm");
+    let arm = ArmResource::new(Activity::Snapshot, &id, "2024-01-01", props).expect("arm");
     NotificationResource::new(arm, ChangeAction::Update)
 }
 
@@ -155,13 +155,8 @@ fn bench_construct(c: &mut Criterion) {
     c.bench_function("construct_resource", |b| {
         b.iter(|| {
             let id = ResourceId::parse(black_box(&id)).expect("id");
-            let arm = ArmResource::new(
-                Activity::Snapshot,
-                &id,
-                "2024-01-01",
-                Some(black_box(&props)),
-            )
-            .expect("arm");
+            let arm = ArmResource::new(Activity::Snapshot, &id, "2024-01-01", black_box(&props))
+                .expect("arm");
             black_box(NotificationResource::new(arm, ChangeAction::Update))
         })
     });

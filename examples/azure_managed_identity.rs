@@ -54,7 +54,7 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
 
     let id = ResourceId::parse(&env("ARN_RESOURCE_ID")?)?;
     let properties = serde_json::json!({ "example": true });
-    let arm = ArmResource::new(Activity::Snapshot, &id, "2024-01-01", Some(&properties))?;
+    let arm = ArmResource::new(Activity::Snapshot, &id, "2024-01-01", &properties)?;
     let n = Notification::new(
         env("ARN_LOCATION").unwrap_or_else(|_| "eastus".into()),
         id.resource_type().namespace().to_string(),

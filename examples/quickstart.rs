@@ -31,7 +31,7 @@ fn node(cluster: &str, name: &str, ready: bool) -> Result<NotificationResource, 
         "/subscriptions/00000000-0000-0000-0000-000000000001/resourceGroups/rg/providers/Microsoft.ContainerService/managedClusters/{cluster}/nodes/{name}"
     ))?;
     let properties = serde_json::json!({ "ready": ready, "kubeletVersion": "1.30.1" });
-    let arm = ArmResource::new(Activity::Snapshot, &id, "2024-01-01", Some(&properties))?;
+    let arm = ArmResource::new(Activity::Snapshot, &id, "2024-01-01", &properties)?;
     Ok(NotificationResource::new(arm, ChangeAction::Update))
 }
 
@@ -57,7 +57,7 @@ fn large_notification() -> Result<Notification, Box<dyn std::error::Error>> {
         let id = ResourceId::parse(&format!(
             "/subscriptions/00000000-0000-0000-0000-000000000001/resourceGroups/rg/providers/Microsoft.ContainerService/managedClusters/mc-big/nodes/aks-nodepool1-vmss{i:06}"
         ))?;
-        let arm = ArmResource::new(Activity::Snapshot, &id, "2024-01-01", Some(&payload))?;
+        let arm = ArmResource::new(Activity::Snapshot, &id, "2024-01-01", &payload)?;
         resources.push(NotificationResource::new(arm, ChangeAction::Update));
     }
     Ok(Notification::new(

@@ -75,7 +75,7 @@ use crate::{Error, Promise, Stats, SubmitError};
 ///     "/subscriptions/00000000-0000-0000-0000-000000000000/resourceGroups/rg/providers/Microsoft.ContainerService/managedClusters/c/nodes/n1",
 /// )?;
 /// let node = serde_json::json!({ "name": "n1", "ready": true });
-/// let arm = ArmResource::new(Activity::Snapshot, &id, "2024-01-01", Some(&node))?;
+/// let arm = ArmResource::new(Activity::Snapshot, &id, "2024-01-01", &node)?;
 /// let n = Notification::new(
 ///     "eastus",
 ///     "Microsoft.ContainerService",

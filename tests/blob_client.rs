@@ -38,7 +38,7 @@ fn node(cluster: &str, name: &str, seq: u64, payload: &Value) -> NotificationRes
     .unwrap();
     let mut props = payload.clone();
     props["seq"] = json!(seq);
-    let arm = ArmResource::new(Activity::Snapshot, &id, "2024-01-01", Some(&props)).unwrap();
+    let arm = ArmResource::new(Activity::Snapshot, &id, "2024-01-01", &props).unwrap();
     NotificationResource::new(arm, ChangeAction::Update)
 }
 

@@ -37,7 +37,7 @@ fn cluster_node(c: usize, node: usize, seq: u64) -> NotificationResource {
     ))
     .unwrap();
     let props = json!({ "seq": seq });
-    let arm = ArmResource::new(Activity::Snapshot, &id, "2024-01-01", Some(&props)).unwrap();
+    let arm = ArmResource::new(Activity::Snapshot, &id, "2024-01-01", &props).unwrap();
     NotificationResource::new(arm, ChangeAction::Update)
 }
 

@@ -203,7 +203,11 @@ fn build_resource(act: Activity, id: ResourceId, k: Knobs, tenant: &str) -> Noti
         (_, Some(Value::Null) | None) => Some(Value::from(k.text.clone())),
         (_, p) => p,
     };
-    let arm = ArmResource::new(act, &id, "2024-01-01", props.as_ref()).expect("properties given");
+    let arm = match &props {
+        Some(p) => ArmResource::new(act, &id, "2024-01-01", p),
+        None => ArmResource::without_properties(act, &id, "2024-01-01"),
+    }
+    .expect("properties given");
     let mut r = NotificationResource::new(arm, k.change)
         .with_additional_resource_properties(k.extra)
         .with_correlation_id(k.text.clone())

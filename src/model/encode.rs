@@ -35,7 +35,7 @@ pub const SDK_VERSION: &str = concat!("rust@", env!("CARGO_PKG_VERSION"));
 ///     "/subscriptions/s/resourceGroups/rg/providers/Microsoft.Compute/virtualMachines/vm1",
 /// )?;
 /// let props = serde_json::json!({"hardwareProfile": {"vmSize": "Standard_D2s_v5"}});
-/// let arm = ArmResource::new(Activity::Write, &id, "2024-07-01", Some(&props))?;
+/// let arm = ArmResource::new(Activity::Write, &id, "2024-07-01", &props)?;
 /// let n = Notification::new(
 ///     "eastus",
 ///     "Microsoft.Compute",
@@ -276,7 +276,7 @@ mod tests {
         ))
         .unwrap();
         let props = serde_json::json!({"i": i, "pad": "x".repeat(100)});
-        let arm = ArmResource::new(Activity::Snapshot, &id, "2024-01-01", Some(&props)).unwrap();
+        let arm = ArmResource::new(Activity::Snapshot, &id, "2024-01-01", &props).unwrap();
         NotificationResource::new(arm, ChangeAction::Update)
     }
 

@@ -335,7 +335,7 @@ mod tests {
                 ))
                 .unwrap();
                 let props = serde_json::json!({"i": i, "s": "a\"b\u{2028}"});
-                let arm = ArmResource::new(Activity::Write, &id, "2024-07-01", Some(&props)).unwrap();
+                let arm = ArmResource::new(Activity::Write, &id, "2024-07-01", &props).unwrap();
                 NotificationResource::new(arm, ChangeAction::Create)
                     .with_resource_event_time(datetime!(2026-10-01 13:30:00.25 +05:30))
                     .with_created_time(datetime!(2026-10-01 10:00 UTC))

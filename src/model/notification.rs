@@ -21,7 +21,8 @@ pub const MAX_BATCH_SIZE: usize = 1000;
 
 /// The ARM description of one resource (`armResource` on the wire).
 ///
-/// Built only by [`ArmResource::new`], which serializes the properties once.
+/// Built by [`ArmResource::new`] (which serializes the properties once),
+/// [`ArmResource::without_properties`] or [`ArmResource::from_raw`].
 #[derive(Clone, Debug)]
 pub struct ArmResource {
     pub(crate) id: ResourceId,
@@ -41,25 +42,52 @@ impl PartialEq for ArmResource {
 }
 
 impl ArmResource {
-    /// Builds the ARM resource for `id`. The properties are serialized here, once.
+    /// Builds the ARM resource for `id` with `properties`, serialized here, once.
     ///
-    /// `write` and `snapshot` need properties; `delete` may omit them (a delete that
-    /// carries properties sends them). Properties that serialize to JSON `null` count
-    /// as none. Fails with [`Error::Invalid`] ([`Rule::PropertiesMissing`], or
-    /// [`Rule::ArmIdMissing`] for an id with an empty canonical string) or
-    /// [`Error::Encode`] when the properties cannot be serialized
-    /// (`arn-protocol.md` section 4, step 2).
+    /// Properties that serialize to JSON `null` count as none, which only a `delete`
+    /// may have (see [`ArmResource::without_properties`]). Fails with
+    /// [`Error::Invalid`] ([`Rule::PropertiesMissing`], or [`Rule::ArmIdMissing`] for
+    /// an id with an empty canonical string) or [`Error::Encode`] when the properties
+    /// cannot be serialized (`arn-protocol.md` section 4, step 2).
+    ///
+    /// ```
+    /// use arn_client::model::{Activity, ArmResource, ResourceId};
+    ///
+    /// let id: ResourceId = "/subscriptions/00000000-0000-0000-0000-000000000000/resourceGroups/rg/providers/Microsoft.Compute/virtualMachines/vm1".parse()?;
+    /// let vm = ArmResource::new(Activity::Write, &id, "2024-03-01", &serde_json::json!({ "vmSize": "D2s_v5" }))?;
+    /// assert_eq!(vm.properties(), Some(r#"{"vmSize":"D2s_v5"}"#));
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
     pub fn new<T: Serialize + ?Sized>(
         activity: Activity,
         id: &ResourceId,
         api_version: &str,
-        properties: Option<&T>,
+        properties: &T,
     ) -> Result<Self, Error> {
-        let properties = properties
-            .map(serde_json::value::to_raw_value)
-            .transpose()
+        let properties = serde_json::value::to_raw_value(properties)
             .map_err(|e| Error::Encode(format!("armResource.properties: {e}")))?;
-        Self::from_raw(activity, id, api_version, properties)
+        Self::from_raw(activity, id, api_version, Some(properties))
+    }
+
+    /// Builds the ARM resource for `id` without properties: only a `delete` may omit
+    /// them; any other activity fails with [`Error::Invalid`]
+    /// ([`Rule::PropertiesMissing`]).
+    ///
+    /// ```
+    /// use arn_client::model::{Activity, ArmResource, ResourceId};
+    ///
+    /// let id: ResourceId = "/subscriptions/00000000-0000-0000-0000-000000000000/resourceGroups/rg/providers/Microsoft.Compute/virtualMachines/vm1".parse()?;
+    /// let gone = ArmResource::without_properties(Activity::Delete, &id, "2024-03-01")?;
+    /// assert_eq!(gone.properties(), None);
+    /// assert!(ArmResource::without_properties(Activity::Write, &id, "2024-03-01").is_err());
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
+    pub fn without_properties(
+        activity: Activity,
+        id: &ResourceId,
+        api_version: &str,
+    ) -> Result<Self, Error> {
+        Self::from_raw(activity, id, api_version, None)
     }
 
     /// Like [`ArmResource::new`], for properties that are already JSON (for example
@@ -455,24 +483,24 @@ mod tests {
     #[test]
     fn write_and_snapshot_need_properties() {
         for act in [Activity::Write, Activity::Snapshot] {
-            let e = ArmResource::new::<()>(act, &vm_id(), "2024-01-01", None).unwrap_err();
+            let e = ArmResource::without_properties(act, &vm_id(), "2024-01-01").unwrap_err();
             assert_eq!(rule_of(e), Rule::PropertiesMissing);
             let null = serde_json::Value::Null;
-            let e = ArmResource::new(act, &vm_id(), "2024-01-01", Some(&null)).unwrap_err();
+            let e = ArmResource::new(act, &vm_id(), "2024-01-01", &null).unwrap_err();
             assert_eq!(rule_of(e), Rule::PropertiesMissing);
         }
-        let d = ArmResource::new::<()>(Activity::Delete, &vm_id(), "2024-01-01", None).unwrap();
+        let d = ArmResource::without_properties(Activity::Delete, &vm_id(), "2024-01-01").unwrap();
         assert_eq!(d.properties(), None);
     }
 
     #[test]
     fn properties_are_serialized_once_at_construction() {
         let props = serde_json::json!({"b": 1, "a": [true, null]});
-        let a = ArmResource::new(Activity::Write, &vm_id(), "2024-01-01", Some(&props)).unwrap();
+        let a = ArmResource::new(Activity::Write, &vm_id(), "2024-01-01", &props).unwrap();
         assert_eq!(a.properties(), Some(r#"{"a":[true,null],"b":1}"#));
         assert_eq!(a.api_version(), "2024-01-01");
         assert_eq!(a.activity(), Activity::Write);
-        let d = ArmResource::new(Activity::Delete, &vm_id(), "", Some(&props)).unwrap();
+        let d = ArmResource::new(Activity::Delete, &vm_id(), "", &props).unwrap();
         assert!(
             d.properties().is_some(),
             "a delete keeps the properties it is given"
@@ -493,13 +521,13 @@ mod tests {
     fn unserializable_properties_are_an_encode_error() {
         let mut bad = BTreeMap::new();
         bad.insert(vec![1u8], 1);
-        let e = ArmResource::new(Activity::Write, &vm_id(), "", Some(&bad)).unwrap_err();
+        let e = ArmResource::new(Activity::Write, &vm_id(), "", &bad).unwrap_err();
         assert!(matches!(e, Error::Encode(_)), "{e}");
     }
 
     #[test]
     fn resource_defaults_come_from_the_arm_resource() {
-        let a = ArmResource::new(Activity::Write, &vm_id(), "2024-01-01", Some(&1)).unwrap();
+        let a = ArmResource::new(Activity::Write, &vm_id(), "2024-01-01", &1).unwrap();
         let r = NotificationResource::new(a, ChangeAction::Create).with_correlation_id("c");
         assert_eq!(r.resource_id, vm_id().as_str());
         assert_eq!(r.api_version, "2024-01-01");

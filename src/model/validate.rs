@@ -251,7 +251,7 @@ mod tests {
 
     fn res(id: &str, api: &str) -> NotificationResource {
         let id = ResourceId::parse(id).unwrap();
-        let arm = ArmResource::new(Activity::Snapshot, &id, api, Some(&1)).unwrap();
+        let arm = ArmResource::new(Activity::Snapshot, &id, api, &1).unwrap();
         NotificationResource::new(arm, ChangeAction::Update)
     }
 

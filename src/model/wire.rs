@@ -333,7 +333,7 @@ mod tests {
             Activity::Write,
             &id("/subscriptions/s/locations/westus2"),
             "2024-01-01",
-            Some(&serde_json::json!({"b": [1]})),
+            &serde_json::json!({"b": [1]}),
         )
         .unwrap();
         let full = NotificationResource::new(arm, ChangeAction::Move)
@@ -364,11 +364,10 @@ mod tests {
                 r#""changeAction":"Move"}}"#
             )
         );
-        let bare = ArmResource::new::<()>(
+        let bare = ArmResource::without_properties(
             Activity::Delete,
             &id("/subscriptions/s/resourceGroups/rg/providers/P.N/vnets/v/subnets"),
             "",
-            None,
         )
         .unwrap();
         let minimal = NotificationResource::new(bare, ChangeAction::Delete);

@@ -83,7 +83,7 @@ pub fn thousand_node_resources() -> Vec<u8> {
             ))
             .unwrap();
             let arm =
-                ArmResource::new(Activity::Snapshot, &id, "2024-01-01", Some(&payload)).unwrap();
+                ArmResource::new(Activity::Snapshot, &id, "2024-01-01", &payload).unwrap();
             NotificationResource::new(arm, ChangeAction::Update)
         })
         .collect();

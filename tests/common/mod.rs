@@ -24,7 +24,7 @@ pub fn node(id: &str, seq: u64) -> Notification {
 /// A one-resource snapshot notification about `id` with `properties`.
 pub fn with_properties(id: &str, properties: &serde_json::Value) -> Notification {
     let rid = ResourceId::parse(id).expect("valid test id");
-    let arm = ArmResource::new(Activity::Snapshot, &rid, "2024-01-01", Some(properties))
+    let arm = ArmResource::new(Activity::Snapshot, &rid, "2024-01-01", properties)
         .expect("valid arm resource");
     Notification::new(
         "eastus",

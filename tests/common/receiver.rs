@@ -121,7 +121,7 @@ pub fn node(name: &str, seq: u64) -> arn_client::model::NotificationResource {
     ))
     .unwrap();
     let props = json!({"seq": seq, "ready": true});
-    let arm = ArmResource::new(Activity::Snapshot, &id, "2024-01-01", Some(&props)).unwrap();
+    let arm = ArmResource::new(Activity::Snapshot, &id, "2024-01-01", &props).unwrap();
     NotificationResource::new(arm, ChangeAction::Update)
 }
 

@@ -127,8 +127,12 @@ fn build(input: &Value) -> Result<Input, Built> {
             Value::Null => None,
             p => Some(p),
         };
-        let arm = ArmResource::new(activity, &id, str_field(r, "armApiVersion")?, props)
-            .map_err(rule_of)?;
+        let api_version = str_field(r, "armApiVersion")?;
+        let arm = match props {
+            Some(p) => ArmResource::new(activity, &id, api_version, p),
+            None => ArmResource::without_properties(activity, &id, api_version),
+        }
+        .map_err(rule_of)?;
         let change_action = match str_field(r, "changeAction")?.parse::<ChangeAction>() {
             Ok(c) => c,
             Err(_) => {

@@ -16,7 +16,7 @@ use parking_lot::{Condvar, Mutex, MutexGuard};
 use serde_json::Value;
 
 use super::receiver_conn::accept_loop;
-use super::tls::generate;
+use super::tls::{generate, DEFAULT_NAMES};
 use crate::model::Notification;
 
 /// A scripted answer to one `POST /arnnotify`, taken from the queue in order; once the
@@ -120,6 +120,8 @@ pub struct ArnReceiverBuilder {
     token: Option<String>,
     blob_roots: Vec<Vec<u8>>,
     self_trust: bool,
+    names: Option<Vec<String>>,
+    expired: bool,
 }
 
 impl ArnReceiverBuilder {
@@ -144,9 +146,30 @@ impl ArnReceiverBuilder {
         self
     }
 
+    /// The names (DNS names or IP addresses) the generated certificate is issued for,
+    /// e.g. only `localhost`, to test a client that reaches the receiver at a name its
+    /// certificate does not cover. Defaults to `localhost` and `127.0.0.1`.
+    pub fn certificate_names<S: Into<String>>(
+        mut self,
+        names: impl IntoIterator<Item = S>,
+    ) -> Self {
+        self.names = Some(names.into_iter().map(Into::into).collect());
+        self
+    }
+
+    /// Serve a certificate that expired long ago (valid in the year 2000 only), to
+    /// test that clients reject it. Defaults to `false`.
+    pub fn expired_certificate(mut self, expired: bool) -> Self {
+        self.expired = expired;
+        self
+    }
+
     /// Starts the receiver on `127.0.0.1` with a free port.
     pub fn start(self) -> io::Result<ArnReceiver> {
-        let identity = generate()?;
+        let names = self
+            .names
+            .unwrap_or_else(|| DEFAULT_NAMES.iter().map(|n| n.to_string()).collect());
+        let identity = generate(&names, self.expired)?;
         let mut roots = Vec::new();
         if self.self_trust || !self.blob_roots.is_empty() {
             // Our own certificate too, for blobs served by this receiver.
@@ -282,6 +305,12 @@ impl ArnReceiver {
     pub fn release_stalled(&self) {
         *self.inner.released.lock() += 1;
         self.inner.release.notify_all();
+    }
+
+    /// The number of TCP connections accepted so far (each request may reuse one;
+    /// a client that fails the TLS handshake opens one and sends no request).
+    pub fn connection_count(&self) -> u64 {
+        self.inner.next_conn.load(Ordering::Relaxed)
     }
 
     /// The number of requests received so far (including rejected ones).

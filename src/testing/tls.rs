@@ -1,5 +1,6 @@
 //! A TLS identity for local test servers: a fresh self-signed END-ENTITY certificate
-//! (`CA:FALSE`, `serverAuth`, SAN `IP:127.0.0.1` and `localhost`), because rustls
+//! (`CA:FALSE`, `serverAuth`, SAN `IP:127.0.0.1` and `localhost` unless told
+//! otherwise), because rustls
 //! rejects a CA certificate used as the server certificate
 //! (`azure-sdk-runtime-free.md`, TLS), and a client agent trusting such a certificate.
 
@@ -7,9 +8,7 @@ use std::io;
 use std::sync::Arc;
 use std::time::Duration;
 
-use rcgen::{
-    CertificateParams, DnType, ExtendedKeyUsagePurpose, IsCa, KeyPair, KeyUsagePurpose, SanType,
-};
+use rcgen::{CertificateParams, DnType, ExtendedKeyUsagePurpose, IsCa, KeyPair, KeyUsagePurpose};
 use rustls::pki_types::{CertificateDer, PrivateKeyDer, PrivatePkcs8KeyDer};
 
 /// A generated server certificate and its rustls server configuration.
@@ -38,12 +37,17 @@ fn other<E: std::fmt::Display>(e: E) -> io::Error {
     io::Error::other(e.to_string())
 }
 
-/// Generates a new identity for `127.0.0.1` and `localhost`.
-pub(crate) fn generate() -> io::Result<TestIdentity> {
-    let mut params = CertificateParams::new(vec!["localhost".to_string()]).map_err(other)?;
-    params
-        .subject_alt_names
-        .push(SanType::IpAddress([127, 0, 0, 1].into()));
+/// The names a generated certificate is for when the builder names none.
+pub(crate) const DEFAULT_NAMES: [&str; 2] = ["localhost", "127.0.0.1"];
+
+/// Generates a new identity for `names` (DNS names or IP addresses), valid now, or
+/// only in the year 2000 when `expired`.
+pub(crate) fn generate(names: &[String], expired: bool) -> io::Result<TestIdentity> {
+    let mut params = CertificateParams::new(names.to_vec()).map_err(other)?;
+    if expired {
+        params.not_before = rcgen::date_time_ymd(2000, 1, 1);
+        params.not_after = rcgen::date_time_ymd(2000, 12, 31);
+    }
     params
         .distinguished_name
         .push(DnType::CommonName, "arn-client local test receiver");

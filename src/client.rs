@@ -202,7 +202,7 @@ impl Client {
             retry_policy: options.retry_policy.clone(),
             events,
             blobs,
-            gate: SendGate::default(),
+            gate: SendGate::new(Arc::clone(&stats)),
         });
         let handles = spawn_pool(&options, &ctx, &scheduler)?;
         log::debug!("arn-client started with {} workers", options.workers);

@@ -197,7 +197,7 @@ fn a_connection_reset_is_retried() {
 }
 
 #[test]
-fn an_untrusted_certificate_is_a_connection_error() {
+fn an_untrusted_certificate_is_a_final_tls_error() {
     let receiver = ArnReceiver::start("tok").unwrap();
     let cred = arn_client::testing::StaticTokenCredential::new("tok");
     // The built-in roots do not trust the generated certificate.
@@ -206,7 +206,8 @@ fn an_untrusted_certificate_is_a_connection_error() {
         .unwrap();
     let body = serde_json::to_vec(&inline_event(&["n1"])).unwrap();
     let e = t.post(&post(&body, false, WAIT)).unwrap_err();
-    assert!(matches!(e, Error::Connection(_)), "{e}");
+    assert!(matches!(e, Error::Tls(_)), "{e}");
+    assert!(!e.is_retryable());
     assert_eq!(receiver.request_count(), 0);
 }
 

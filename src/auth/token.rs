@@ -180,3 +180,38 @@ impl fmt::Debug for CredentialTokenSource {
             .finish_non_exhaustive()
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use azure_core::error::ErrorKind;
+
+    #[test]
+    fn token_errors_keep_their_cause() {
+        let deadline = azure_core::Error::new(
+            ErrorKind::Other,
+            DeadlineExceeded {
+                last: Some(Error::Connection("connection refused".into())),
+            },
+        )
+        .with_context("non-transport error occurred which will not be retried");
+        match token_error(&deadline) {
+            Error::Timeout {
+                last_error: Some(last),
+            } => assert_eq!(
+                last.to_string(),
+                "connection failed: token request: connection refused"
+            ),
+            other => panic!("{other:?}"),
+        }
+
+        let tls = azure_core::Error::new(
+            ErrorKind::Other,
+            SendFailed(Error::Tls("the server's certificate has expired".into())),
+        );
+        assert!(matches!(token_error(&tls), Error::Tls(m) if m.starts_with("token request")));
+
+        let plain = azure_core::Error::with_message(ErrorKind::Credential, "no identity");
+        assert!(matches!(token_error(&plain), Error::Credential(_)));
+    }
+}

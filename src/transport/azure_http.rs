@@ -390,6 +390,37 @@ mod tests {
         );
     }
 
+    #[cfg(feature = "testing")]
+    #[test]
+    fn a_deadline_reports_the_last_retried_status_of_its_operation() {
+        use crate::testing::{ArnReceiver, Fault};
+        let receiver = ArnReceiver::start("t").unwrap();
+        receiver.script([Fault::Status(503)]);
+        let client = UreqHttpClient::builder()
+            .root_certs_pem(receiver.certificate_pem())
+            .build()
+            .unwrap();
+        let url = format!("{}/arnnotify", receiver.url());
+        let req = Request::new(
+            azure_core::http::Url::parse(&url).unwrap(),
+            azure_core::http::Method::Post,
+        );
+        let far = Instant::now() + Duration::from_secs(60);
+        let last = with_deadline(Some(far), || {
+            let response = client.send(&req, Vec::new()).unwrap();
+            assert_eq!(u16::from(response.status()), 503);
+            DeadlineExceeded::now().last
+        });
+        match last {
+            Some(crate::Error::Blob {
+                status: Some(503), ..
+            }) => {}
+            other => panic!("{other:?}"),
+        }
+        // The record belongs to that operation only.
+        assert!(DeadlineExceeded::now().last.is_none());
+    }
+
     #[test]
     fn bad_uri_errors_do_not_repeat_the_uri() {
         let e = map_ureq_error(ureq::Error::BadUri("https://h/b?sig=SECRET".into()));

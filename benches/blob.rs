@@ -43,7 +43,8 @@ fn client(azurite: &Azurite, receiver: &ArnReceiver, workers: usize) -> Client {
             .add_root_certificate(receiver.certificate_pem());
     let blob = BlobConfig::new(azurite.service_url(), Arc::new(AzuriteCredential::new()))
         .root_certs_pem(azurite.cert_pem().as_bytes().to_vec());
-    Client::builder(receiver_config, blob)
+    Client::builder(receiver_config)
+        .blob_storage(blob)
         .workers(workers)
         .build()
         .unwrap()

@@ -52,16 +52,13 @@ fn client_run(
 ) -> (f64, &'static str) {
     let credential = StaticTokenCredential::new(TOKEN);
     let config = ReceiverConfig::new(receiver.url(), credential.shared())
-        .add_root_certificate(receiver.certificate_pem())
-        .compression(compression);
-    let client = Client::with_transports(
-        config.into_transport().expect("a transport"),
-        Arc::new(ReceiverBlobStore::new(Arc::clone(receiver))),
-    )
-    .workers(workers)
-    .compression(compression)
-    .build()
-    .expect("a client");
+        .add_root_certificate(receiver.certificate_pem());
+    let client = Client::with_transports(config.into_transport().expect("a transport"))
+        .blob_store(Arc::new(ReceiverBlobStore::new(Arc::clone(receiver))))
+        .workers(workers)
+        .compression(compression)
+        .build()
+        .expect("a client");
     // Warm up: one per worker-ish, so connections and the token exist.
     for n in notes.iter().take(workers) {
         client.notify(n.clone()).expect("warm-up");

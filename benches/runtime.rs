@@ -40,7 +40,8 @@ fn pool_throughput(c: &mut Criterion) {
     group.throughput(Throughput::Elements(1));
     for workers in [1, 2, 4, 8] {
         let fake = FakeTransport::noop();
-        let client = Client::with_transports(fake.clone(), fake)
+        let client = Client::with_transports(fake.clone())
+            .blob_store(fake)
             .workers(workers)
             .compression(true)
             .build()
@@ -65,7 +66,8 @@ fn pool_throughput(c: &mut Criterion) {
 fn promise_round_trip(c: &mut Criterion) {
     let n = nodes().swap_remove(0);
     let fake = FakeTransport::noop();
-    let client = Client::with_transports(fake.clone(), fake)
+    let client = Client::with_transports(fake.clone())
+        .blob_store(fake)
         .workers(4)
         .compression(true)
         .build()

@@ -45,12 +45,15 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
 
     let receiver = ReceiverConfig::new(env("ARN_ENDPOINT")?, Arc::clone(&credential))
         .cloud(Cloud::AzurePublic)
-        .compression(true)
         .timeout(Duration::from_secs(30));
     let blob = BlobConfig::new(env("ARN_STORAGE_URL")?, credential).container_ext("example");
     // Validates both configurations; no network until the first notification (the first
     // user delegation key is requested in the background).
-    let client = Client::builder(receiver, blob).workers(8).build()?;
+    let client = Client::builder(receiver)
+        .blob_storage(blob)
+        .compression(true)
+        .workers(8)
+        .build()?;
 
     let id = ResourceId::parse(&env("ARN_RESOURCE_ID")?)?;
     let properties = serde_json::json!({ "example": true });

@@ -18,9 +18,7 @@ use arn_client::blob::BlobConfig;
 use arn_client::model::{
     Activity, ArmResource, ChangeAction, Notification, NotificationResource, ResourceId,
 };
-use arn_client::testing::{
-    ArnReceiver, Azurite, AzuriteCredential, Fault, ReceiverBlobStore, StaticTokenCredential,
-};
+use arn_client::testing::{ArnReceiver, Azurite, AzuriteCredential, Fault, StaticTokenCredential};
 use arn_client::transport::ReceiverConfig;
 use arn_client::Client;
 
@@ -89,28 +87,25 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     println!("local ARN receiver at {}", receiver.url());
     let credential = StaticTokenCredential::new(TOKEN);
     let config = ReceiverConfig::new(receiver.url(), credential.shared())
-        .add_root_certificate(receiver.certificate_pem())
-        .compression(true);
+        .add_root_certificate(receiver.certificate_pem());
     let builder = match &azurite {
         // The real configuration: receiver + blob storage, as on Azure.
-        Some(azurite) => Client::builder(
-            config,
+        Some(azurite) => Client::builder(config).blob_storage(
             BlobConfig::new(azurite.service_url(), Arc::new(AzuriteCredential::new()))
                 .root_certs_pem(azurite.cert_pem()),
         ),
-        // No blob storage: the receiver's own in-memory store stands in (unused).
-        None => Client::with_transports(
-            config.into_transport()?,
-            Arc::new(ReceiverBlobStore::new(Arc::clone(&receiver))),
-        )
-        .compression(true),
+        // No blob storage: notifications too large to go inline are refused.
+        None => Client::builder(config),
     };
-    let client = builder.workers(4).build()?;
+    let client = builder.compression(true).workers(4).build()?;
     let start = Instant::now();
 
     // 2. One blocking notify.
-    client.notify(notification("mc-0", &["n0".into(), "n1".into()])?)?;
-    println!("blocking notify: ok");
+    let report = client.notify(notification("mc-0", &["n0".into(), "n1".into()])?)?;
+    println!(
+        "blocking notify: ok, event {} ({} bytes, {} on the wire, {} attempt)",
+        report.event_id, report.event_bytes, report.sent_bytes, report.attempts
+    );
 
     // 3. Async sends; each promise is recycled when waited on.
     let mut window = std::collections::VecDeque::new();
@@ -130,7 +125,7 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     let errors = client.errors();
     let drain = std::thread::spawn(move || {
         let mut failures = 0;
-        while let Ok(failure) = errors.recv() {
+        while let Some(failure) = errors.recv() {
             failures += 1;
             println!("  error channel: {failure}");
         }
@@ -161,7 +156,7 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     receiver.script([Fault::Status(400)]);
     match client.notify(notification("mc-0", &["rejected".into()])?) {
         Err(e) => println!("rejected as expected: {e}"),
-        Ok(()) => println!("unexpected success"),
+        Ok(_) => println!("unexpected success"),
     }
 
     client.close(Instant::now() + Duration::from_secs(30))?;

@@ -6,18 +6,18 @@ use std::sync::Arc;
 use std::thread::JoinHandle;
 use std::time::Instant;
 
-use crossbeam_channel::{bounded, Receiver};
+use crossbeam_channel::bounded;
 use parking_lot::Mutex;
 
 use crate::config::{ClientBuilder, ClientOptions};
 use crate::model::{Encoder, Notification};
 use crate::promise::{PromisePool, Resolver};
-use crate::scheduler::{Job, Reply, Scheduler, Wait};
+use crate::scheduler::{Job, Reply, Scheduler, Ticket, Wait};
 use crate::stats::StatsInner;
 use crate::transport::SendGate;
 use crate::transport::{BlobStore, EventTransport};
 use crate::worker::{spawn_pool, SendContext};
-use crate::{Error, Promise, Stats, SubmitError};
+use crate::{Delivery, Error, Errors, Failure, Promise, Stats, SubmitError};
 
 /// Publishes notifications through a fixed pool of worker threads.
 ///
@@ -66,8 +66,8 @@ use crate::{Error, Promise, Stats, SubmitError};
 /// use arn_client::testing::FakeTransport;
 /// use arn_client::Client;
 ///
-/// let fake = FakeTransport::new(); // real HTTP and blob transports plug in the same way
-/// let client = Client::with_transports(fake.clone(), fake.clone())
+/// let fake = FakeTransport::new(); // the real receiver transport plugs in the same way
+/// let client = Client::with_transports(fake.clone())
 ///     .workers(2)
 ///     .build()?;
 ///
@@ -82,7 +82,8 @@ use crate::{Error, Promise, Stats, SubmitError};
 ///     vec![NotificationResource::new(arm, ChangeAction::Update)],
 /// );
 ///
-/// client.notify(n.clone())?; // blocks until the outcome
+/// let report = client.notify(n.clone())?; // blocks until the outcome
+/// assert!(report.inline);
 /// let promise = client.send_async(n.clone())?; // returns at once
 /// promise.wait()?; // and recycles the promise
 /// client.submit(n)?; // fire-and-forget: failures go to client.errors()
@@ -100,53 +101,7 @@ pub struct Client {
     scheduler: Arc<Scheduler>,
     handles: Mutex<Vec<JoinHandle<()>>>,
     pool: Arc<PromisePool>,
-    errors: Receiver<Failure>,
-}
-
-/// The failure of a fire-and-forget submission, from [`Client::errors`]: the error and
-/// the notification, handed back.
-pub struct Failure {
-    error: Error,
-    notification: Notification,
-}
-
-impl Failure {
-    pub(crate) fn new(error: Error, notification: Notification) -> Self {
-        Self {
-            error,
-            notification,
-        }
-    }
-
-    /// Why sending failed.
-    pub fn error(&self) -> &Error {
-        &self.error
-    }
-
-    /// The notification that failed.
-    pub fn notification(&self) -> &Notification {
-        &self.notification
-    }
-
-    /// Splits into the error and the notification.
-    pub fn into_parts(self) -> (Error, Notification) {
-        (self.error, self.notification)
-    }
-}
-
-impl fmt::Debug for Failure {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("Failure")
-            .field("error", &self.error)
-            .field("resources", &self.notification.resources.len())
-            .finish_non_exhaustive()
-    }
-}
-
-impl fmt::Display for Failure {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "sending a notification failed: {}", self.error)
-    }
+    errors: Errors,
 }
 
 impl fmt::Debug for Client {
@@ -159,34 +114,25 @@ impl fmt::Debug for Client {
 }
 
 impl Client {
-    /// A builder for a client that talks to the real ARN receiver and Azure Blob
-    /// Storage, authenticated with `azure_identity` credentials (the Go client's
-    /// `Args{HTTP, Blob}`).
-    ///
-    /// Compression is on when either [`ReceiverConfig::compression`] or
-    /// [`ClientBuilder::compression`] turns it on.
-    ///
-    /// [`ReceiverConfig::compression`]: crate::transport::ReceiverConfig::compression
-    pub fn builder(
-        receiver: crate::transport::ReceiverConfig,
-        blob: crate::blob::BlobConfig,
-    ) -> ClientBuilder {
-        ClientBuilder::azure(receiver, blob)
+    /// A builder for a client that talks to the real ARN receiver, authenticated with
+    /// an `azure_identity` credential (the Go client's `Args{HTTP}`). Add Azure Blob
+    /// Storage for large notifications with [`ClientBuilder::blob_storage`].
+    pub fn builder(receiver: crate::transport::ReceiverConfig) -> ClientBuilder {
+        ClientBuilder::azure(receiver)
     }
 
-    /// A builder for a client that sends through the given transports (the Go
-    /// `WithFakeClients`; real HTTP and blob transports plug in the same way).
-    pub fn with_transports(
-        events: Arc<dyn EventTransport>,
-        blobs: Arc<dyn BlobStore>,
-    ) -> ClientBuilder {
-        ClientBuilder::new(events, blobs)
+    /// A builder for a client that posts through `events` (the Go `WithFakeClients`;
+    /// the real transport plugs in the same way, see
+    /// [`ReceiverConfig::into_transport`](crate::transport::ReceiverConfig::into_transport)).
+    /// Add a blob store with [`ClientBuilder::blob_store`].
+    pub fn with_transports(events: Arc<dyn EventTransport>) -> ClientBuilder {
+        ClientBuilder::new(events)
     }
 
     pub(crate) fn start(
         options: ClientOptions,
         events: Arc<dyn EventTransport>,
-        blobs: Arc<dyn BlobStore>,
+        blobs: Option<Arc<dyn BlobStore>>,
     ) -> Result<Client, Error> {
         let stats = Arc::new(StatsInner::default());
         let (errors_tx, errors) = bounded(options.errors_capacity);
@@ -211,69 +157,89 @@ impl Client {
             scheduler,
             handles: Mutex::new(handles),
             pool: PromisePool::new(options.promise_pool_size, stats),
-            errors,
+            errors: Errors(errors),
             options,
             ctx,
         })
     }
 
-    /// Checks now, without sending anything, that the receiver's token and the blob
-    /// store's user delegation key can be had, and returns the first failure (e.g.
-    /// [`Error::Credential`], or [`Error::Blob`] with status 403 for a missing role
-    /// assignment). For services that want to fail fast at startup; `build()` itself
-    /// never touches the network.
+    /// Checks now, without sending anything, that the receiver's token and, with blob
+    /// storage, its user delegation key can be had, and returns the first failure
+    /// (e.g. [`Error::Credential`], or [`Error::Blob`] with status 403 for a missing
+    /// role assignment). For services that want to fail fast at startup; `build()`
+    /// itself never touches the network.
     pub fn preflight(&self, deadline: Instant) -> Result<(), Error> {
         self.ctx.events.preflight(deadline)?;
-        self.ctx.blobs.preflight(deadline)
+        match &self.ctx.blobs {
+            Some(blobs) => blobs.preflight(deadline),
+            None => Ok(()),
+        }
     }
 
-    /// Sends `n` and blocks until its outcome, with the default deadline.
+    /// Sends `n` and blocks until its outcome, with the default deadline: a
+    /// [`Delivery`] report, or a [`Failure`] that hands the notification back.
     ///
     /// An empty notification succeeds at once without sending anything.
-    pub fn notify(&self, n: Notification) -> Result<(), Error> {
+    pub fn notify(&self, n: Notification) -> Result<Delivery, Failure> {
         self.notify_with_deadline(n, self.default_deadline())
     }
 
-    /// Sends `n` and blocks until its outcome or `deadline`. A notification still
-    /// queued at its deadline is not sent and fails with [`Error::Timeout`]; one whose
-    /// deadline passes while it is being sent also returns [`Error::Timeout`], though
-    /// the receiver may have got it.
-    pub fn notify_with_deadline(&self, n: Notification, deadline: Instant) -> Result<(), Error> {
-        let promise = self
+    /// Sends `n` and blocks until its outcome, which comes by `deadline`: a
+    /// notification not started by then is not sent and fails with
+    /// [`Error::Timeout`]; one being sent stops retrying at the deadline (its request
+    /// in progress ends by then too), and its `Timeout` carries the last try's error.
+    /// The receiver may have got a notification that timed out while being sent.
+    pub fn notify_with_deadline(
+        &self,
+        n: Notification,
+        deadline: Instant,
+    ) -> Result<Delivery, Failure> {
+        let (promise, ticket) = self
             .promise_job(n, deadline, Wait::Until(deadline))
-            .map_err(SubmitError::into_parts)
-            .map_err(|(e, _)| e)?;
-        match promise.wait_until_deadline(deadline) {
-            Err(Error::PromiseTimeout) => Err(Error::TIMEOUT),
-            other => other,
+            .map_err(|e| {
+                let (error, n) = e.into_parts();
+                Failure::new(error, Some(n), None, 0)
+            })?;
+        match promise.wait_deadline(deadline) {
+            Ok(outcome) => outcome,
+            Err(promise) => {
+                // Not started by its deadline: it gets its Timeout now, unsent.
+                if let Some(ticket) = ticket {
+                    self.scheduler.expire(ticket);
+                }
+                promise.wait()
+            }
         }
     }
 
     /// Queues `n` with the default deadline and returns a promise of its outcome;
-    /// blocks while the worker's queue is full.
+    /// blocks while the client is full (see [`ClientBuilder::queue_capacity`]).
     pub fn send_async(&self, n: Notification) -> Result<Promise, SubmitError> {
         let deadline = self.default_deadline();
         self.promise_job(n, deadline, Wait::Until(deadline))
+            .map(|(p, _)| p)
     }
 
     /// Like [`Client::send_async`] with an explicit deadline (also the longest it
-    /// blocks on a full queue).
+    /// blocks on a full client).
     pub fn send_async_with_deadline(
         &self,
         n: Notification,
         deadline: Instant,
     ) -> Result<Promise, SubmitError> {
         self.promise_job(n, deadline, Wait::Until(deadline))
+            .map(|(p, _)| p)
     }
 
     /// Like [`Client::send_async`], but fails at once with [`Error::QueueFull`] (handing
-    /// the notification back) when the worker's queue is full.
+    /// the notification back) when the client is full.
     pub fn try_send_async(&self, n: Notification) -> Result<Promise, SubmitError> {
         self.promise_job(n, self.default_deadline(), Wait::No)
+            .map(|(p, _)| p)
     }
 
-    /// Queues `n` fire-and-forget with the default deadline; blocks while the worker's
-    /// queue is full. Failures go to [`Client::errors`]; successes are silent.
+    /// Queues `n` fire-and-forget with the default deadline; blocks while the client is
+    /// full. Failures go to [`Client::errors`]; successes are silent.
     pub fn submit(&self, n: Notification) -> Result<(), SubmitError> {
         let deadline = self.default_deadline();
         self.errors_job(n, deadline, Wait::Until(deadline))
@@ -289,7 +255,7 @@ impl Client {
     }
 
     /// Like [`Client::submit`], but fails at once with [`Error::QueueFull`] (handing the
-    /// notification back) when the worker's queue is full.
+    /// notification back) when the client is full.
     pub fn try_submit(&self, n: Notification) -> Result<(), SubmitError> {
         self.errors_job(n, self.default_deadline(), Wait::No)
     }
@@ -297,7 +263,7 @@ impl Client {
     /// The failures of [`Client::submit`]ted notifications. The channel is bounded
     /// (see [`ClientBuilder::errors_capacity`]); when full, failures are dropped and
     /// counted in [`Stats::errors_dropped`]. Nobody has to read it.
-    pub fn errors(&self) -> Receiver<Failure> {
+    pub fn errors(&self) -> Errors {
         self.errors.clone()
     }
 
@@ -355,24 +321,27 @@ impl Client {
         Instant::now() + self.options.default_deadline
     }
 
+    /// Queues `n` with a promise; the ticket is `None` for an empty notification
+    /// (resolved at once, nothing queued).
     fn promise_job(
         &self,
         n: Notification,
         deadline: Instant,
         wait: Wait,
-    ) -> Result<Promise, SubmitError> {
-        let n = check(n)?;
+    ) -> Result<(Promise, Option<Ticket>), SubmitError> {
+        let n = self.check(n)?;
         if n.resources.is_empty() {
-            return Ok(self.pool.resolved(Ok(())));
+            return Ok((self.pool.resolved(Ok(Delivery::empty())), None));
         }
         let (promise, resolver) = self.pool.promise();
         let job = Job {
             notification: n,
             deadline,
+            accepted: Instant::now(),
             reply: Reply::Promise(resolver),
         };
         match self.submit_job(job, wait) {
-            Ok(()) => Ok(promise),
+            Ok(ticket) => Ok((promise, Some(ticket))),
             Err((error, job)) => {
                 if let Reply::Promise(resolver) = job.reply {
                     Resolver::disarm(resolver);
@@ -388,23 +357,39 @@ impl Client {
         deadline: Instant,
         wait: Wait,
     ) -> Result<(), SubmitError> {
-        let n = check(n)?;
+        let n = self.check(n)?;
         if n.resources.is_empty() {
             return Ok(());
         }
         let job = Job {
             notification: n,
             deadline,
+            accepted: Instant::now(),
             reply: Reply::Errors,
         };
         self.submit_job(job, wait)
+            .map(|_| ())
             .map_err(|(error, job)| SubmitError::new(error, job.notification))
+    }
+
+    /// Rejects a notification that can never be sent (`arn-protocol.md` section 1):
+    /// more than 1000 resources, or too large to go inline without blob storage.
+    fn check(&self, n: Notification) -> Result<Notification, SubmitError> {
+        if let Err(error) = n.check_batch_size() {
+            return Err(SubmitError::new(Error::Invalid(error), n));
+        }
+        if self.ctx.blobs.is_none() {
+            if let Err(error) = self.ctx.encoder.fits_inline(&n) {
+                return Err(SubmitError::new(error, n));
+            }
+        }
+        Ok(n)
     }
 
     // Hands the job back by value (as crossbeam's `TrySendError` does): no allocation
     // on the `try_` fast-fail path before the caller's refusal.
     #[allow(clippy::result_large_err)]
-    fn submit_job(&self, job: Job, wait: Wait) -> Result<(), (Error, Job)> {
+    fn submit_job(&self, job: Job, wait: Wait) -> Result<Ticket, (Error, Job)> {
         if self.is_closed() {
             return Err((Error::Closed, job));
         }
@@ -422,14 +407,6 @@ impl Drop for Client {
                 log::debug!("arn-client dropped before its workers finished");
             }
         }
-    }
-}
-
-/// Rejects a notification that can never be sent (`arn-protocol.md` section 1).
-fn check(n: Notification) -> Result<Notification, SubmitError> {
-    match n.check_batch_size() {
-        Ok(()) => Ok(n),
-        Err(error) => Err(SubmitError::new(Error::Invalid(error), n)),
     }
 }
 

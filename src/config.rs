@@ -104,26 +104,53 @@ impl ClientOptions {
     }
 }
 
-/// Where a client sends: given transports, or the real ARN receiver and blob storage.
-enum Transports {
-    Given {
-        events: Arc<dyn EventTransport>,
-        blobs: Arc<dyn BlobStore>,
-    },
-    Azure {
-        receiver: Box<ReceiverConfig>,
-        blob: Box<BlobConfig>,
-    },
+/// Where a client posts events: a given transport, or the real ARN receiver.
+enum Events {
+    Given(Arc<dyn EventTransport>),
+    Azure(Box<ReceiverConfig>),
 }
 
-/// Builds a [`Client`]: the transports are positional, everything else optional.
+/// Where large resources go, if anywhere.
+enum Blobs {
+    None,
+    Given(Arc<dyn BlobStore>),
+    Azure(Box<BlobConfig>),
+}
+
+/// Builds a [`Client`]: the receiver is positional, everything else optional.
 ///
-/// Made by [`Client::builder`] (the real ARN receiver and blob storage, the Go
-/// `Args{HTTP, Blob}`) or [`Client::with_transports`] (any transports, the Go
-/// `WithFakeClients`); each setter consumes and returns the builder.
+/// Made by [`Client::builder`] (the real ARN receiver, the Go `Args{HTTP}`) or
+/// [`Client::with_transports`] (any event transport, the Go `WithFakeClients`). Blob
+/// storage is optional: add it with [`ClientBuilder::blob_storage`] (Azure) or
+/// [`ClientBuilder::blob_store`] (any store). Without it, a notification whose
+/// resources are too large to go inline is refused at submission with
+/// [`Error::TooLarge`], which names the size and the threshold and hands the
+/// notification back. Each setter consumes and returns the builder.
+///
+/// ```
+/// # #[cfg(feature = "testing")]
+/// # fn main() -> Result<(), arn_client::Error> {
+/// use std::time::Duration;
+/// use arn_client::{Client, OrderBy};
+/// use arn_client::testing::FakeTransport;
+///
+/// let fake = FakeTransport::new();
+/// let client = Client::with_transports(fake.clone())
+///     .blob_store(fake) // optional: large notifications through a blob store
+///     .workers(8)
+///     .compression(true)
+///     .order_by(OrderBy::TopLevelResource)
+///     .default_deadline(Duration::from_secs(30))
+///     .build()?;
+/// # drop(client);
+/// # Ok(()) }
+/// # #[cfg(not(feature = "testing"))]
+/// # fn main() {}
+/// ```
 #[must_use = "a builder does nothing until build() is called"]
 pub struct ClientBuilder {
-    transports: Transports,
+    events: Events,
+    blobs: Blobs,
     options: ClientOptions,
 }
 
@@ -131,26 +158,41 @@ impl fmt::Debug for ClientBuilder {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("ClientBuilder")
             .field("options", &self.options)
+            .field("blob_storage", &!matches!(self.blobs, Blobs::None))
             .finish_non_exhaustive()
     }
 }
 
 impl ClientBuilder {
-    pub(crate) fn new(events: Arc<dyn EventTransport>, blobs: Arc<dyn BlobStore>) -> Self {
+    pub(crate) fn new(events: Arc<dyn EventTransport>) -> Self {
         Self {
-            transports: Transports::Given { events, blobs },
+            events: Events::Given(events),
+            blobs: Blobs::None,
             options: ClientOptions::default(),
         }
     }
 
-    pub(crate) fn azure(receiver: ReceiverConfig, blob: BlobConfig) -> Self {
+    pub(crate) fn azure(receiver: ReceiverConfig) -> Self {
         Self {
-            transports: Transports::Azure {
-                receiver: Box::new(receiver),
-                blob: Box::new(blob),
-            },
+            events: Events::Azure(Box::new(receiver)),
+            blobs: Blobs::None,
             options: ClientOptions::default(),
         }
+    }
+
+    /// Sends notifications whose resources are too large to go inline through Azure
+    /// Blob Storage (a read-only user delegation SAS URL in the event). Defaults to
+    /// none: such notifications are refused with [`Error::TooLarge`].
+    pub fn blob_storage(mut self, blob: BlobConfig) -> Self {
+        self.blobs = Blobs::Azure(Box::new(blob));
+        self
+    }
+
+    /// Like [`ClientBuilder::blob_storage`], with any [`BlobStore`] (a fake in tests,
+    /// or your own). Defaults to none.
+    pub fn blob_store(mut self, store: Arc<dyn BlobStore>) -> Self {
+        self.blobs = Blobs::Given(store);
+        self
     }
 
     /// The number of worker threads (`arn-worker-{i}`), 1 to 256: how many
@@ -187,7 +229,9 @@ impl ClientBuilder {
     }
 
     /// Whether event bodies are zlib-compressed (level 5) and sent with
-    /// `Content-Encoding: deflate` (`arn-protocol.md` section 2). Defaults to `false`.
+    /// `Content-Encoding: deflate` (`arn-protocol.md` section 2). The one place
+    /// compression is set: the workers compress, and every transport sends what
+    /// they hand it. Defaults to `false` (as the Go client).
     pub fn compression(mut self, enabled: bool) -> Self {
         self.options.compression = enabled;
         self
@@ -232,23 +276,21 @@ impl ClientBuilder {
     /// Fails with [`Error::Config`] for an invalid option and [`Error::Spawn`] when a
     /// thread cannot be started (threads already started are stopped first).
     ///
-    /// With [`Client::builder`], the receiver and blob configurations are validated
-    /// here too; nothing touches the network (the first user delegation key is
-    /// requested in the background).
+    /// The receiver and blob configurations are validated here too; nothing touches
+    /// the network (with blob storage, the first user delegation key is requested in
+    /// the background).
     pub fn build(self) -> Result<Client, Error> {
-        let mut options = self.options;
-        options.validate()?;
-        let (events, blobs) = match self.transports {
-            Transports::Given { events, blobs } => (events, blobs),
-            Transports::Azure { receiver, blob } => {
-                // HTTPArgs.Compression of the Go client: the receiver setting turns it on.
-                options.compression |= receiver.is_compressed();
-                let events = receiver.into_transport()?;
-                let blobs: Arc<dyn BlobStore> = Arc::new(blob.build()?);
-                (events, blobs)
-            }
+        self.options.validate()?;
+        let events = match self.events {
+            Events::Given(events) => events,
+            Events::Azure(receiver) => receiver.into_transport()?,
         };
-        Client::start(options, events, blobs)
+        let blobs: Option<Arc<dyn BlobStore>> = match self.blobs {
+            Blobs::None => None,
+            Blobs::Given(store) => Some(store),
+            Blobs::Azure(blob) => Some(Arc::new(blob.build()?)),
+        };
+        Client::start(self.options, events, blobs)
     }
 }
 

@@ -35,9 +35,16 @@ pub enum Error {
         /// connection error, ...): what the retries were waiting out.
         last_error: Option<Box<Error>>,
     },
-    /// Waiting on a promise timed out; the promise is still pending and usable.
-    #[error("timed out waiting for the promise")]
-    PromiseTimeout,
+    /// The resources JSON is too large to go inline and the client has no blob
+    /// storage (see [`ClientBuilder::blob_storage`](crate::ClientBuilder::blob_storage));
+    /// the notification is handed back at submission.
+    #[error("the resources JSON is {size} bytes, at or over the inline limit of {threshold} bytes, and the client has no blob storage")]
+    TooLarge {
+        /// The resources JSON's size in bytes.
+        size: usize,
+        /// The inline threshold in bytes.
+        threshold: usize,
+    },
     /// The ARN receiver answered with a status other than 200.
     #[error("the ARN receiver answered HTTP {status}: {body}")]
     Http {
@@ -122,7 +129,10 @@ impl Error {
             Error::Timeout { last_error } => Error::Timeout {
                 last_error: last_error.as_deref().map(|e| Box::new(e.duplicate())),
             },
-            Error::PromiseTimeout => Error::PromiseTimeout,
+            Error::TooLarge { size, threshold } => Error::TooLarge {
+                size: *size,
+                threshold: *threshold,
+            },
             Error::Http {
                 status,
                 body,
@@ -177,6 +187,11 @@ impl SubmitError {
             error,
             notification: Box::new(notification),
         }
+    }
+
+    /// The refused notification.
+    pub fn notification(&self) -> &Notification {
+        &self.notification
     }
 
     /// Why the submission was refused ([`Error::Closed`], [`Error::QueueFull`],

@@ -18,7 +18,9 @@
 
 mod client;
 mod config;
+mod delivery;
 mod error;
+mod failure;
 mod promise;
 mod scheduler;
 mod secret;
@@ -32,9 +34,11 @@ pub mod model;
 pub mod testing;
 pub mod transport;
 
-pub use client::{Client, Failure};
+pub use client::Client;
 pub use config::{ClientBuilder, OrderBy};
+pub use delivery::Delivery;
 pub use error::{Error, SubmitError};
+pub use failure::{Errors, Failure};
 pub use promise::Promise;
 pub use secret::{SecretString, SecretUrl};
 pub use stats::{LatencyHistogram, Stats, LATENCY_BUCKETS_MS};

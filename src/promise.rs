@@ -13,21 +13,15 @@ use std::time::{Duration, Instant};
 use parking_lot::{Condvar, Mutex};
 
 use crate::stats::StatsInner;
-use crate::Error;
+use crate::{Delivery, Error, Failure};
 
-/// What a slot holds for its current generation.
-enum Outcome {
-    /// No outcome yet.
-    Pending,
-    /// The outcome, not yet handed to the waiter.
-    Ready(Result<(), Error>),
-    /// The outcome was handed out; `true` if it was a success.
-    Delivered(bool),
-}
+/// The result a promise resolves to.
+pub(crate) type Outcome = Result<Delivery, Failure>;
 
 struct State {
     generation: u64,
-    outcome: Outcome,
+    /// `None` while pending.
+    outcome: Option<Outcome>,
 }
 
 /// One promise slot, shared by a [`Promise`] and its [`Resolver`].
@@ -41,7 +35,7 @@ impl Slot {
         Self {
             state: Mutex::new(State {
                 generation: 0,
-                outcome: Outcome::Pending,
+                outcome: None,
             }),
             ready: Condvar::new(),
         }
@@ -49,12 +43,12 @@ impl Slot {
 
     /// Stores `result` if the slot is still at `generation` and pending. Returns whether
     /// it was stored.
-    fn complete(&self, generation: u64, result: Result<(), Error>) -> bool {
+    fn complete(&self, generation: u64, result: Outcome) -> bool {
         let mut state = self.state.lock();
-        if state.generation != generation || !matches!(state.outcome, Outcome::Pending) {
+        if state.generation != generation || state.outcome.is_some() {
             return false;
         }
-        state.outcome = Outcome::Ready(result);
+        state.outcome = Some(result);
         self.ready.notify_all();
         true
     }
@@ -99,7 +93,7 @@ impl PromisePool {
     }
 
     /// A promise that already holds `result`.
-    pub(crate) fn resolved(self: &Arc<Self>, result: Result<(), Error>) -> Promise {
+    pub(crate) fn resolved(self: &Arc<Self>, result: Outcome) -> Promise {
         let (promise, resolver) = self.promise();
         resolver.resolve(result);
         promise
@@ -110,7 +104,7 @@ impl PromisePool {
         {
             let mut state = slot.state.lock();
             state.generation = state.generation.wrapping_add(1);
-            state.outcome = Outcome::Pending;
+            state.outcome = None;
         }
         let mut free = self.free.lock();
         if free.len() < self.max_free {
@@ -119,11 +113,39 @@ impl PromisePool {
     }
 }
 
-/// The pending outcome of one notification sent with [`Client::send_async`].
+/// The pending outcome of one notification sent with [`Client::send_async`]: a
+/// [`Delivery`] report, or a [`Failure`] that hands the notification back.
 ///
-/// [`Promise::wait`] blocks until the notification has an outcome. [`Promise::recycle`]
-/// (or dropping the promise) gives its slot back to the client's pool, so a warmed-up
-/// client sends with promises without allocating.
+/// [`Promise::wait`] blocks until the outcome. [`Promise::wait_timeout`] and
+/// [`Promise::wait_deadline`] hand the promise back when the time runs out, so the
+/// outcome is read exactly once and never made up. Dropping the promise (or
+/// [`Promise::recycle`]) gives its slot back to the client's pool, so a warmed-up
+/// client sends with promises without allocating; the notification is still sent.
+///
+/// ```
+/// # #[cfg(feature = "testing")]
+/// # fn main() -> Result<(), Box<dyn std::error::Error>> {
+/// # use arn_client::model::*;
+/// # let id: ResourceId = "/subscriptions/00000000-0000-0000-0000-000000000000/resourceGroups/rg/providers/Microsoft.Compute/virtualMachines/vm1".parse()?;
+/// # let arm = ArmResource::new(Activity::Snapshot, &id, "2024-03-01", &serde_json::json!({}))?;
+/// # let n = Notification::new("eastus", "Microsoft.Compute", vec![NotificationResource::new(arm, ChangeAction::Update)]);
+/// use std::time::Duration;
+///
+/// let client = arn_client::Client::with_transports(arn_client::testing::FakeTransport::new()).build()?;
+/// let mut promise = client.send_async(n)?;
+/// // Do other work, then look again; the promise comes back while pending.
+/// let outcome = loop {
+///     match promise.wait_timeout(Duration::from_millis(100)) {
+///         Ok(outcome) => break outcome,
+///         Err(pending) => promise = pending,
+///     }
+/// };
+/// let report = outcome?;
+/// assert_eq!(report.attempts, 1);
+/// # Ok(()) }
+/// # #[cfg(not(feature = "testing"))]
+/// # fn main() {}
+/// ```
 ///
 /// [`Client::send_async`]: crate::Client::send_async
 #[must_use = "a promise does nothing unless waited on; drop or recycle it to discard"]
@@ -136,24 +158,43 @@ pub struct Promise {
 impl Promise {
     /// Blocks until the notification has an outcome and returns it; then recycles the
     /// promise.
-    pub fn wait(self) -> Result<(), Error> {
-        self.wait_until(None)
+    pub fn wait(mut self) -> Result<Delivery, Failure> {
+        match self.take(None) {
+            Some(outcome) => outcome,
+            None => unreachable!("a wait without deadline ends with the outcome"),
+        }
     }
 
-    /// Blocks until the notification has an outcome or `timeout` passes.
-    ///
-    /// On timeout returns [`Error::PromiseTimeout`] and the promise stays pending and
-    /// usable: a later wait gets the real outcome. The outcome is handed out once;
-    /// waiting again after that returns `Ok(())` for a success and [`Error::Closed`]
-    /// for a failure already reported.
-    pub fn wait_timeout(&self, timeout: Duration) -> Result<(), Error> {
-        self.wait_until(Instant::now().checked_add(timeout))
+    /// Blocks until the outcome or until `timeout` has passed; hands the promise back,
+    /// still pending and usable, on timeout.
+    #[allow(clippy::result_large_err)] // the promise is handed back by value
+    pub fn wait_timeout(self, timeout: Duration) -> Result<Result<Delivery, Failure>, Promise> {
+        match Instant::now().checked_add(timeout) {
+            Some(deadline) => self.wait_deadline(deadline),
+            None => Ok(self.wait()),
+        }
+    }
+
+    /// Blocks until the outcome or until `deadline`; hands the promise back, still
+    /// pending and usable, if the deadline passes first.
+    #[allow(clippy::result_large_err)] // the promise is handed back by value
+    pub fn wait_deadline(
+        mut self,
+        deadline: Instant,
+    ) -> Result<Result<Delivery, Failure>, Promise> {
+        match self.take(Some(deadline)) {
+            Some(outcome) => Ok(outcome),
+            None => {
+                self.pool.stats.promise_timed_out();
+                Err(self)
+            }
+        }
     }
 
     /// Whether the outcome is known (a wait would return at once).
     pub fn is_ready(&self) -> bool {
         match &self.slot {
-            Some(slot) => !matches!(slot.state.lock().outcome, Outcome::Pending),
+            Some(slot) => slot.state.lock().outcome.is_some(),
             None => true,
         }
     }
@@ -164,40 +205,25 @@ impl Promise {
         drop(self);
     }
 
-    /// Waits until the outcome or `deadline` ([`Error::PromiseTimeout`]), then recycles.
-    pub(crate) fn wait_until_deadline(self, deadline: Instant) -> Result<(), Error> {
-        self.wait_until(Some(deadline))
-    }
-
-    fn wait_until(&self, deadline: Option<Instant>) -> Result<(), Error> {
-        let Some(slot) = &self.slot else {
-            return Err(Error::Closed);
-        };
+    /// Takes the outcome, waiting until `deadline` (forever if `None`); `None` if the
+    /// deadline passed first.
+    fn take(&mut self, deadline: Option<Instant>) -> Option<Outcome> {
+        let slot = self.slot.as_ref().expect("a live promise holds its slot");
         let mut state = slot.state.lock();
         debug_assert_eq!(state.generation, self.generation);
         loop {
-            match std::mem::replace(&mut state.outcome, Outcome::Pending) {
-                Outcome::Pending => {}
-                Outcome::Ready(result) => {
-                    state.outcome = Outcome::Delivered(result.is_ok());
-                    drop(state);
-                    self.pool.stats.promise_completed();
-                    return result;
-                }
-                Outcome::Delivered(ok) => {
-                    state.outcome = Outcome::Delivered(ok);
-                    return if ok { Ok(()) } else { Err(Error::Closed) };
-                }
+            if let Some(outcome) = state.outcome.take() {
+                drop(state);
+                self.pool.stats.promise_completed(outcome.is_err());
+                return Some(outcome);
             }
             match deadline {
                 None => slot.ready.wait(&mut state),
                 Some(deadline) => {
                     if slot.ready.wait_until(&mut state, deadline).timed_out()
-                        && matches!(state.outcome, Outcome::Pending)
+                        && state.outcome.is_none()
                     {
-                        drop(state);
-                        self.pool.stats.promise_timed_out();
-                        return Err(Error::PromiseTimeout);
+                        return None;
                     }
                 }
             }
@@ -232,7 +258,7 @@ pub(crate) struct Resolver {
 
 impl Resolver {
     /// Completes the promise (a no-op if it was already completed or recycled).
-    pub(crate) fn resolve(mut self, result: Result<(), Error>) {
+    pub(crate) fn resolve(mut self, result: Outcome) {
         self.armed = false;
         self.slot.complete(self.generation, result);
     }
@@ -255,7 +281,8 @@ impl Resolver {
 impl Drop for Resolver {
     fn drop(&mut self) {
         if self.armed {
-            self.slot.complete(self.generation, Err(Error::Closed));
+            let closed = Failure::new(Error::Closed, None, None, 0);
+            self.slot.complete(self.generation, Err(closed));
         }
     }
 }
@@ -269,37 +296,40 @@ mod tests {
         PromisePool::new(4, Arc::new(StatsInner::default()))
     }
 
+    fn timeout() -> Outcome {
+        Err(Failure::new(Error::TIMEOUT, None, None, 0))
+    }
+
     #[test]
     fn resolve_then_wait() {
         let pool = pool();
         let (p, r) = pool.promise();
         assert!(!p.is_ready());
-        r.resolve(Err(Error::TIMEOUT));
+        r.resolve(timeout());
         assert!(p.is_ready());
-        assert!(matches!(p.wait(), Err(Error::Timeout { .. })));
+        let failure = p.wait().unwrap_err();
+        assert!(matches!(failure.error(), Error::Timeout { .. }));
     }
 
     #[test]
     fn wait_across_threads() {
         let pool = pool();
         let (p, r) = pool.promise();
-        let t = thread::spawn(move || r.resolve(Ok(())));
+        let t = thread::spawn(move || r.resolve(Ok(Delivery::empty())));
         p.wait().unwrap();
         t.join().unwrap();
     }
 
     #[test]
-    fn wait_timeout_leaves_promise_usable() {
+    fn wait_timeout_hands_the_promise_back_until_the_outcome() {
         let pool = pool();
         let (p, r) = pool.promise();
-        assert!(matches!(
-            p.wait_timeout(Duration::from_millis(1)),
-            Err(Error::PromiseTimeout)
-        ));
-        r.resolve(Ok(()));
-        p.wait_timeout(Duration::from_secs(5)).unwrap();
-        // Delivered once; a later wait reports the success again.
-        p.wait().unwrap();
+        let p = p.wait_timeout(Duration::from_millis(1)).unwrap_err();
+        let p = p.wait_deadline(Instant::now()).unwrap_err();
+        r.resolve(Ok(Delivery::empty()));
+        let outcome = p.wait_timeout(Duration::from_secs(5)).unwrap();
+        assert_eq!(outcome.unwrap(), Delivery::empty());
+        assert_eq!(pool.stats.snapshot(0).promises_timed_out, 2);
     }
 
     #[test]
@@ -307,7 +337,7 @@ mod tests {
         let pool = pool();
         let (p, r) = pool.promise();
         drop(r);
-        assert!(matches!(p.wait(), Err(Error::Closed)));
+        assert!(matches!(p.wait().unwrap_err().error(), Error::Closed));
     }
 
     #[test]
@@ -318,9 +348,9 @@ mod tests {
         p1.recycle();
         let (p2, r2) = pool.promise();
         assert_eq!(Arc::as_ptr(p2.slot.as_ref().unwrap()), slot1, "slot reused");
-        r1.resolve(Err(Error::TIMEOUT)); // stale: must not reach p2
+        r1.resolve(timeout()); // stale: must not reach p2
         assert!(!p2.is_ready());
-        r2.resolve(Ok(()));
+        r2.resolve(Ok(Delivery::empty()));
         p2.wait().unwrap();
     }
 

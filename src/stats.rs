@@ -28,6 +28,7 @@ pub(crate) struct StatsInner {
     panics: AtomicU64,
     promises_active: AtomicI64,
     promises_completed: AtomicU64,
+    promises_failed: AtomicU64,
     promises_timed_out: AtomicU64,
     errors_dropped: AtomicU64,
     throttle_pauses: AtomicU64,
@@ -73,8 +74,12 @@ impl StatsInner {
         self.promises_active.fetch_sub(1, Relaxed);
     }
 
-    pub(crate) fn promise_completed(&self) {
+    /// An outcome was handed to a promise's waiter; `failed` if it was a failure.
+    pub(crate) fn promise_completed(&self, failed: bool) {
         self.promises_completed.fetch_add(1, Relaxed);
+        if failed {
+            self.promises_failed.fetch_add(1, Relaxed);
+        }
     }
 
     pub(crate) fn promise_timed_out(&self) {
@@ -113,6 +118,7 @@ impl StatsInner {
             panics: self.panics.load(Relaxed),
             promises_active: self.promises_active.load(Relaxed).max(0) as u64,
             promises_completed: self.promises_completed.load(Relaxed),
+            promises_failed: self.promises_failed.load(Relaxed),
             promises_timed_out: self.promises_timed_out.load(Relaxed),
             errors_dropped: self.errors_dropped.load(Relaxed),
             throttle_pauses: self.throttle_pauses.load(Relaxed),
@@ -148,7 +154,11 @@ pub struct Stats {
     pub promises_active: u64,
     /// Outcomes handed to promise waiters.
     pub promises_completed: u64,
-    /// Promise waits that ended with [`Error::PromiseTimeout`](crate::Error).
+    /// Of those, the failures.
+    pub promises_failed: u64,
+    /// Promise waits ([`Promise::wait_timeout`](crate::Promise::wait_timeout),
+    /// [`Promise::wait_deadline`](crate::Promise::wait_deadline)) that ran out of time
+    /// and handed the promise back.
     pub promises_timed_out: u64,
     /// Failures of fire-and-forget submissions dropped because the errors channel was
     /// full.
@@ -163,7 +173,8 @@ pub struct Stats {
     /// could start, including those that failed with
     /// [`Error::Timeout`](crate::Error) because the pause outlasted their deadline.
     pub throttled_tries: u64,
-    /// Notifications waiting in the worker queues.
+    /// Notifications accepted and not being sent: ready, or waiting for an earlier
+    /// notification about the same resource.
     pub queue_depth: usize,
 }
 
@@ -221,11 +232,12 @@ mod tests {
         s.promise_created();
         s.promise_created();
         s.promise_dropped();
-        s.promise_completed();
+        s.promise_completed(true);
         s.promise_timed_out();
         let snap = s.snapshot(0);
         assert_eq!(snap.promises_active, 1);
         assert_eq!(snap.promises_completed, 1);
+        assert_eq!(snap.promises_failed, 1);
         assert_eq!(snap.promises_timed_out, 1);
     }
 

@@ -10,12 +10,12 @@ use flate2::{Compress, Compression, FlushCompress, Status};
 
 use crate::config::ClientOptions;
 use crate::model::{EncodeBuf, Encoded, Encoder, Notification};
-use crate::scheduler::Scheduler;
+use crate::scheduler::{Scheduler, SendError, SendResult};
 use crate::stats::StatsInner;
 use crate::transport::{
     post_with_gate, BlobStore, EventPost, EventTransport, RetryPolicy, SendGate,
 };
-use crate::Error;
+use crate::{Delivery, Error};
 
 /// What every worker needs to send: shared by all of them.
 pub(crate) struct SendContext {
@@ -23,7 +23,9 @@ pub(crate) struct SendContext {
     pub(crate) compression: bool,
     pub(crate) retry_policy: RetryPolicy,
     pub(crate) events: Arc<dyn EventTransport>,
-    pub(crate) blobs: Arc<dyn BlobStore>,
+    /// Where resources over the inline threshold go; `None`: such notifications are
+    /// refused at submission.
+    pub(crate) blobs: Option<Arc<dyn BlobStore>>,
     /// The client-wide throttle and cancel flag.
     pub(crate) gate: SendGate,
 }
@@ -118,7 +120,7 @@ impl Worker {
         while let Some(task) = scheduler.next() {
             let job = task.job();
             let resources = job.notification.resources.len();
-            let result = self.send_caught(&job.notification, job.deadline);
+            let result = self.send_caught(&job.notification, job.deadline, job.accepted);
             let ok = result.is_ok();
             task.complete(result);
             log::trace!(
@@ -130,7 +132,12 @@ impl Worker {
     }
 
     /// Sends `n`; a panic in the send (a transport's, say) is its outcome.
-    fn send_caught(&mut self, n: &Notification, deadline: Instant) -> Result<(), Error> {
+    fn send_caught(
+        &mut self,
+        n: &Notification,
+        deadline: Instant,
+        accepted: Instant,
+    ) -> SendResult {
         let Self {
             ctx,
             scheduler,
@@ -150,7 +157,7 @@ impl Worker {
                 compressed,
             )
         }));
-        outcome.unwrap_or_else(|payload| {
+        let result = outcome.unwrap_or_else(|payload| {
             let msg = payload
                 .downcast_ref::<&str>()
                 .map(|s| (*s).to_owned())
@@ -159,7 +166,15 @@ impl Worker {
             self.scheduler.stats.panicked();
             // The buffers may be half-written; `encode` clears them and `zlib` resets
             // the compressor before every use, so they are reused as they are.
-            Err(Error::Panicked(msg))
+            Err(SendError {
+                error: Error::Panicked(msg),
+                event_id: None,
+                attempts: 0,
+            })
+        });
+        result.map(|mut delivery| {
+            delivery.elapsed = accepted.elapsed();
+            delivery
         })
     }
 }
@@ -170,6 +185,7 @@ fn new_compressor() -> Compress {
 }
 
 /// Validates, encodes, uploads (if large), compresses (if enabled) and posts `n`.
+/// The report's `elapsed` is left for the caller to fill in.
 fn send(
     ctx: &SendContext,
     stats: &StatsInner,
@@ -178,29 +194,41 @@ fn send(
     buf: &mut EncodeBuf,
     compress: &mut Compress,
     compressed: &mut Vec<u8>,
-) -> Result<(), Error> {
+) -> SendResult {
     if Instant::now() >= deadline {
         stats.not_sent();
-        return Err(Error::TIMEOUT);
+        return Err(Error::TIMEOUT.into());
     }
-    let encoded = ctx
-        .encoder
-        .encode(n, buf)
-        .inspect_err(|_| stats.not_sent())?;
+    let id = uuid::Uuid::new_v4();
+    let event_id = (!n.resources.is_empty()).then_some(id);
+    let encoded = ctx.encoder.encode_as(n, buf, id);
+    let unsent = |error: Error| {
+        stats.not_sent();
+        SendError {
+            error,
+            event_id,
+            attempts: 0,
+        }
+    };
     let start = Instant::now();
-    let (event, inline) = match encoded {
-        Encoded::Empty => return Ok(()),
+    let (event, inline) = match encoded.map_err(unsent)? {
+        Encoded::Empty => return Ok(Delivery::empty()),
         Encoded::Inline(event) => (event, true),
         Encoded::Blob(pending) => {
-            let url = ctx
-                .blobs
+            let Some(blobs) = &ctx.blobs else {
+                // The client refuses such notifications at submission.
+                let size = pending.resources().len();
+                let threshold = ctx.encoder.inline_threshold();
+                return Err(unsent(Error::TooLarge { size, threshold }));
+            };
+            let url = blobs
                 .upload(pending.resources(), deadline)
-                .inspect_err(|_| stats.not_sent())?;
+                .map_err(unsent)?;
             (pending.finish(url.expose()), false)
         }
     };
     let body: &[u8] = if ctx.compression {
-        zlib(compress, event, compressed)?;
+        zlib(compress, event, compressed).map_err(unsent)?;
         compressed
     } else {
         event
@@ -211,9 +239,23 @@ fn send(
         publisher_info: &n.publisher_info,
         deadline,
     };
-    let result = post_with_gate(&*ctx.events, &post, &ctx.retry_policy, &ctx.gate);
+    let (result, attempts) = post_with_gate(&*ctx.events, &post, &ctx.retry_policy, &ctx.gate);
     stats.event_sent(result.is_ok(), inline, body.len(), start.elapsed());
-    result
+    match result {
+        Ok(()) => Ok(Delivery {
+            event_id: id,
+            inline,
+            event_bytes: event.len(),
+            sent_bytes: body.len(),
+            attempts,
+            elapsed: Duration::ZERO,
+        }),
+        Err(error) => Err(SendError {
+            error,
+            event_id,
+            attempts,
+        }),
+    }
 }
 
 /// Compresses `input` into `out` with the reused `compress` (reset first).
@@ -281,7 +323,7 @@ mod tests {
             compression: false,
             retry_policy: RetryPolicy::default(),
             events: fake.clone(),
-            blobs: fake,
+            blobs: Some(fake),
             gate: SendGate::default(),
         });
         let result = spawn_pool(&options, &ctx, &scheduler);

@@ -63,13 +63,11 @@ fn setup(workers: usize) -> Setup {
     let receiver_config =
         ReceiverConfig::new(receiver.url(), StaticTokenCredential::new(token).shared())
             .add_root_certificate(receiver.certificate_pem());
-    let client = Client::builder(
-        receiver_config,
-        config(&azurite, Arc::new(AzuriteCredential::new())),
-    )
-    .workers(workers)
-    .build()
-    .unwrap();
+    let client = Client::builder(receiver_config)
+        .blob_storage(config(&azurite, Arc::new(AzuriteCredential::new())))
+        .workers(workers)
+        .build()
+        .unwrap();
     Setup {
         azurite,
         receiver,
@@ -189,8 +187,8 @@ fn preflight_checks_the_receiver_token_and_the_storage_key() {
     let client = Client::builder(
         ReceiverConfig::new(receiver.url(), receiver_credential.shared())
             .add_root_certificate(receiver.certificate_pem()),
-        config(&azurite, Arc::clone(&storage_credential)),
     )
+    .blob_storage(config(&azurite, Arc::clone(&storage_credential)))
     .build()
     .unwrap();
     let deadline = || Instant::now() + WAIT;

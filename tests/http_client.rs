@@ -13,11 +13,12 @@ use common::*;
 
 fn client(
     config: arn_client::transport::ReceiverConfig,
+    compression: bool,
     receiver: &Arc<arn_client::testing::ArnReceiver>,
     workers: usize,
 ) -> Client {
-    let compression = config.is_compressed();
-    Client::with_transports(config.into_transport().unwrap(), receiver_blobs(receiver))
+    Client::with_transports(config.into_transport().unwrap())
+        .blob_store(receiver_blobs(receiver))
         .workers(workers)
         .compression(compression)
         .retry_policy(fast_policy())
@@ -31,7 +32,7 @@ fn inline_and_blob_notifications_arrive_intact_with_and_without_compression() {
     for compression in [false, true] {
         let (receiver, _cred, config) = setup("client-tok");
         let receiver = Arc::new(receiver);
-        let c = client(config.compression(compression), &receiver, 2);
+        let c = client(config, compression, &receiver, 2);
         let small = notification(vec![node("a", 1), node("b", 2)]);
         let large = notification((0..100).map(|i| node(&format!("n{i}"), i)).collect());
         c.notify(small.clone()).unwrap();
@@ -51,9 +52,12 @@ fn inline_and_blob_notifications_arrive_intact_with_and_without_compression() {
 fn rejected_notifications_reach_the_caller_and_the_error_channel() {
     let (receiver, _cred, config) = setup("client-tok-2");
     let receiver = Arc::new(receiver);
-    let c = client(config, &receiver, 2);
+    let c = client(config, false, &receiver, 2);
     receiver.script([Fault::Status(400)]);
-    let e = c.notify(notification(vec![node("a", 1)])).unwrap_err();
+    let e = c
+        .notify(notification(vec![node("a", 1)]))
+        .unwrap_err()
+        .into_error();
     assert!(matches!(e, Error::Http { status: 400, .. }), "{e}");
     receiver.script([Fault::Status(400)]);
     c.submit(notification(vec![node("b", 1)])).unwrap();
@@ -67,7 +71,7 @@ fn many_workers_with_latency_keep_per_resource_order() {
     let (receiver, _cred, config) = setup("client-tok-3");
     let receiver = Arc::new(receiver);
     receiver.set_latency(Duration::from_millis(5));
-    let c = client(config.compression(true), &receiver, 8);
+    let c = client(config, true, &receiver, 8);
     let mut promises = Vec::new();
     for seq in 0..12u64 {
         for r in 0..10 {
@@ -97,7 +101,7 @@ fn many_workers_with_latency_keep_per_resource_order() {
 fn a_retrying_notification_does_not_hold_up_other_resources() {
     let (receiver, _cred, config) = setup("client-tok-4");
     let receiver = Arc::new(receiver);
-    let c = client(config, &receiver, 8);
+    let c = client(config, false, &receiver, 8);
     // The slow resource: 503, 503, then a stall on its third try until released.
     receiver.script_for(
         "nodes/slow\"",

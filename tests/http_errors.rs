@@ -57,12 +57,16 @@ fn an_untrusted_receiver_certificate_fails_the_first_try_for_good() {
     )
     .into_transport()
     .unwrap();
-    let client = Client::with_transports(transport, receiver_blobs(&receiver))
+    let client = Client::with_transports(transport)
+        .blob_store(receiver_blobs(&receiver))
         .workers(2)
         .retry_policy(RetryPolicy::default())
         .build()
         .unwrap();
-    let error = client.notify(notification(vec![node("a", 1)])).unwrap_err();
+    let error = client
+        .notify(notification(vec![node("a", 1)]))
+        .unwrap_err()
+        .into_error();
     assert_tls(&error, "not trusted (unknown issuer)");
     assert_eq!(receiver.connection_count(), 1, "one handshake, no retry");
     assert_eq!(receiver.request_count(), 0, "nothing was sent");

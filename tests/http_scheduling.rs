@@ -22,7 +22,8 @@ fn client(
     config: arn_client::transport::ReceiverConfig,
     workers: usize,
 ) -> Client {
-    Client::with_transports(config.into_transport().unwrap(), receiver_blobs(receiver))
+    Client::with_transports(config.into_transport().unwrap())
+        .blob_store(receiver_blobs(receiver))
         .workers(workers)
         .retry_policy(fast_policy())
         .build()
@@ -144,7 +145,11 @@ fn random_batches_and_singles_keep_per_resource_order_at_the_receiver() {
             };
             let mut nodes: Vec<(usize, usize)> = Vec::new();
             while nodes.len() < 5 {
-                let c = if nodes.len() % 2 == 0 { cluster } else { other };
+                let c = if nodes.len().is_multiple_of(2) {
+                    cluster
+                } else {
+                    other
+                };
                 let n = (c, rng.below(8) as usize);
                 if !nodes.contains(&n) {
                     nodes.push(n);
@@ -188,7 +193,7 @@ fn random_batches_and_singles_keep_per_resource_order_at_the_receiver() {
         .errors()
         .try_iter()
         .map(|f| {
-            f.notification().resources[0]
+            f.notification().unwrap().resources[0]
                 .arm_resource
                 .properties()
                 .unwrap()

@@ -16,7 +16,8 @@ use common::*;
 /// A 4-worker client whose retry policy honours a `Retry-After` of seconds (the
 /// shared fast policy caps every delay, and so every pause, at 50 ms).
 fn client(receiver: &Arc<ArnReceiver>, config: ReceiverConfig) -> Client {
-    Client::with_transports(config.into_transport().unwrap(), receiver_blobs(receiver))
+    Client::with_transports(config.into_transport().unwrap())
+        .blob_store(receiver_blobs(receiver))
         .workers(4)
         .retry_policy(RetryPolicy {
             max_retries: 3,
@@ -102,7 +103,8 @@ fn a_pause_longer_than_the_deadline_fails_at_once_with_the_cause() {
     let deadline = Instant::now() + Duration::from_secs(5);
     let error = c
         .notify_with_deadline(notification(vec![node("throttled", 0)]), deadline)
-        .unwrap_err();
+        .unwrap_err()
+        .into_error();
     match &error {
         Error::Timeout {
             last_error: Some(last),
@@ -117,7 +119,8 @@ fn a_pause_longer_than_the_deadline_fails_at_once_with_the_cause() {
     let deadline = Instant::now() + Duration::from_secs(5);
     let error = c
         .notify_with_deadline(notification(vec![node("other", 0)]), deadline)
-        .unwrap_err();
+        .unwrap_err()
+        .into_error();
     assert!(
         matches!(error, Error::Timeout { last_error: None }),
         "{error:?}"

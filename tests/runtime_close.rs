@@ -59,7 +59,10 @@ fn submissions_after_close_are_refused_with_the_notification() {
         assert!(matches!(error, Error::Closed), "{error:?}");
         assert_eq!(back, n);
     }
-    assert!(matches!(client.notify(n), Err(Error::Closed)));
+    assert!(matches!(
+        client.notify(n).map_err(Error::from),
+        Err(Error::Closed)
+    ));
     assert_eq!(fake.post_count(), 0);
 }
 
@@ -90,7 +93,10 @@ fn close_with_a_stuck_transport_times_out_and_resolves_every_promise() {
     // Nothing hangs: every promise has an error now (in flight or queued).
     for p in promises {
         assert!(p.is_ready());
-        assert!(matches!(p.wait(), Err(Error::Timeout { .. })));
+        assert!(matches!(
+            p.wait().map_err(Error::from),
+            Err(Error::Timeout { .. })
+        ));
     }
     // The queued fire-and-forget ones were reported on the errors channel.
     let reported: Vec<_> = client.errors().try_iter().collect();
@@ -120,7 +126,10 @@ fn drop_with_a_stuck_transport_returns() {
         .unwrap();
     gate.wait_arrived(1);
     drop(client);
-    assert!(matches!(promise.wait(), Err(Error::Timeout { .. })));
+    assert!(matches!(
+        promise.wait().map_err(Error::from),
+        Err(Error::Timeout { .. })
+    ));
     gate.open();
 }
 

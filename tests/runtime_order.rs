@@ -192,7 +192,7 @@ fn a_notification_waiting_behind_a_stuck_one_times_out_at_its_deadline_unsent() 
         .unwrap();
     let third = client.send_async(common::node(&id, 2)).unwrap();
     assert!(matches!(
-        second.wait(),
+        second.wait().map_err(arn_client::Error::from),
         Err(arn_client::Error::Timeout { .. })
     ));
     assert!(!first.is_ready() && !third.is_ready());

@@ -8,7 +8,7 @@ use std::thread;
 use std::time::{Duration, Instant};
 
 use arn_client::testing::{Behavior, FakeTransport};
-use arn_client::{Error, Promise};
+use arn_client::{Delivery, Error, Failure, Promise};
 
 const PRODUCERS: usize = 8;
 const PER_PRODUCER: usize = 10_000;
@@ -25,9 +25,10 @@ fn behavior(k: usize) -> Behavior {
 }
 
 /// Panics unless `result` is what the fake was scripted to answer for resource `k`.
-fn check(k: usize, result: &Result<(), Error>) {
-    let ok = match (k % 6, result) {
-        (0 | 3 | 5, Ok(())) => true,
+fn check(k: usize, result: Result<Delivery, Failure>) {
+    let result = result.map_err(Failure::into_error);
+    let ok = match (k % 6, &result) {
+        (0 | 3 | 5, Ok(report)) => report.attempts == 1,
         (1, Err(Error::Http { status: 400, .. })) => true,
         (2, Err(Error::Panicked(msg))) => msg.contains("scripted panic"),
         (4, Err(Error::Http { status: 404, .. })) => true,
@@ -70,8 +71,8 @@ fn every_submission_gets_exactly_one_outcome() {
     let reader = thread::spawn(move || {
         let mut received = 0usize;
         for failure in errors.iter() {
-            let k = index_of(&failure.notification().resources[0].resource_id);
-            check(k, &Err(failure.into_parts().0));
+            let k = index_of(&failure.notification().unwrap().resources[0].resource_id);
+            check(k, Err(failure));
             received += 1;
         }
         received
@@ -94,10 +95,10 @@ fn every_submission_gets_exactly_one_outcome() {
                 let mut window: VecDeque<(usize, Promise)> = VecDeque::new();
                 let settle = |(k, promise): (usize, Promise), outcomes: &mut usize| {
                     if k % 2 == 0 {
-                        check(k, &promise.wait());
+                        check(k, promise.wait());
                     } else {
-                        check(k, &promise.wait_timeout(Duration::from_secs(600)));
-                        promise.recycle();
+                        let outcome = promise.wait_timeout(Duration::from_secs(600));
+                        check(k, outcome.expect("an outcome within the sanity bound"));
                     }
                     *outcomes += 1;
                 };
@@ -106,7 +107,7 @@ fn every_submission_gets_exactly_one_outcome() {
                     let n = templates[k].clone();
                     match i % 3 {
                         0 => {
-                            check(k, &client.notify(n));
+                            check(k, client.notify(n));
                             outcomes += 1;
                         }
                         1 => {

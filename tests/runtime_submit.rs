@@ -6,7 +6,7 @@ use std::time::{Duration, Instant};
 
 use arn_client::model::Rule;
 use arn_client::testing::{Behavior, FakeTransport};
-use arn_client::{Client, Error};
+use arn_client::{Client, Error, Failure};
 
 fn far() -> Instant {
     Instant::now() + Duration::from_secs(600)
@@ -31,7 +31,7 @@ fn errors_channel_drops_when_full_and_counts_exactly() {
     assert_eq!(client.stats().errors_dropped, 7);
     for f in &failures {
         assert!(matches!(f.error(), Error::Http { status: 400, .. }));
-        assert_eq!(f.notification().resources.len(), 1);
+        assert_eq!(f.notification().unwrap().resources.len(), 1);
     }
     // Successes are silent.
     fake.script_default(Behavior::Ok);
@@ -66,7 +66,10 @@ fn more_than_1000_resources_is_refused_at_submission() {
     );
     assert_eq!(back.resources.len(), 1001);
     assert!(matches!(client.submit(big.clone()), Err(e) if matches!(e.error(), Error::Invalid(_))));
-    assert!(matches!(client.notify(big), Err(Error::Invalid(_))));
+    assert!(matches!(
+        client.notify(big).map_err(Error::from),
+        Err(Error::Invalid(_))
+    ));
     assert_eq!(fake.post_count(), 0);
 }
 
@@ -76,7 +79,10 @@ fn invalid_notifications_fail_in_the_worker_without_sending() {
     let client = common::builder(&fake, 1).build().unwrap();
     let mut n = common::node(&common::node_id(0), 0);
     n.resources[0].resource_id.clear();
-    assert!(matches!(client.notify(n), Err(Error::Invalid(_))));
+    assert!(matches!(
+        client.notify(n).map_err(Error::from),
+        Err(Error::Invalid(_))
+    ));
     assert_eq!(fake.post_count(), 0);
     assert_eq!(client.stats().not_sent, 1);
 }
@@ -88,7 +94,7 @@ fn a_panicking_transport_fails_that_notification_only() {
     let client = common::builder(&fake, 1).build().unwrap();
     let result = client.notify(common::node(&common::node_id(0), 0));
     assert!(
-        matches!(result, Err(Error::Panicked(ref m)) if m.contains("scripted panic")),
+        matches!(result.as_ref().map_err(Failure::error), Err(Error::Panicked(ref m)) if m.contains("scripted panic")),
         "{result:?}"
     );
     // The worker lives on.
@@ -122,7 +128,10 @@ fn large_resources_go_through_blob_storage() {
     fake.script_uploads([Behavior::Http(403)]);
     let result = client.notify(common::node(&common::node_id(0), 8));
     assert!(
-        matches!(result, Err(Error::Http { status: 403, .. })),
+        matches!(
+            result.as_ref().map_err(Failure::error),
+            Err(Error::Http { status: 403, .. })
+        ),
         "{result:?}"
     );
     assert_eq!(fake.post_count(), 1);
@@ -156,10 +165,18 @@ fn invalid_options_fail_build() {
     let fake = FakeTransport::new();
     let build = |b: arn_client::ClientBuilder| b.build().map(drop);
     for b in [
-        Client::with_transports(fake.clone(), fake.clone()).workers(0),
-        Client::with_transports(fake.clone(), fake.clone()).queue_capacity(0),
-        Client::with_transports(fake.clone(), fake.clone()).errors_capacity(0),
-        Client::with_transports(fake.clone(), fake.clone()).default_deadline(Duration::ZERO),
+        Client::with_transports(fake.clone())
+            .blob_store(fake.clone())
+            .workers(0),
+        Client::with_transports(fake.clone())
+            .blob_store(fake.clone())
+            .queue_capacity(0),
+        Client::with_transports(fake.clone())
+            .blob_store(fake.clone())
+            .errors_capacity(0),
+        Client::with_transports(fake.clone())
+            .blob_store(fake.clone())
+            .default_deadline(Duration::ZERO),
     ] {
         assert!(matches!(build(b), Err(Error::Config(_))));
     }
@@ -174,12 +191,12 @@ fn promise_wait_timeout_keeps_the_promise() {
     let p = client
         .send_async(common::node(&common::node_id(0), 0))
         .unwrap();
-    assert!(matches!(
-        p.wait_timeout(Duration::from_millis(5)),
-        Err(Error::PromiseTimeout)
-    ));
+    // The promise comes back, pending and usable; the outcome is read once.
+    let p = p.wait_timeout(Duration::from_millis(5)).unwrap_err();
+    assert!(!p.is_ready());
     gate.open();
-    p.wait().unwrap();
+    let report = p.wait().unwrap();
+    assert_eq!(report.attempts, 1);
     let stats = client.stats();
     assert_eq!(stats.promises_timed_out, 1);
     assert_eq!(stats.promises_completed, 1);

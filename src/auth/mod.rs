@@ -12,6 +12,5 @@ mod runtime;
 mod token;
 
 pub use cloud::{Cloud, ARG_SCOPE, ARN_SCOPE};
-pub(crate) use runtime::install_blocking_runtime_if_unset;
 pub use runtime::{install_blocking_runtime, BlockingRuntime};
 pub use token::{CredentialTokenSource, REFRESH_MARGIN};

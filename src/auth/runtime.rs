@@ -1,11 +1,13 @@
 //! A blocking `azure_core` async runtime: sleeps block the calling thread, spawns run on
 //! a new OS thread (`azure-sdk-runtime-free.md`, "Running the SDK without tokio").
 //!
-//! The SDK's runtime is process-global and can be set once. [`install_blocking_runtime`]
-//! is for the application to call early (before any Azure SDK call). Our constructors
-//! (`ReceiverConfig::build`) call it only "if unset": when a runtime is already there —
-//! because the application installed one, or because an SDK call already picked the
-//! default — it is left alone (logged at debug).
+//! The SDK's runtime is process-global and can be set once, so arn-client never sets
+//! it on its own: [`install_blocking_runtime`] is for the application to call, early
+//! (before any Azure SDK call), if it wants it. Without it, azure_core's default
+//! runtime (when its `tokio` feature is off, as in arn-client's tree) sleeps on an
+//! extra OS thread, which works too. Call it when something in your dependency tree
+//! turns on `azure_core/tokio` while you use arn-client without a tokio runtime:
+//! the SDK's retry sleeps would otherwise panic ("no reactor running").
 //!
 //! Applications that also use the async Azure SDK on tokio in the same process should
 //! install their tokio runtime themselves before building our client; our calls then
@@ -17,7 +19,7 @@
 use std::future::Future;
 use std::panic::AssertUnwindSafe;
 use std::pin::Pin;
-use std::sync::{Arc, Once};
+use std::sync::Arc;
 use std::task::{Context, Poll, Waker};
 
 use azure_core::async_runtime::{
@@ -39,15 +41,6 @@ pub struct BlockingRuntime;
 pub fn install_blocking_runtime() -> Result<(), Error> {
     set_async_runtime(Arc::new(BlockingRuntime))
         .map_err(|_| Error::Config("an Azure SDK async runtime is already set".into()))
-}
-
-/// Installs [`BlockingRuntime`] unless a runtime is already set; never replaces one.
-pub(crate) fn install_blocking_runtime_if_unset() {
-    static ONCE: Once = Once::new();
-    ONCE.call_once(|| match install_blocking_runtime() {
-        Ok(()) => log::debug!("installed the blocking Azure SDK runtime"),
-        Err(_) => log::debug!("an Azure SDK runtime is already set; keeping it"),
-    });
 }
 
 impl AsyncRuntime for BlockingRuntime {

@@ -63,9 +63,6 @@ impl AzureBlobStore {
         http: Arc<UreqHttpClient>,
     ) -> Result<Self, Error> {
         let (url, account) = parse_endpoint(&config.endpoint)?;
-        // `azure-sdk-runtime-free.md`: the SDK's retry sleeps must not need tokio; this
-        // never replaces a runtime the application chose.
-        crate::auth::install_blocking_runtime_if_unset();
         let options = BlobServiceClientOptions {
             client_options: http.client_options(),
             ..Default::default()

@@ -130,6 +130,32 @@ impl Encoder {
         self.inline_threshold
     }
 
+    /// Whether `n`'s resources go inline: their JSON is shorter than the threshold
+    /// (counted without writing it anywhere). A client without blob storage refuses
+    /// the others at submission.
+    pub fn fits_inline(&self, n: &Notification) -> Result<(), Error> {
+        struct Count(usize);
+        impl std::io::Write for Count {
+            fn write(&mut self, bytes: &[u8]) -> std::io::Result<usize> {
+                self.0 += bytes.len();
+                Ok(bytes.len())
+            }
+            fn flush(&mut self) -> std::io::Result<()> {
+                Ok(())
+            }
+        }
+        let mut count = Count(0);
+        serde_json::to_writer(&mut count, &n.resources).map_err(encode_error)?;
+        if count.0 < self.inline_threshold {
+            Ok(())
+        } else {
+            Err(Error::TooLarge {
+                size: count.0,
+                threshold: self.inline_threshold,
+            })
+        }
+    }
+
     /// Validates and encodes `n` into `buf` (`arn-protocol.md` sections 1, 3 and 4).
     ///
     /// Fails with [`Error::Invalid`] when `n` breaks a rule; the validation runs on
@@ -139,6 +165,16 @@ impl Encoder {
         n: &Notification,
         buf: &'b mut EncodeBuf,
     ) -> Result<Encoded<'b>, Error> {
+        self.encode_as(n, buf, Uuid::new_v4())
+    }
+
+    /// [`Encoder::encode`] with the event id chosen by the caller.
+    pub(crate) fn encode_as<'b>(
+        &self,
+        n: &Notification,
+        buf: &'b mut EncodeBuf,
+        id: Uuid,
+    ) -> Result<Encoded<'b>, Error> {
         buf.resources.clear();
         buf.event.clear();
         buf.event_id = None;
@@ -147,7 +183,6 @@ impl Encoder {
             return Ok(Encoded::Empty);
         }
         serde_json::to_writer(&mut buf.resources, &n.resources).map_err(encode_error)?;
-        let id = Uuid::new_v4();
         buf.event_id = Some(id);
         write_head(&mut buf.event, n, id, OffsetDateTime::now_utc()).map_err(encode_error)?;
         if buf.resources.len() < self.inline_threshold {

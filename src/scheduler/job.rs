@@ -2,15 +2,19 @@
 
 use std::time::Instant;
 
+use uuid::Uuid;
+
 use super::Scheduler;
 use crate::model::Notification;
 use crate::promise::Resolver;
-use crate::{Error, Failure};
+use crate::{Delivery, Error, Failure};
 
 /// One submitted notification.
 pub(crate) struct Job {
     pub(crate) notification: Notification,
     pub(crate) deadline: Instant,
+    /// When the client accepted it (for [`Delivery::elapsed`]).
+    pub(crate) accepted: Instant,
     pub(crate) reply: Reply,
 }
 
@@ -22,14 +26,42 @@ pub(crate) enum Reply {
     Errors,
 }
 
+/// Why a send failed, with what is known of the event.
+#[derive(Debug)]
+pub(crate) struct SendError {
+    pub(crate) error: Error,
+    pub(crate) event_id: Option<Uuid>,
+    pub(crate) attempts: u32,
+}
+
+impl From<Error> for SendError {
+    fn from(error: Error) -> Self {
+        Self {
+            error,
+            event_id: None,
+            attempts: 0,
+        }
+    }
+}
+
+/// What a send ends with.
+pub(crate) type SendResult = Result<Delivery, SendError>;
+
 impl Job {
-    /// Gives the job its outcome.
-    pub(crate) fn finish(self, result: Result<(), Error>, scheduler: &Scheduler) {
-        match self.reply {
-            Reply::Promise(resolver) => resolver.resolve(result),
+    /// Gives the job its outcome; a failure hands the notification back.
+    pub(crate) fn finish(self, result: SendResult, scheduler: &Scheduler) {
+        let Job {
+            notification,
+            reply,
+            ..
+        } = self;
+        let failure =
+            |e: SendError| Failure::new(e.error, Some(notification), e.event_id, e.attempts);
+        match reply {
+            Reply::Promise(resolver) => resolver.resolve(result.map_err(failure)),
             Reply::Errors => {
-                if let Err(error) = result {
-                    scheduler.report(Failure::new(error, self.notification));
+                if let Err(e) = result {
+                    scheduler.report(failure(e));
                 }
             }
         }

@@ -45,7 +45,7 @@ use parking_lot::{Condvar, Mutex, MutexGuard};
 
 pub(crate) use chains::Key;
 use chains::{Chains, NodeId};
-pub(crate) use job::{Job, Reply};
+pub(crate) use job::{Job, Reply, SendError, SendResult};
 use keys::keys_of;
 
 use crate::config::OrderBy;
@@ -63,6 +63,7 @@ pub(crate) enum Wait {
 }
 
 /// A pending notification in the graph.
+#[allow(clippy::large_enum_variant)] // boxing the job would allocate per notification
 enum Entry {
     /// Waiting for predecessors, or in the ready queue.
     Queued(Job),
@@ -197,7 +198,7 @@ impl Scheduler {
 
     /// Accepts `job`, waiting for room as `wait` says; hands it back on refusal.
     #[allow(clippy::result_large_err)] // by value, as crossbeam's TrySendError
-    pub(crate) fn accept(&self, job: Job, wait: Wait) -> Result<(), (Error, Job)> {
+    pub(crate) fn accept(&self, job: Job, wait: Wait) -> Result<Ticket, (Error, Job)> {
         KEYS.with(|keys| {
             let mut keys = keys.borrow_mut();
             keys.clear();
@@ -207,7 +208,7 @@ impl Scheduler {
     }
 
     #[allow(clippy::result_large_err)]
-    fn accept_with_keys(&self, job: Job, keys: &[Key], wait: Wait) -> Result<(), (Error, Job)> {
+    fn accept_with_keys(&self, job: Job, keys: &[Key], wait: Wait) -> Result<Ticket, (Error, Job)> {
         let mut state = self.state.lock();
         loop {
             if state.closing {
@@ -233,6 +234,10 @@ impl Scheduler {
             epoch,
         };
         let (id, ready) = state.chains.insert(keys, pending);
+        let ticket = Ticket {
+            id,
+            generation: state.chains.generation(id),
+        };
         if ready {
             state.ready.push_back(id);
             self.work.notify_one();
@@ -254,7 +259,29 @@ impl Scheduler {
                 self.work.notify_one();
             }
         }
-        Ok(())
+        Ok(ticket)
+    }
+
+    /// Gives the accepted notification `ticket` its `Timeout` now if it has not been
+    /// started (its caller's deadline passed); it is then never sent. A notification
+    /// being sent is left to its worker, whose tries end at the same deadline.
+    pub(crate) fn expire(&self, ticket: Ticket) {
+        let mut state = self.state.lock();
+        if state.abandoned || state.chains.generation(ticket.id) != ticket.generation {
+            return;
+        }
+        let Some(pending) = state.chains.payload_mut(ticket.id) else {
+            return;
+        };
+        if !matches!(pending.entry, Entry::Queued(_)) {
+            return;
+        }
+        let Entry::Queued(job) = std::mem::replace(&mut pending.entry, Entry::Expired) else {
+            unreachable!("checked above")
+        };
+        drop(state);
+        self.stats.not_sent();
+        job.finish(Err(Error::TIMEOUT.into()), self);
     }
 
     /// Blocks until there is a job for this worker; `None` when the worker should exit
@@ -276,7 +303,7 @@ impl Scheduler {
                     MutexGuard::unlocked(&mut state, || {
                         for job in expired {
                             self.stats.not_sent();
-                            job.finish(Err(Error::TIMEOUT), self);
+                            job.finish(Err(Error::TIMEOUT.into()), self);
                         }
                     });
                     continue;
@@ -424,8 +451,10 @@ impl Scheduler {
         drop(state);
         for pending in drained {
             match pending.entry {
-                Entry::Queued(job) => job.finish(Err(Error::TIMEOUT), self),
-                Entry::Running(Some(resolver)) => resolver.resolve(Err(Error::TIMEOUT)),
+                Entry::Queued(job) => job.finish(Err(Error::TIMEOUT.into()), self),
+                Entry::Running(Some(resolver)) => {
+                    resolver.resolve(Err(Failure::new(Error::TIMEOUT, None, None, 0)))
+                }
                 Entry::Running(None) | Entry::Expired => {}
             }
         }
@@ -485,6 +514,13 @@ fn expire_due(state: &mut State, now: Instant) -> Vec<Job> {
     expired
 }
 
+/// Names one accepted notification (its node and the node's generation).
+#[derive(Clone, Copy, Debug)]
+pub(crate) struct Ticket {
+    id: NodeId,
+    generation: u64,
+}
+
 /// A job a worker took: it must reach [`Task::complete`]. Dropped without (a panic
 /// escaped the worker's handling), it gives the job [`Error::Panicked`] and releases
 /// its successors, so nothing is lost.
@@ -502,7 +538,7 @@ impl Task<'_> {
     }
 
     /// Gives the job its outcome, then lets its successors go.
-    pub(crate) fn complete(mut self, result: Result<(), Error>) {
+    pub(crate) fn complete(mut self, result: SendResult) {
         if let Some(job) = self.job.take() {
             job.finish(result, self.scheduler);
         }
@@ -514,12 +550,8 @@ impl Drop for Task<'_> {
     fn drop(&mut self) {
         if let Some(job) = self.job.take() {
             self.scheduler.stats.panicked();
-            job.finish(
-                Err(Error::Panicked(
-                    "the worker panicked outside the send".into(),
-                )),
-                self.scheduler,
-            );
+            let error = Error::Panicked("the worker panicked outside the send".into());
+            job.finish(Err(error.into()), self.scheduler);
         }
         self.scheduler.finish_task(self.id, self.generation);
     }

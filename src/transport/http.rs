@@ -34,7 +34,6 @@ const BODY_READ_LIMIT: u64 = 16 * 1024;
 ///
 /// let transport = ReceiverConfig::new("https://arn.example.net", credential)
 ///     .cloud(Cloud::AzurePublic)
-///     .compression(true)
 ///     .build()?;
 /// # Ok(()) }
 /// ```
@@ -42,7 +41,6 @@ const BODY_READ_LIMIT: u64 = 16 * 1024;
 pub struct ReceiverConfig {
     endpoint: String,
     credential: Arc<dyn TokenCredential>,
-    compression: bool,
     cloud: Option<Cloud>,
     scope: Option<String>,
     allow_http_loopback: bool,
@@ -58,7 +56,6 @@ impl ReceiverConfig {
         Self {
             endpoint: endpoint.into(),
             credential,
-            compression: false,
             cloud: None,
             scope: None,
             allow_http_loopback: false,
@@ -66,13 +63,6 @@ impl ReceiverConfig {
             connect_timeout: DEFAULT_CONNECT_TIMEOUT,
             timeout: DEFAULT_TIMEOUT,
         }
-    }
-
-    /// Compress event bodies (zlib, level 5, `Content-Encoding: deflate`). The worker
-    /// compresses; the transport sets the header. Defaults to `false` (as the Go client).
-    pub fn compression(mut self, on: bool) -> Self {
-        self.compression = on;
-        self
     }
 
     /// The Azure cloud, which picks the token scope (see [`Cloud::scope`]). Defaults to
@@ -118,11 +108,6 @@ impl ReceiverConfig {
         self
     }
 
-    /// Whether event bodies are compressed (the worker reads this).
-    pub fn is_compressed(&self) -> bool {
-        self.compression
-    }
-
     /// The token scope in effect: the explicit scope, else the cloud's.
     pub fn effective_scope(&self) -> String {
         match &self.scope {
@@ -131,9 +116,8 @@ impl ReceiverConfig {
         }
     }
 
-    /// Validates the configuration and builds the transport (also installs the blocking
-    /// Azure SDK runtime unless the application set one, see
-    /// [`crate::auth::install_blocking_runtime`]).
+    /// Validates the configuration and builds the transport. Changes nothing
+    /// process-global.
     pub fn build(self) -> Result<HttpTransport, Error> {
         let url = notify_url(&self.endpoint, self.allow_http_loopback)?;
         let mut roots: Vec<Certificate<'static>> = Vec::new();
@@ -143,7 +127,6 @@ impl ReceiverConfig {
         if self.connect_timeout.is_zero() || self.timeout.is_zero() {
             return Err(Error::Config("timeouts must be greater than zero".into()));
         }
-        crate::auth::install_blocking_runtime_if_unset();
         let scope = self.effective_scope();
         let tokens = CredentialTokenSource::new(self.credential, scope);
         let https_only = url.starts_with("https://");
@@ -152,7 +135,6 @@ impl ReceiverConfig {
             agent: build_agent(self.connect_timeout, self.timeout, &roots, https_only),
             url,
             tokens: Arc::new(tokens),
-            compression: self.compression,
             timeout: self.timeout,
         })
     }
@@ -167,7 +149,6 @@ impl fmt::Debug for ReceiverConfig {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("ReceiverConfig")
             .field("endpoint", &strip_urls(&self.endpoint))
-            .field("compression", &self.compression)
             .field("cloud", &self.cloud)
             .field("scope", &self.scope)
             .field("allow_http_loopback", &self.allow_http_loopback)
@@ -228,16 +209,10 @@ pub struct HttpTransport {
     agent: Agent,
     url: String,
     tokens: Arc<dyn TokenSource>,
-    compression: bool,
     timeout: Duration,
 }
 
 impl HttpTransport {
-    /// Whether the configuration asked for compressed bodies.
-    pub fn compression(&self) -> bool {
-        self.compression
-    }
-
     /// Replaces the token source (e.g. to share one token cache between transports).
     pub fn with_token_source(mut self, tokens: Arc<dyn TokenSource>) -> Self {
         self.tokens = tokens;
@@ -249,7 +224,6 @@ impl fmt::Debug for HttpTransport {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("HttpTransport")
             .field("url", &strip_urls(&self.url))
-            .field("compression", &self.compression)
             .finish_non_exhaustive()
     }
 }

@@ -138,19 +138,25 @@ pub fn post_with_retries(
 /// the deadline fails at once with [`Error::Timeout`]); a 429 or 503 with
 /// `Retry-After` pauses every send through `gate`; once `gate` is cancelled no new
 /// try starts and the outcome is [`Error::Timeout`] with the last try's error, if any.
+/// Returns the outcome and the number of tries made.
 pub(crate) fn post_with_gate(
     transport: &dyn EventTransport,
     post: &EventPost<'_>,
     policy: &RetryPolicy,
     gate: &SendGate,
-) -> Result<(), Error> {
-    run_with_retries(
-        || transport.post(post),
+) -> (Result<(), Error>, u32) {
+    let mut tries = 0;
+    let result = run_with_retries(
+        || {
+            tries += 1;
+            transport.post(post)
+        },
         post.deadline,
         policy,
         random_jitter,
         Some(gate),
-    )
+    );
+    (result, tries)
 }
 
 pub(super) fn run_with_retries(

@@ -55,7 +55,9 @@ pub fn aks_node() -> Notification {
 
 /// A builder over `fake` (events and blobs) with `workers` workers.
 pub fn builder(fake: &Arc<FakeTransport>, workers: usize) -> ClientBuilder {
-    Client::with_transports(fake.clone(), fake.clone()).workers(workers)
+    Client::with_transports(fake.clone())
+        .blob_store(fake.clone())
+        .workers(workers)
 }
 
 /// The parsed body of a recorded post.

@@ -136,6 +136,12 @@ fn bad_request_and_unauthorized_are_not_retried() {
     )
     .unwrap_err();
     assert!(matches!(e, Error::Http { status: 401, .. }), "{e}");
+    // The receiver's explanation arrives whole: "bearer token" is prose, not a secret.
+    assert!(
+        e.to_string()
+            .contains(r#"{"error":"missing or wrong bearer token"}"#),
+        "{e}"
+    );
     assert_eq!(receiver.request_count(), 2);
     assert!(receiver.events().is_empty());
 }

@@ -200,25 +200,34 @@ fn io_kind(kind: std::io::ErrorKind) -> &'static str {
     }
 }
 
-/// Removes query strings from anything that looks like a URL, and bearer tokens.
+/// Removes query strings from anything that looks like a URL, and the value after
+/// every `Bearer` (any case). A word made only of lowercase letters after "bearer" is
+/// prose ("wrong bearer token"), not a credential, and is kept.
 pub(crate) fn strip_urls(s: &str) -> String {
     let mut out = String::with_capacity(s.len());
+    let mut after_bearer = false;
     for (i, word) in s.split(' ').enumerate() {
         if i > 0 {
             out.push(' ');
         }
-        if word.contains("://") || word.contains('?') {
+        let bare = word.trim_end_matches(|c: char| c.is_ascii_punctuation());
+        if after_bearer && !is_prose(bare) && !bare.is_empty() {
+            out.push_str("<redacted>");
+            out.push_str(&word[bare.len()..]);
+        } else if word.contains("://") || word.contains('?') {
             out.push_str(crate::secret::strip_query(word));
         } else {
             out.push_str(word);
         }
-    }
-    let lower = out.to_ascii_lowercase();
-    if let Some(pos) = lower.find("bearer ") {
-        out.truncate(pos);
-        out.push_str("bearer <redacted>");
+        let tail = word.rsplit(|c: char| !c.is_ascii_alphabetic()).next();
+        after_bearer = tail.is_some_and(|t| t.eq_ignore_ascii_case("bearer"));
     }
     out
+}
+
+/// A plain lowercase word of at most 12 letters: English, not a token.
+fn is_prose(word: &str) -> bool {
+    word.len() <= 12 && word.bytes().all(|b| b.is_ascii_lowercase())
 }
 
 /// A message safe for errors and logs: no URL query strings, no bearer values, at
@@ -248,6 +257,16 @@ mod tests {
         let s = strip_urls("GET https://a.blob/c?sig=SECRET failed; Bearer abc.def");
         assert!(!s.contains("SECRET") && !s.contains("abc.def"), "{s}");
         assert!(s.contains("https://a.blob/c"));
+        let s = strip_urls("Authorization: Bearer SENTINEL-TOKEN-7f3a9, bearer=x");
+        assert!(!s.contains("SENTINEL"), "{s}");
+        assert!(s.contains("Bearer <redacted>,"), "{s}");
+    }
+
+    #[test]
+    fn keeps_prose_after_bearer() {
+        let body = r#"{"error":"missing or wrong bearer token"}"#;
+        assert_eq!(strip_urls(body), body);
+        assert_eq!(strip_urls("no bearer"), "no bearer");
     }
 
     #[test]

@@ -42,7 +42,7 @@ fn client(azurite: &Azurite, receiver: &ArnReceiver, workers: usize) -> Client {
         ReceiverConfig::new(receiver.url(), StaticTokenCredential::new("bench").shared())
             .add_root_certificate(receiver.certificate_pem());
     let blob = BlobConfig::new(azurite.service_url(), Arc::new(AzuriteCredential::new()))
-        .root_certs_pem(azurite.cert_pem().as_bytes().to_vec());
+        .add_root_certificate(azurite.cert_pem().as_bytes().to_vec());
     Client::builder(receiver_config)
         .blob_storage(blob)
         .workers(workers)
@@ -101,7 +101,7 @@ fn bench(c: &mut Criterion) {
         // A fresh receiver per configuration: it holds every event it accepted.
         let receiver = ArnReceiver::builder()
             .token("bench")
-            .trust_blob_root(azurite.cert_pem())
+            .add_root_certificate(azurite.cert_pem())
             .start()
             .unwrap();
         let client = client(&azurite, &receiver, workers);

@@ -81,7 +81,7 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     let mut receiver = ArnReceiver::builder().token(TOKEN);
     if let Some(azurite) = &azurite {
         // The receiver fetches blob resources through their SAS URLs.
-        receiver = receiver.trust_blob_root(azurite.cert_pem());
+        receiver = receiver.add_root_certificate(azurite.cert_pem());
     }
     let receiver = Arc::new(receiver.start()?);
     println!("local ARN receiver at {}", receiver.url());
@@ -92,7 +92,7 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         // The real configuration: receiver + blob storage, as on Azure.
         Some(azurite) => Client::builder(config).blob_storage(
             BlobConfig::new(azurite.service_url(), Arc::new(AzuriteCredential::new()))
-                .root_certs_pem(azurite.cert_pem()),
+                .add_root_certificate(azurite.cert_pem()),
         ),
         // No blob storage: notifications too large to go inline are refused.
         None => Client::builder(config),

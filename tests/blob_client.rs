@@ -54,7 +54,7 @@ fn setup(workers: usize) -> Setup {
     let receiver = Arc::new(
         ArnReceiver::builder()
             .token(token)
-            .trust_blob_root(azurite.cert_pem())
+            .add_root_certificate(azurite.cert_pem())
             .start()
             .unwrap(),
     );

@@ -76,10 +76,14 @@ impl BlobConfig {
         self
     }
 
-    /// Trusts these PEM root certificates INSTEAD of the built-in web PKI roots (for a
-    /// local emulator with a generated certificate). Defaults to the built-in roots.
-    pub fn root_certs_pem(mut self, pem: impl Into<Vec<u8>>) -> Self {
-        self.http = self.http.root_certs_pem(pem);
+    /// Trusts this root certificate (PEM, possibly several blocks, or DER) INSTEAD of
+    /// the built-in webpki roots, as [`ReceiverConfig::add_root_certificate`] (for a
+    /// local emulator with a generated certificate). Defaults to none: the built-in
+    /// roots.
+    ///
+    /// [`ReceiverConfig::add_root_certificate`]: crate::transport::ReceiverConfig::add_root_certificate
+    pub fn add_root_certificate(mut self, pem_or_der: impl AsRef<[u8]>) -> Self {
+        self.http = self.http.add_root_certificate(pem_or_der);
         self
     }
 

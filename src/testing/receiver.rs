@@ -133,7 +133,7 @@ impl ArnReceiverBuilder {
 
     /// Trust this root (PEM or DER) when following `https://` blob URLs. Defaults to
     /// the built-in webpki roots (`http://` blob URLs, e.g. Azurite, always work).
-    pub fn trust_blob_root(mut self, pem_or_der: impl AsRef<[u8]>) -> Self {
+    pub fn add_root_certificate(mut self, pem_or_der: impl AsRef<[u8]>) -> Self {
         self.blob_roots.push(pem_or_der.as_ref().to_vec());
         self
     }
@@ -295,7 +295,7 @@ impl ArnReceiver {
     /// Serves `body` at `GET /blobs/{name}` (any query string), like a blob behind a
     /// SAS URL, and returns that URL with `query` appended (e.g. `sv=...&sig=...`).
     /// Following such URLs needs the receiver to trust itself: build it with
-    /// [`ArnReceiverBuilder::trust_blob_root`] (any root) or [`ArnReceiverBuilder::serve_blobs`].
+    /// [`ArnReceiverBuilder::add_root_certificate`] (any root) or [`ArnReceiverBuilder::serve_blobs`].
     pub fn put_blob(&self, name: &str, body: Vec<u8>, query: &str) -> String {
         self.inner.blobs.lock().insert(name.to_string(), body);
         format!("{}/blobs/{name}?{query}", self.url())

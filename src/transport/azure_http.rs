@@ -115,12 +115,12 @@ impl fmt::Debug for UreqHttpClientBuilder {
 }
 
 impl UreqHttpClientBuilder {
-    /// Trusts these PEM certificates (one or more per entry) INSTEAD of the built-in
-    /// web PKI roots (ureq 3 uses either its default roots or a given set; see
-    /// `azure-sdk-runtime-free.md`, TLS). Meant for tests against a local server with a
-    /// generated certificate. Defaults to the built-in roots.
-    pub fn root_certs_pem(mut self, pem: impl Into<Vec<u8>>) -> Self {
-        self.root_certs.push(pem.into());
+    /// Trusts this root certificate (PEM, possibly several blocks, or DER). ureq
+    /// cannot add to its built-in roots, so once any root is added ONLY the added roots
+    /// are trusted (for a local server with a generated certificate). Defaults to
+    /// none: the built-in webpki (Mozilla) roots.
+    pub fn add_root_certificate(mut self, pem_or_der: impl AsRef<[u8]>) -> Self {
+        self.root_certs.push(pem_or_der.as_ref().to_vec());
         self
     }
 
@@ -147,7 +147,7 @@ impl UreqHttpClientBuilder {
         }
         let mut certs = Vec::new();
         for pem in &self.root_certs {
-            certs.extend(super::tls::parse_pem_certificates(pem)?);
+            certs.extend(super::tls::parse_certificates(pem)?);
         }
         // The SDK reads redirects itself: a 3xx is a response, not an error.
         let agent =
@@ -397,7 +397,7 @@ mod tests {
         let receiver = ArnReceiver::start("t").unwrap();
         receiver.script([Fault::Status(503)]);
         let client = UreqHttpClient::builder()
-            .root_certs_pem(receiver.certificate_pem())
+            .add_root_certificate(receiver.certificate_pem())
             .build()
             .unwrap();
         let url = format!("{}/arnnotify", receiver.url());
@@ -430,7 +430,9 @@ mod tests {
     #[test]
     fn bad_root_cert_is_config_error() {
         let err = UreqHttpClient::builder()
-            .root_certs_pem("not a pem")
+            .add_root_certificate(
+                "-----BEGIN CERTIFICATE-----\nnot base64!\n-----END CERTIFICATE-----\n",
+            )
             .build()
             .unwrap_err();
         assert!(matches!(err, crate::Error::Config(_)));

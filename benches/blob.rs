@@ -42,7 +42,7 @@ fn client(azurite: &Azurite, receiver: &ArnReceiver, workers: usize) -> Client {
         ReceiverConfig::new(receiver.url(), StaticTokenCredential::new("bench").shared())
             .add_root_certificate(receiver.certificate_pem());
     let blob = BlobConfig::new(azurite.service_url(), Arc::new(AzuriteCredential::new()))
-        .add_root_certificate(azurite.cert_pem().as_bytes().to_vec());
+        .add_root_certificate(azurite.cert_pem());
     Client::builder(receiver_config)
         .blob_storage(blob)
         .workers(workers)

@@ -30,6 +30,7 @@ pub enum Error {
     /// The deadline passed before the operation had an outcome; if the notification
     /// was still queued, nothing was sent.
     #[error("the deadline passed{}", .last_error.as_deref().map(|e| format!("; the last try failed: {e}")).unwrap_or_default())]
+    #[non_exhaustive]
     Timeout {
         /// The last failed try's error, when a try was made (an HTTP status, a
         /// connection error, ...): what the retries were waiting out.
@@ -39,6 +40,7 @@ pub enum Error {
     /// storage (see [`ClientBuilder::blob_storage`](crate::ClientBuilder::blob_storage));
     /// the notification is handed back at submission.
     #[error("the resources JSON is {size} bytes, at or over the inline limit of {threshold} bytes, and the client has no blob storage")]
+    #[non_exhaustive]
     TooLarge {
         /// The resources JSON's size in bytes.
         size: usize,
@@ -47,6 +49,7 @@ pub enum Error {
     },
     /// The ARN receiver answered with a status other than 200.
     #[error("the ARN receiver answered HTTP {status}: {body}")]
+    #[non_exhaustive]
     Http {
         /// The HTTP status code.
         status: u16,
@@ -70,6 +73,7 @@ pub enum Error {
     Credential(String),
     /// Blob storage refused or failed an operation.
     #[error("blob storage error{}{}: {message}", .status.map(|s| format!(" (HTTP {s})")).unwrap_or_default(), .code.as_deref().map(|c| format!(" {c}")).unwrap_or_default())]
+    #[non_exhaustive]
     Blob {
         /// The HTTP status, when the service answered.
         status: Option<u16>,
@@ -106,13 +110,18 @@ impl Error {
         }
     }
 
-    /// Whether trying again may succeed: [`Error::Connection`] and HTTP 408, 429, 500,
-    /// 502, 503, 504 (`arn-protocol.md` section 2). Everything else is final, notably
+    /// Whether trying again may succeed: [`Error::Connection`], HTTP 408, 429, 500,
+    /// 502, 503, 504 from the receiver (`arn-protocol.md` section 2), and blob storage
+    /// answers 408, 429 and 5xx. Everything else is final, notably
     /// [`Error::Tls`] (a rejected certificate stays rejected) and [`Error::Timeout`].
     pub fn is_retryable(&self) -> bool {
         match self {
             Error::Connection(_) => true,
             Error::Http { status, .. } => matches!(status, 408 | 429 | 500 | 502 | 503 | 504),
+            Error::Blob {
+                status: Some(status),
+                ..
+            } => matches!(status, 408 | 429 | 500..=599),
             _ => false,
         }
     }
@@ -270,6 +279,18 @@ mod tests {
             assert!(!e.is_retryable(), "{s}");
         }
         assert!(Error::Connection("reset".into()).is_retryable());
+        let blob = |status| Error::Blob {
+            status,
+            code: None,
+            request_id: None,
+            message: String::new(),
+        };
+        for s in [408, 429, 500, 503, 507] {
+            assert!(blob(Some(s)).is_retryable(), "storage {s}");
+        }
+        for s in [Some(400), Some(403), Some(404), None] {
+            assert!(!blob(s).is_retryable(), "storage {s:?}");
+        }
         assert!(!Error::Tls("unknown issuer".into()).is_retryable());
         assert!(!Error::TIMEOUT.is_retryable());
     }

@@ -187,6 +187,7 @@ impl Stats {
 
 /// Send latencies counted in fixed buckets ([`LATENCY_BUCKETS_MS`]).
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
+#[non_exhaustive]
 pub struct LatencyHistogram {
     /// `counts[i]` counts sends of at most `LATENCY_BUCKETS_MS[i]` milliseconds (and
     /// more than the bucket before); the last entry counts the slower ones.

@@ -142,6 +142,7 @@ fn storage_preflight_cut_short_by_its_deadline_says_what_the_last_try_got() {
     match &error {
         Error::Timeout {
             last_error: Some(last),
+            ..
         } => assert!(
             matches!(&**last, Error::Connection(m) if m.contains("connection refused")),
             "{last:?}"

@@ -43,11 +43,7 @@ fn secrets_stay_out_of_logs_errors_and_debug() {
     let mut shown = vec![format!("{config:?}"), format!("{cred:?}")];
     let t = transport(config);
     shown.push(format!("{t:?}"));
-    let policy = RetryPolicy {
-        max_retries: 1,
-        initial_delay: Duration::from_millis(1),
-        max_delay: Duration::from_millis(10),
-    };
+    let policy = RetryPolicy::new(1, Duration::from_millis(1), Duration::from_millis(10));
 
     // A blob event whose SAS carries the sentinel signature: accepted.
     let resources = serde_json::to_vec(&vec![resource("a")]).unwrap();

@@ -19,11 +19,11 @@ fn client(receiver: &Arc<ArnReceiver>, config: ReceiverConfig) -> Client {
     Client::with_transports(config.into_transport().unwrap())
         .blob_store(receiver_blobs(receiver))
         .workers(4)
-        .retry_policy(RetryPolicy {
-            max_retries: 3,
-            initial_delay: Duration::from_millis(5),
-            max_delay: Duration::from_secs(60),
-        })
+        .retry_policy(RetryPolicy::new(
+            3,
+            Duration::from_millis(5),
+            Duration::from_secs(60),
+        ))
         .build()
         .unwrap()
 }
@@ -108,6 +108,7 @@ fn a_pause_longer_than_the_deadline_fails_at_once_with_the_cause() {
     match &error {
         Error::Timeout {
             last_error: Some(last),
+            ..
         } => assert!(
             matches!(**last, Error::Http { status: 503, .. }),
             "{last:?}"
@@ -122,7 +123,13 @@ fn a_pause_longer_than_the_deadline_fails_at_once_with_the_cause() {
         .unwrap_err()
         .into_error();
     assert!(
-        matches!(error, Error::Timeout { last_error: None }),
+        matches!(
+            error,
+            Error::Timeout {
+                last_error: None,
+                ..
+            }
+        ),
         "{error:?}"
     );
     assert_eq!(

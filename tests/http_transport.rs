@@ -81,10 +81,8 @@ fn retry_after_is_honoured() {
     let body = serde_json::to_vec(&inline_event(&["n1"])).unwrap();
     let start = Instant::now();
     // Retry-After replaces the computed 5 ms delay (capped only by max_delay).
-    let policy = RetryPolicy {
-        max_delay: Duration::from_secs(60),
-        ..fast_policy()
-    };
+    let mut policy = fast_policy();
+    policy.max_delay = Duration::from_secs(60);
     post_with_retries(&*t, &post(&body, false, WAIT), &policy).unwrap();
     assert!(
         start.elapsed() >= Duration::from_millis(900),
@@ -105,6 +103,7 @@ fn status_errors_carry_status_body_and_retry_after() {
             status: 503,
             body,
             retry_after,
+            ..
         }) => {
             assert_eq!(retry_after, Some(Duration::from_secs(7)));
             assert!(body.contains("scripted HTTP 503"), "{body}");

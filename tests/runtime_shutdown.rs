@@ -128,11 +128,11 @@ fn close_that_gives_up_cancels_further_retries() {
     let fake = FakeTransport::new();
     fake.script_default(Behavior::Http(503));
     let client = common::builder(&fake, 1)
-        .retry_policy(RetryPolicy {
-            max_retries: 50,
-            initial_delay: Duration::from_millis(20),
-            max_delay: Duration::from_millis(20),
-        })
+        .retry_policy(RetryPolicy::new(
+            50,
+            Duration::from_millis(20),
+            Duration::from_millis(20),
+        ))
         .build()
         .unwrap();
     let promise = client

@@ -24,6 +24,7 @@ use crate::Error;
 /// # Ok(()) }
 /// ```
 #[derive(Clone)]
+#[must_use = "a configuration does nothing until it is built or given to ClientBuilder::blob_storage"]
 pub struct BlobConfig {
     pub(crate) endpoint: String,
     pub(crate) credential: Arc<dyn TokenCredential>,

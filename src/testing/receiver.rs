@@ -116,6 +116,7 @@ pub(super) struct Inner {
 
 /// Builds an [`ArnReceiver`].
 #[derive(Debug, Default)]
+#[must_use = "a builder does nothing until start() is called"]
 pub struct ArnReceiverBuilder {
     token: Option<String>,
     blob_roots: Vec<Vec<u8>>,

@@ -98,6 +98,7 @@ pub(crate) fn find_cause<T: std::error::Error + 'static>(error: &azure_core::Err
 
 /// Builds a [`UreqHttpClient`].
 #[derive(Clone)]
+#[must_use = "a builder does nothing until build() is called"]
 pub struct UreqHttpClientBuilder {
     root_certs: Vec<Vec<u8>>,
     request_timeout: Duration,

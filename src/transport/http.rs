@@ -38,6 +38,7 @@ const BODY_READ_LIMIT: u64 = 16 * 1024;
 /// # Ok(()) }
 /// ```
 #[derive(Clone)]
+#[must_use = "a configuration does nothing until it is built or given to Client::builder"]
 pub struct ReceiverConfig {
     endpoint: String,
     credential: Arc<dyn TokenCredential>,

@@ -25,8 +25,10 @@ use std::time::Instant;
 
 use crate::{Error, SecretString, SecretUrl};
 
-/// One event POST to the ARN receiver.
-#[derive(Debug, Clone, Copy)]
+/// One event POST to the ARN receiver. Its `Debug` shows the body's size, never the
+/// body (a blob event's body holds a SAS URL).
+#[derive(Clone, Copy)]
+#[non_exhaustive]
 pub struct EventPost<'a> {
     /// The request body: the event JSON, zlib-compressed when `compressed`.
     pub body: &'a [u8],
@@ -36,6 +38,35 @@ pub struct EventPost<'a> {
     pub publisher_info: &'a str,
     /// Give up (with [`Error::Timeout`]) when this instant passes.
     pub deadline: Instant,
+}
+
+impl<'a> EventPost<'a> {
+    /// A POST of `body` (zlib data when `compressed`) for a notification published by
+    /// `publisher_info`, to be given up at `deadline`.
+    pub fn new(
+        body: &'a [u8],
+        compressed: bool,
+        publisher_info: &'a str,
+        deadline: Instant,
+    ) -> Self {
+        Self {
+            body,
+            compressed,
+            publisher_info,
+            deadline,
+        }
+    }
+}
+
+impl std::fmt::Debug for EventPost<'_> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("EventPost")
+            .field("body_bytes", &self.body.len())
+            .field("compressed", &self.compressed)
+            .field("publisher_info", &self.publisher_info)
+            .field("deadline", &self.deadline)
+            .finish()
+    }
 }
 
 /// Posts events to the ARN receiver. One try: retries are the caller's job.
@@ -69,4 +100,20 @@ pub trait BlobStore: Send + Sync + 'static {
 pub trait TokenSource: Send + Sync + 'static {
     /// A valid token, from a cache when it has one.
     fn token(&self, deadline: Instant) -> Result<SecretString, Error>;
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn event_post_debug_never_shows_the_body() {
+        let body = br#"{"data":{"resourcesBlobInfo":{"blobUri":"https://a/b?sig=SECRET"}}}"#;
+        let post = EventPost::new(body, false, "Microsoft.Compute", Instant::now());
+        let debug = format!("{post:?}");
+        assert!(
+            !debug.contains("SECRET") && debug.contains("body_bytes"),
+            "{debug}"
+        );
+    }
 }

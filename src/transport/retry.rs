@@ -19,7 +19,17 @@ use super::{EventPost, EventTransport};
 use crate::Error;
 
 /// How failed POSTs are retried.
-#[derive(Clone, Debug)]
+///
+/// ```
+/// use std::time::Duration;
+/// use arn_client::transport::RetryPolicy;
+///
+/// let policy = RetryPolicy::new(5, Duration::from_millis(200), Duration::from_secs(10));
+/// assert_eq!(policy.max_retries, 5);
+/// ```
+#[derive(Clone, Debug, PartialEq, Eq)]
+#[non_exhaustive]
+#[must_use]
 pub struct RetryPolicy {
     /// Retries after the first try. Defaults to 3.
     pub max_retries: u32,
@@ -28,6 +38,19 @@ pub struct RetryPolicy {
     /// The longest delay; also the longest client-wide pause a `Retry-After` answer
     /// imposes. Defaults to 60 s.
     pub max_delay: Duration,
+}
+
+impl RetryPolicy {
+    /// At most `max_retries` retries after the first try, delays growing from
+    /// `initial_delay` as (2^retry − 1) × `initial_delay` (with jitter), capped at
+    /// `max_delay`.
+    pub fn new(max_retries: u32, initial_delay: Duration, max_delay: Duration) -> Self {
+        Self {
+            max_retries,
+            initial_delay,
+            max_delay,
+        }
+    }
 }
 
 impl Default for RetryPolicy {

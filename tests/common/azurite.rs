@@ -23,7 +23,7 @@ pub fn start_azurite() -> Azurite {
 /// A blob config for `azurite`, trusting its certificate.
 pub fn config(azurite: &Azurite, credential: Arc<AzuriteCredential>) -> BlobConfig {
     BlobConfig::new(azurite.service_url(), credential)
-        .add_root_certificate(azurite.cert_pem().as_bytes().to_vec())
+        .add_root_certificate(azurite.cert_pem())
         .request_timeout(Duration::from_secs(30))
 }
 
@@ -50,7 +50,7 @@ pub fn get(agent: &ureq::Agent, url: &str) -> (u16, Vec<u8>) {
 pub fn service_client(azurite: &Azurite) -> BlobServiceClient {
     let http = Arc::new(
         UreqHttpClient::builder()
-            .add_root_certificate(azurite.cert_pem().as_bytes().to_vec())
+            .add_root_certificate(azurite.cert_pem())
             .build()
             .unwrap(),
     );

@@ -63,11 +63,7 @@ fn envelope(count: usize) -> Value {
 
 /// Three quick retries (5 ms doubling up to 50 ms), so retry tests run fast.
 pub fn fast_policy() -> RetryPolicy {
-    RetryPolicy {
-        max_retries: 3,
-        initial_delay: Duration::from_millis(5),
-        max_delay: Duration::from_millis(50),
-    }
+    RetryPolicy::new(3, Duration::from_millis(5), Duration::from_millis(50))
 }
 
 /// zlib level 5, as the worker compresses.
@@ -78,12 +74,7 @@ pub fn zlib(body: &[u8]) -> Vec<u8> {
 }
 
 pub fn post(body: &[u8], compressed: bool, deadline: Duration) -> EventPost<'_> {
-    EventPost {
-        body,
-        compressed,
-        publisher_info: PUBLISHER,
-        deadline: Instant::now() + deadline,
-    }
+    EventPost::new(body, compressed, PUBLISHER, Instant::now() + deadline)
 }
 
 /// A receiver expecting `token` and a config trusting it, with a credential for `token`.

@@ -1,4 +1,4 @@
-//! The event encoder (`arn-protocol.md` sections 1 and 3).
+//! The event encoder (`docs/protocol.md` sections 1 and 3).
 //!
 //! The resources array is serialized once into [`EncodeBuf`]; an inline event embeds
 //! exactly those bytes, a blob event names the upload. The envelope is written by hand
@@ -156,7 +156,7 @@ impl Encoder {
         }
     }
 
-    /// Validates and encodes `n` into `buf` (`arn-protocol.md` sections 1, 3 and 4).
+    /// Validates and encodes `n` into `buf` (`docs/protocol.md` sections 1, 3 and 4).
     ///
     /// Fails with [`Error::Invalid`] when `n` breaks a rule; the validation runs on
     /// every notification, inline or blob.
@@ -255,7 +255,7 @@ fn field_if(w: &mut Vec<u8>, key: &str, value: &str) -> serde_json::Result<()> {
     field(w, key, value)
 }
 
-/// Writes the event up to and including `"resources":` (`arn-protocol.md` section 3).
+/// Writes the event up to and including `"resources":` (`docs/protocol.md` section 3).
 fn write_head(
     w: &mut Vec<u8>,
     n: &Notification,

@@ -1,4 +1,4 @@
-//! The small enums of the ARN v3 model (`arn-protocol.md` section 3): the activity,
+//! The small enums of the ARN v3 model (`docs/protocol.md` section 3): the activity,
 //! the change action and the data boundary, with their exact wire names.
 
 use std::fmt;
@@ -41,7 +41,7 @@ impl FromStr for Activity {
     type Err = ValidationError;
 
     /// Parses the exact wire name; anything else breaks [`Rule::ActivityInvalid`]
-    /// (`arn-protocol.md` section 4, step 2: an unknown activity is an error).
+    /// (`docs/protocol.md` section 4, step 2: an unknown activity is an error).
     fn from_str(s: &str) -> Result<Self, Self::Err> {
         match s {
             "write" => Ok(Activity::Write),
@@ -91,7 +91,7 @@ impl FromStr for ChangeAction {
     type Err = ValidationError;
 
     /// Parses the exact wire name; anything else (including `""`) breaks
-    /// [`Rule::ChangeActionInvalid`] (`arn-protocol.md` section 4, step 3).
+    /// [`Rule::ChangeActionInvalid`] (`docs/protocol.md` section 4, step 3).
     fn from_str(s: &str) -> Result<Self, Self::Err> {
         match s {
             "Create" => Ok(ChangeAction::Create),

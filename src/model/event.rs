@@ -1,4 +1,4 @@
-//! Parsing a received ARN v3 event back into the model (`arn-protocol.md` section 3),
+//! Parsing a received ARN v3 event back into the model (`docs/protocol.md` section 3),
 //! for local receivers and tests: the envelope, the data fields, and the resources,
 //! inline or from the fetched blob.
 //!
@@ -170,7 +170,7 @@ impl ReceivedEvent {
         parse_resources(blob, self.activity)
     }
 
-    /// Checks the envelope rules (`arn-protocol.md` section 4, step 7): subject,
+    /// Checks the envelope rules (`docs/protocol.md` section 4, step 7): subject,
     /// eventType and id non-empty, id a UUID, dataVersion `"3.0"`, metadataVersion
     /// `"1.0"`, topic `""`.
     pub fn check_envelope(&self) -> Result<(), ValidationError> {
@@ -219,7 +219,7 @@ impl ReceivedEvent {
     }
 
     /// Checks everything a receiver can: the envelope, the notification's rules
-    /// (`arn-protocol.md` section 4), `batchSize` and `eventType` against the
+    /// (`docs/protocol.md` section 4), `batchSize` and `eventType` against the
     /// resources. Returns the notification.
     pub fn into_validated(self, blob: Option<&[u8]>) -> Result<Notification, Error> {
         self.check_envelope()?;

@@ -1,5 +1,5 @@
 //! The ARN v3 model: ARM resource ids, notifications, validation, the subject and the
-//! event encoder (`arn-protocol.md` sections 1, 3, 4, 5 and 6).
+//! event encoder (`docs/protocol.md` sections 1, 3, 4, 5 and 6).
 
 mod encode;
 mod enums;

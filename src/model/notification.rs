@@ -1,4 +1,4 @@
-//! The notification types of the ARN v3 model (`arn-protocol.md` section 3).
+//! The notification types of the ARN v3 model (`docs/protocol.md` section 3).
 //!
 //! Build a resource with [`ArmResource::new`] and [`NotificationResource::new`], then a
 //! notification with [`Notification::new`]; the `with_*` setters fill the optional
@@ -16,7 +16,7 @@ use super::{
 };
 use crate::Error;
 
-/// The most resources one notification may carry (`arn-protocol.md` section 1).
+/// The most resources one notification may carry (`docs/protocol.md` section 1).
 pub const MAX_BATCH_SIZE: usize = 1000;
 
 /// The ARM description of one resource (`armResource` on the wire).
@@ -48,7 +48,7 @@ impl ArmResource {
     /// may have (see [`ArmResource::without_properties`]). Fails with
     /// [`Error::Invalid`] ([`Rule::PropertiesMissing`], or [`Rule::ArmIdMissing`] for
     /// an id with an empty canonical string) or [`Error::Encode`] when the properties
-    /// cannot be serialized (`arn-protocol.md` section 4, step 2).
+    /// cannot be serialized (`docs/protocol.md` section 4, step 2).
     ///
     /// ```
     /// use arn_client::model::{Activity, ArmResource, ResourceId};
@@ -355,6 +355,40 @@ impl NotificationResource {
 }
 
 /// One ARN notification: 1..=1000 resources of one type.
+///
+/// Build it with [`Notification::new`] and the `with_*` setters; the client validates
+/// it ([`Notification::validate`], `docs/protocol.md` section 4) before sending, and a
+/// notification that breaks a rule is never sent.
+///
+/// ```
+/// use arn_client::model::{
+///     Activity, ArmResource, ChangeAction, Notification, NotificationResource, ResourceId, Rule,
+/// };
+///
+/// let rg = "/subscriptions/00000000-0000-0000-0000-000000000000/resourceGroups/rg";
+/// let vm = |name: &str| -> Result<NotificationResource, arn_client::Error> {
+///     let id: ResourceId =
+///         format!("{rg}/providers/Microsoft.Compute/virtualMachines/{name}").parse()?;
+///     let properties = serde_json::json!({ "vmSize": "Standard_D2s_v5" });
+///     let arm = ArmResource::new(Activity::Write, &id, "2024-03-01", &properties)?;
+///     Ok(NotificationResource::new(arm, ChangeAction::Create)
+///         .with_correlation_id("6f1f5b6e-7a55-4c8e-9b0e-2d1f0c3a4b5c"))
+/// };
+///
+/// // Two new VMs in one event.
+/// let n = Notification::new("eastus", "Microsoft.Compute", vec![vm("vm1")?, vm("vm2")?])
+///     .with_batch_correlation_id("deploy-42");
+/// n.validate()?;
+/// // The subject is the scope both share: their resource group.
+/// assert_eq!(n.subject(), rg);
+///
+/// // One notification carries one resource type: adding a storage account breaks a rule.
+/// let sa: ResourceId = format!("{rg}/providers/Microsoft.Storage/storageAccounts/sa").parse()?;
+/// let gone = ArmResource::without_properties(Activity::Delete, &sa, "2023-05-01")?;
+/// let mixed = n.with_resource(NotificationResource::new(gone, ChangeAction::Delete));
+/// assert_eq!(mixed.validate().unwrap_err().rule, Rule::MixedResourceTypes);
+/// # Ok::<(), Box<dyn std::error::Error>>(())
+/// ```
 #[derive(Clone, Debug, PartialEq)]
 pub struct Notification {
     /// Normalized ARM location, e.g. `"eastus"`.
@@ -456,7 +490,7 @@ impl Notification {
         self
     }
 
-    /// The subject of the event (`arn-protocol.md` section 5); also the ordering key.
+    /// The subject of the event (`docs/protocol.md` section 5); also the ordering key.
     pub fn subject(&self) -> Cow<'_, str> {
         super::subject(self.resources.iter().map(|r| r.arm_resource.id()))
     }

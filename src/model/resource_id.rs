@@ -1,4 +1,4 @@
-//! ARM resource ids (`arn-protocol.md` section 6).
+//! ARM resource ids (`docs/protocol.md` section 6).
 //!
 //! The grammar is the one of the Azure SDK for Go's `arm.ParseResourceID` (azcore
 //! v1.18.0); `tests/vectors/resource_ids.json` holds its real outputs and is the
@@ -27,6 +27,33 @@ pub use resource_type::ResourceType;
 /// `providers`), as in the Go reference. Serde reads and writes the canonical string.
 /// A parsed id is never the tenant root: its parent chain ends at a top-level scope (a
 /// subscription, a tenant-level provider namespace or resource).
+///
+/// ```
+/// use arn_client::model::{ResourceId, ResourceIdErrorKind};
+///
+/// let id: ResourceId = "/SUBSCRIPTIONS/00000000-0000-0000-0000-000000000000/resourcegroups/rg\
+///     /providers/Microsoft.Network/virtualNetworks/vnet/subnets/default"
+///     .parse()?;
+/// // The keywords take their canonical spelling; everything else is kept as written.
+/// assert_eq!(
+///     id.as_str(),
+///     "/subscriptions/00000000-0000-0000-0000-000000000000/resourceGroups/rg\
+///      /providers/Microsoft.Network/virtualNetworks/vnet/subnets/default"
+/// );
+/// assert_eq!(id.resource_type().to_string(), "Microsoft.Network/virtualNetworks/subnets");
+/// assert_eq!(id.name(), "default");
+/// assert_eq!(id.subscription_id(), Some("00000000-0000-0000-0000-000000000000"));
+/// assert_eq!(id.resource_group_name(), Some("rg"));
+///
+/// // The enclosing scopes, nearest first: the network, the group, the subscription.
+/// let parents: Vec<&str> = id.parents().collect();
+/// assert_eq!(parents.len(), 3);
+/// assert!(parents[0].ends_with("/virtualNetworks/vnet"));
+///
+/// let err = ResourceId::parse("subscriptions/00000000-0000-0000-0000-000000000000").unwrap_err();
+/// assert_eq!(err.kind(), ResourceIdErrorKind::NoLeadingSlash);
+/// # Ok::<(), Box<dyn std::error::Error>>(())
+/// ```
 #[derive(Clone)]
 pub struct ResourceId {
     canonical: String,
@@ -93,7 +120,7 @@ impl ResourceIdError {
 
 impl ResourceId {
     /// Parses an ARM resource id exactly as the Azure SDK for Go's `arm.ParseResourceID`
-    /// does (`arn-protocol.md` section 6): empty segments are dropped, keywords are
+    /// does (`docs/protocol.md` section 6): empty segments are dropped, keywords are
     /// matched case-insensitively and normalised in the canonical form, names are opaque.
     /// Costs the canonical string, the levels (for ids up to six levels deep) and the
     /// owned resource type (namespace, type vector, one string per type).

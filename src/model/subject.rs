@@ -1,11 +1,11 @@
-//! The event subject (`arn-protocol.md` section 5).
+//! The event subject (`docs/protocol.md` section 5).
 
 use std::borrow::Cow;
 
 use super::ResourceId;
 
 /// The longest ARM scope shared by every id, as the Go reference's `subject()` computes
-/// it (`arn-protocol.md` section 5).
+/// it (`docs/protocol.md` section 5).
 ///
 /// The parent chains are compared from the tenant root down, scope by scope, as exact
 /// (case-sensitive) canonical strings; the deepest scope on which all ids agree is the

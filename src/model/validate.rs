@@ -1,4 +1,4 @@
-//! Validation of a notification (`arn-protocol.md` section 4).
+//! Validation of a notification (`docs/protocol.md` section 4).
 //!
 //! The rules run in the reference's order, resource by resource; the first failure is
 //! the error. Unlike the reference, every notification is validated, whether its
@@ -42,7 +42,7 @@ pub enum Rule {
     /// A time whose year is outside 0..=9999, which RFC 3339 cannot express (the
     /// reference fails to marshal it, before validating).
     TimeOutOfRange,
-    /// A received event whose envelope is malformed (`arn-protocol.md` section 4,
+    /// A received event whose envelope is malformed (`docs/protocol.md` section 4,
     /// step 7): empty subject, event type, time or id, or wrong versions.
     EnvelopeInvalid,
 }
@@ -117,7 +117,7 @@ impl Notification {
         Ok(())
     }
 
-    /// Checks the rules of `arn-protocol.md` section 4, resource by resource, in the
+    /// Checks the rules of `docs/protocol.md` section 4, resource by resource, in the
     /// reference's order; the first failure is the error. Zero resources is valid (the
     /// encoder then has nothing to send).
     ///

@@ -1,4 +1,4 @@
-//! The wire form of a notification's resources (`arn-protocol.md` section 3): keys,
+//! The wire form of a notification's resources (`docs/protocol.md` section 3): keys,
 //! order and omissions as the reference client sends them, its time format, and the
 //! shapes a received event is read into.
 
@@ -13,7 +13,7 @@ use time::OffsetDateTime;
 
 use super::{ArmResource, DataBoundary, NotificationResource, ResourceSystemProperties};
 
-/// `statusCode` of every resource a publisher sends (`arn-protocol.md` section 3).
+/// `statusCode` of every resource a publisher sends (`docs/protocol.md` section 3).
 pub(crate) const STATUS_OK: &str = "OK";
 
 /// A time formatted as Go's `time.RFC3339Nano`: fractional seconds with trailing zeros
@@ -163,7 +163,7 @@ impl Serialize for NotificationResource {
 
 // The received form (`model::event`): the same keys, read back.
 
-/// Reads an optional RFC 3339 time (`arn-protocol.md` section 3).
+/// Reads an optional RFC 3339 time (`docs/protocol.md` section 3).
 pub(crate) fn opt_time<'de, D: Deserializer<'de>>(
     d: D,
 ) -> Result<Option<OffsetDateTime>, D::Error> {

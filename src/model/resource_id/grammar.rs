@@ -1,5 +1,5 @@
 //! The grammar of ARM resource ids: Go's `arm.ParseResourceID` (azcore v1.18.0), as a
-//! loop over a window of the next four non-empty segments (`arn-protocol.md` section 6).
+//! loop over a window of the next four non-empty segments (`docs/protocol.md` section 6).
 
 use super::ResourceIdErrorKind;
 

@@ -1,4 +1,4 @@
-//! ARM resource types (`arn-protocol.md` section 6).
+//! ARM resource types (`docs/protocol.md` section 6).
 
 use std::fmt;
 

@@ -125,6 +125,8 @@ mod worker;
 
 pub mod auth;
 pub mod blob;
+#[cfg(feature = "opentelemetry")]
+pub mod metrics;
 pub mod model;
 #[cfg(feature = "testing")]
 pub mod testing;

@@ -1,6 +1,6 @@
 //! Encoder benchmarks: notifications of 1, 10, 100 and 1000 AKS node resources
 //! (`tests/vectors/payloads/node.json`, about 1.5 KB of properties each) encoded into a
-//! reused buffer; the same followed by zlib level 5 (`arn-protocol.md` section 2); and
+//! reused buffer; the same followed by zlib level 5 (`docs/protocol.md` section 2); and
 //! a caller's construction of one resource.
 
 use std::hint::black_box;
@@ -89,7 +89,7 @@ fn bench_encode_zlib(c: &mut Criterion) {
         let (mut buf, mut body, mut compressed) = (EncodeBuf::new(), Vec::new(), Vec::new());
         let mut run = |buf: &mut EncodeBuf, body: &mut Vec<u8>, compressed: &mut Vec<u8>| {
             // The POST body is the event; a blob notification's resources are uploaded
-            // uncompressed (`arn-protocol.md` sections 2 and 7).
+            // uncompressed (`docs/protocol.md` sections 2 and 7).
             encode_once(&enc, black_box(&n), buf, body);
             z.reset();
             compressed.clear();

@@ -1,5 +1,5 @@
 //! Parsing ARM resource ids and computing the subject: the per-resource cost on the
-//! caller's hot path (`arn-protocol.md` sections 5 and 6).
+//! caller's hot path (`docs/protocol.md` sections 5 and 6).
 
 use std::hint::black_box;
 

@@ -1,4 +1,4 @@
-//! The client: the submission API over the worker pool (`arn-protocol.md` section 8).
+//! The client: the submission API over the worker pool (`docs/protocol.md` section 8).
 
 use std::fmt;
 use std::sync::atomic::{AtomicBool, Ordering};
@@ -372,7 +372,54 @@ impl Client {
             .map_err(|(error, job)| SubmitError::new(error, job.notification))
     }
 
-    /// Rejects a notification that can never be sent (`arn-protocol.md` section 1):
+    /// Queues `n` whose outcome goes to `callback`, run once on a worker or a closing
+    /// thread, or here at once when the client refuses `n`: the publisher's hand-off.
+    pub(crate) fn submit_with_callback(
+        &self,
+        n: Notification,
+        deadline: Instant,
+        callback: Box<dyn FnOnce(Result<Delivery, Failure>) + Send>,
+    ) {
+        let n = match self.check(n) {
+            Ok(n) => n,
+            Err(refused) => {
+                let (error, n) = refused.into_parts();
+                return callback(Err(Failure::new(error, Some(n), None, 0)));
+            }
+        };
+        let job = Job {
+            notification: n,
+            deadline,
+            accepted: Instant::now(),
+            reply: Reply::Callback(callback),
+        };
+        if let Err((error, job)) = self.submit_job(job, Wait::Until(deadline)) {
+            if let Reply::Callback(callback) = job.reply {
+                callback(Err(Failure::new(error, Some(job.notification), None, 0)));
+            }
+        }
+    }
+
+    /// Whether `n` could go without blob storage: `Ok` when the client has storage or
+    /// `n` fits inline, else [`Error::TooLarge`].
+    pub(crate) fn fits(&self, n: &Notification) -> Result<(), Error> {
+        match self.ctx.blobs {
+            Some(_) => Ok(()),
+            None => self.ctx.encoder.fits_inline(n),
+        }
+    }
+
+    /// The counters, shared with a publisher's promises.
+    pub(crate) fn stats_inner(&self) -> Arc<crate::stats::StatsInner> {
+        Arc::clone(&self.scheduler.stats)
+    }
+
+    /// The configured default deadline and close timeout.
+    pub(crate) fn timeouts(&self) -> (std::time::Duration, std::time::Duration) {
+        (self.options.default_deadline, self.options.close_timeout)
+    }
+
+    /// Rejects a notification that can never be sent (`docs/protocol.md` section 1):
     /// more than 1000 resources, or too large to go inline without blob storage.
     fn check(&self, n: Notification) -> Result<Notification, SubmitError> {
         if let Err(error) = n.check_batch_size() {

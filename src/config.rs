@@ -12,7 +12,7 @@ use crate::{Client, Error};
 /// The most worker threads a client may run.
 const MAX_WORKERS: usize = 256;
 
-/// Which notifications keep their order relative to each other (`arn-protocol.md`
+/// Which notifications keep their order relative to each other (`docs/protocol.md`
 /// section 8: "order usually matters in ARN").
 ///
 /// Two notifications that share an ordering key are started in the order the client
@@ -221,7 +221,7 @@ impl ClientBuilder {
     }
 
     /// Resources JSON of this many bytes or more goes to blob storage instead of inline
-    /// (`arn-protocol.md` section 1). Defaults to
+    /// (`docs/protocol.md` section 1). Defaults to
     /// [`DEFAULT_INLINE_THRESHOLD`](crate::model::DEFAULT_INLINE_THRESHOLD) (42,000).
     pub fn inline_threshold(mut self, bytes: usize) -> Self {
         self.options.inline_threshold = bytes;
@@ -229,7 +229,7 @@ impl ClientBuilder {
     }
 
     /// Whether event bodies are zlib-compressed (level 5) and sent with
-    /// `Content-Encoding: deflate` (`arn-protocol.md` section 2). The one place
+    /// `Content-Encoding: deflate` (`docs/protocol.md` section 2). The one place
     /// compression is set: the workers compress, and every transport sends what
     /// they hand it. Defaults to `false` (as the Go client).
     pub fn compression(mut self, enabled: bool) -> Self {

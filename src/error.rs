@@ -12,7 +12,7 @@ use crate::model::{Notification, ResourceIdError, ValidationError};
 #[derive(Debug, thiserror::Error)]
 #[non_exhaustive]
 pub enum Error {
-    /// The notification breaks a validation rule (`arn-protocol.md` section 4).
+    /// The notification breaks a validation rule (`docs/protocol.md` section 4).
     #[error(transparent)]
     Invalid(#[from] ValidationError),
     /// A string is not a valid ARM resource id.
@@ -111,7 +111,7 @@ impl Error {
     }
 
     /// Whether trying again may succeed: [`Error::Connection`], HTTP 408, 429, 500,
-    /// 502, 503, 504 from the receiver (`arn-protocol.md` section 2), and blob storage
+    /// 502, 503, 504 from the receiver (`docs/protocol.md` section 2), and blob storage
     /// answers 408, 429 and 5xx. Everything else is final, notably
     /// [`Error::Tls`] (a rejected certificate stays rejected) and [`Error::Timeout`].
     pub fn is_retryable(&self) -> bool {

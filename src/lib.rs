@@ -110,6 +110,7 @@
 //! (`github.com/Azure/arn-sdk`) and says where this crate deliberately differs. The
 //! API docs cite it as "`docs/protocol.md` section N".
 #![forbid(unsafe_code)]
+#![cfg_attr(docsrs, feature(doc_cfg))]
 #![deny(missing_docs)]
 
 mod client;
@@ -126,9 +127,12 @@ mod worker;
 pub mod auth;
 pub mod blob;
 #[cfg(feature = "opentelemetry")]
+#[cfg_attr(docsrs, doc(cfg(feature = "opentelemetry")))]
 pub mod metrics;
 pub mod model;
+pub mod publisher;
 #[cfg(feature = "testing")]
+#[cfg_attr(docsrs, doc(cfg(feature = "testing")))]
 pub mod testing;
 pub mod transport;
 

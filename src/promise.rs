@@ -15,22 +15,45 @@ use parking_lot::{Condvar, Mutex};
 use crate::stats::StatsInner;
 use crate::{Delivery, Error, Failure};
 
-/// The result a promise resolves to.
+/// The result a client promise resolves to.
 pub(crate) type Outcome = Result<Delivery, Failure>;
 
-struct State {
+mod sealed {
+    /// What a promise can resolve to: a result whose failure side can say "closed".
+    /// Sealed: implemented for the crate's outcome types only.
+    pub trait Settle: Send + 'static {
+        /// Whether it is a failure (counted in the promise statistics).
+        fn failed(&self) -> bool;
+        /// The outcome of a promise whose resolver was dropped unresolved.
+        fn closed() -> Self;
+    }
+}
+
+pub(crate) use sealed::Settle;
+
+impl Settle for Outcome {
+    fn failed(&self) -> bool {
+        self.is_err()
+    }
+
+    fn closed() -> Self {
+        Err(Failure::new(Error::Closed, None, None, 0))
+    }
+}
+
+struct State<T> {
     generation: u64,
     /// `None` while pending.
-    outcome: Option<Outcome>,
+    outcome: Option<T>,
 }
 
 /// One promise slot, shared by a [`Promise`] and its [`Resolver`].
-pub(crate) struct Slot {
-    state: Mutex<State>,
+pub(crate) struct Slot<T> {
+    state: Mutex<State<T>>,
     ready: Condvar,
 }
 
-impl Slot {
+impl<T> Slot<T> {
     fn new() -> Self {
         Self {
             state: Mutex::new(State {
@@ -43,7 +66,7 @@ impl Slot {
 
     /// Stores `result` if the slot is still at `generation` and pending. Returns whether
     /// it was stored.
-    fn complete(&self, generation: u64, result: Outcome) -> bool {
+    fn complete(&self, generation: u64, result: T) -> bool {
         let mut state = self.state.lock();
         if state.generation != generation || state.outcome.is_some() {
             return false;
@@ -55,13 +78,13 @@ impl Slot {
 }
 
 /// The pool of idle slots, shared by the client and its promises.
-pub(crate) struct PromisePool {
-    free: Mutex<Vec<Arc<Slot>>>,
+pub(crate) struct PromisePool<T = Outcome> {
+    free: Mutex<Vec<Arc<Slot<T>>>>,
     max_free: usize,
     stats: Arc<StatsInner>,
 }
 
-impl PromisePool {
+impl<T: Settle> PromisePool<T> {
     pub(crate) fn new(max_free: usize, stats: Arc<StatsInner>) -> Arc<Self> {
         Arc::new(Self {
             free: Mutex::new(Vec::with_capacity(max_free)),
@@ -71,7 +94,7 @@ impl PromisePool {
     }
 
     /// A fresh pending promise and the resolver that completes it.
-    pub(crate) fn promise(self: &Arc<Self>) -> (Promise, Resolver) {
+    pub(crate) fn promise(self: &Arc<Self>) -> (Promise<T>, Resolver<T>) {
         let slot = self
             .free
             .lock()
@@ -93,14 +116,14 @@ impl PromisePool {
     }
 
     /// A promise that already holds `result`.
-    pub(crate) fn resolved(self: &Arc<Self>, result: Outcome) -> Promise {
+    pub(crate) fn resolved(self: &Arc<Self>, result: T) -> Promise<T> {
         let (promise, resolver) = self.promise();
         resolver.resolve(result);
         promise
     }
 
     /// Takes a slot back: bumps its generation so no old resolver can write to it.
-    fn give_back(&self, slot: Arc<Slot>) {
+    fn give_back(&self, slot: Arc<Slot<T>>) {
         {
             let mut state = slot.state.lock();
             state.generation = state.generation.wrapping_add(1);
@@ -149,16 +172,16 @@ impl PromisePool {
 ///
 /// [`Client::send_async`]: crate::Client::send_async
 #[must_use = "a promise does nothing unless waited on; drop or recycle it to discard"]
-pub struct Promise {
-    slot: Option<Arc<Slot>>,
+pub struct Promise<T: Settle = Outcome> {
+    slot: Option<Arc<Slot<T>>>,
     generation: u64,
-    pool: Arc<PromisePool>,
+    pool: Arc<PromisePool<T>>,
 }
 
-impl Promise {
+impl<T: Settle> Promise<T> {
     /// Blocks until the notification has an outcome and returns it; then recycles the
     /// promise.
-    pub fn wait(mut self) -> Result<Delivery, Failure> {
+    pub fn wait(mut self) -> T {
         match self.take(None) {
             Some(outcome) => outcome,
             None => unreachable!("a wait without deadline ends with the outcome"),
@@ -168,7 +191,7 @@ impl Promise {
     /// Blocks until the outcome or until `timeout` has passed; hands the promise back,
     /// still pending and usable, on timeout.
     #[allow(clippy::result_large_err)] // the promise is handed back by value
-    pub fn wait_timeout(self, timeout: Duration) -> Result<Result<Delivery, Failure>, Promise> {
+    pub fn wait_timeout(self, timeout: Duration) -> Result<T, Promise<T>> {
         match Instant::now().checked_add(timeout) {
             Some(deadline) => self.wait_deadline(deadline),
             None => Ok(self.wait()),
@@ -178,10 +201,7 @@ impl Promise {
     /// Blocks until the outcome or until `deadline`; hands the promise back, still
     /// pending and usable, if the deadline passes first.
     #[allow(clippy::result_large_err)] // the promise is handed back by value
-    pub fn wait_deadline(
-        mut self,
-        deadline: Instant,
-    ) -> Result<Result<Delivery, Failure>, Promise> {
+    pub fn wait_deadline(mut self, deadline: Instant) -> Result<T, Promise<T>> {
         match self.take(Some(deadline)) {
             Some(outcome) => Ok(outcome),
             None => {
@@ -207,14 +227,14 @@ impl Promise {
 
     /// Takes the outcome, waiting until `deadline` (forever if `None`); `None` if the
     /// deadline passed first.
-    fn take(&mut self, deadline: Option<Instant>) -> Option<Outcome> {
+    fn take(&mut self, deadline: Option<Instant>) -> Option<T> {
         let slot = self.slot.as_ref().expect("a live promise holds its slot");
         let mut state = slot.state.lock();
         debug_assert_eq!(state.generation, self.generation);
         loop {
             if let Some(outcome) = state.outcome.take() {
                 drop(state);
-                self.pool.stats.promise_completed(outcome.is_err());
+                self.pool.stats.promise_completed(outcome.failed());
                 return Some(outcome);
             }
             match deadline {
@@ -231,7 +251,7 @@ impl Promise {
     }
 }
 
-impl Drop for Promise {
+impl<T: Settle> Drop for Promise<T> {
     fn drop(&mut self) {
         if let Some(slot) = self.slot.take() {
             self.pool.stats.promise_dropped();
@@ -240,7 +260,7 @@ impl Drop for Promise {
     }
 }
 
-impl fmt::Debug for Promise {
+impl<T: Settle> fmt::Debug for Promise<T> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("Promise")
             .field("ready", &self.is_ready())
@@ -250,21 +270,21 @@ impl fmt::Debug for Promise {
 
 /// The worker's half of a promise: completes it exactly once. Dropped unresolved, it
 /// resolves the promise with [`Error::Closed`], so no waiter hangs.
-pub(crate) struct Resolver {
-    slot: Arc<Slot>,
+pub(crate) struct Resolver<T: Settle = Outcome> {
+    slot: Arc<Slot<T>>,
     generation: u64,
     armed: bool,
 }
 
-impl Resolver {
+impl<T: Settle> Resolver<T> {
     /// Completes the promise (a no-op if it was already completed or recycled).
-    pub(crate) fn resolve(mut self, result: Outcome) {
+    pub(crate) fn resolve(mut self, result: T) {
         self.armed = false;
         self.slot.complete(self.generation, result);
     }
 
     /// A handle that can complete the same promise from elsewhere (close on timeout).
-    pub(crate) fn handle(&self) -> Resolver {
+    pub(crate) fn handle(&self) -> Resolver<T> {
         Resolver {
             slot: Arc::clone(&self.slot),
             generation: self.generation,
@@ -278,11 +298,10 @@ impl Resolver {
     }
 }
 
-impl Drop for Resolver {
+impl<T: Settle> Drop for Resolver<T> {
     fn drop(&mut self) {
         if self.armed {
-            let closed = Failure::new(Error::Closed, None, None, 0);
-            self.slot.complete(self.generation, Err(closed));
+            self.slot.complete(self.generation, T::closed());
         }
     }
 }

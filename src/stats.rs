@@ -1,6 +1,6 @@
 //! Client statistics: plain atomic counters and a snapshot type.
 //!
-//! They mirror the Go client's metrics (`arn-protocol.md` section 8): `event_sent`
+//! They mirror the Go client's metrics (`docs/protocol.md` section 8): `event_sent`
 //! (success × inline), `event_sent_bytes`, `event_sent_ms`, `promise` (error, timeout)
 //! and `current_promise_count`.
 

@@ -180,7 +180,7 @@ impl Worker {
 }
 
 fn new_compressor() -> Compress {
-    // arn-protocol.md section 2: zlib framing, level 5.
+    // docs/protocol.md section 2: zlib framing, level 5.
     Compress::new(Compression::new(5), true)
 }
 

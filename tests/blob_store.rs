@@ -1,4 +1,4 @@
-//! The Azure blob store against a real Azurite over HTTPS (`arn-protocol.md` section 7).
+//! The Azure blob store against a real Azurite over HTTPS (`docs/protocol.md` section 7).
 
 #[path = "common/azurite.rs"]
 mod azurite_common;

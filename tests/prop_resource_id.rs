@@ -1,4 +1,4 @@
-//! Property tests of the ARM resource id parser (`arn-protocol.md` section 6): generated
+//! Property tests of the ARM resource id parser (`docs/protocol.md` section 6): generated
 //! valid ids parse to what an independent model of the grammar expects, the canonical
 //! form parses back to the same id, and no string makes the parser panic.
 

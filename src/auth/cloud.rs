@@ -1,4 +1,4 @@
-//! The Azure cloud and the token scope it implies (`arn-protocol.md` section 2).
+//! The Azure cloud and the token scope it implies (`docs/protocol.md` section 2).
 
 /// The scope used when no cloud is configured (the Go client's default).
 pub const ARG_SCOPE: &str = "https://arg.management.core.windows.net//.default";

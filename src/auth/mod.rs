@@ -1,6 +1,6 @@
 //! Azure AD tokens without an async runtime.
 //!
-//! - [`Cloud`]: which token scope the ARN receiver expects (`arn-protocol.md` section 2).
+//! - [`Cloud`]: which token scope the ARN receiver expects (`docs/protocol.md` section 2).
 //! - [`CredentialTokenSource`]: drives any azure_identity 1.x
 //!   [`TokenCredential`](azure_core::credentials::TokenCredential) with
 //!   `futures::executor::block_on` on the calling worker, caching the token.

@@ -1,5 +1,5 @@
 //! A blocking `azure_core` async runtime: sleeps block the calling thread, spawns run on
-//! a new OS thread (`azure-sdk-runtime-free.md`, "Running the SDK without tokio").
+//! a new OS thread.
 //!
 //! The SDK's runtime is process-global and can be set once, so arn-client never sets
 //! it on its own: [`install_blocking_runtime`] is for the application to call, early

@@ -102,7 +102,7 @@ impl BlobConfig {
     }
 
     /// How often the user delegation key (valid 7 days) is renewed in the background.
-    /// Defaults to 23 hours (`arn-protocol.md` section 7).
+    /// Defaults to 23 hours (`docs/protocol.md` section 7).
     pub fn key_refresh_interval(mut self, interval: Duration) -> Self {
         self.schedule.refresh_interval = interval;
         self
@@ -168,7 +168,7 @@ pub(crate) fn parse_endpoint(endpoint: &str) -> Result<(azure_core::http::Url, S
     if account.is_empty() {
         return Err(bad("no account name"));
     }
-    // `azurite.md`: a trailing slash would yield `//container`.
+    // a trailing slash would yield `//container`.
     url.set_path(&path);
     Ok((url, account))
 }

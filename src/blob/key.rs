@@ -1,5 +1,5 @@
 //! The user delegation key: cached, refreshed on a background thread
-//! (`arn-protocol.md` section 7).
+//! (`docs/protocol.md` section 7).
 //!
 //! The first key is requested at once when the store is built; after that the key
 //! is refreshed every `refresh_interval` (23 hours by default), with exponential

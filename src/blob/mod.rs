@@ -1,4 +1,4 @@
-//! Large payloads through Azure Blob Storage (`arn-protocol.md` section 7).
+//! Large payloads through Azure Blob Storage (`docs/protocol.md` section 7).
 //!
 //! Resources whose JSON is 42,000 bytes or more are uploaded as a block blob
 //! `{uuid}.txt` into a container per UTC hour (`arm-ext-nt-[{ext}-]YYYY-MM-DD-H`), and

@@ -1,4 +1,4 @@
-//! Container and blob names (`arn-protocol.md` section 7).
+//! Container and blob names (`docs/protocol.md` section 7).
 
 use std::time::SystemTime;
 
@@ -19,7 +19,7 @@ const MAX_CONTAINER_LEN: usize = 63;
 const MAX_SUFFIX_LEN: usize = 14;
 
 /// Lower-cases and checks a container name extension: `^[a-z0-9-]{1,41}$` after
-/// lower-casing (`arn-protocol.md` section 7).
+/// lower-casing (`docs/protocol.md` section 7).
 ///
 /// Also refused, because Azure would refuse the container names they make (3–63
 /// characters, no `--`, no hyphen at either end of a part): an extension longer than
@@ -50,7 +50,7 @@ pub(crate) fn validate_ext(ext: &str) -> Result<String, Error> {
 
 /// The container for blobs written at `at`: one per UTC hour,
 /// `arm-ext-nt-YYYY-MM-DD-H` or `arm-ext-nt-{ext}-YYYY-MM-DD-H`, the hour NOT
-/// zero-padded and date and hour both in UTC (`arn-protocol.md` section 7; the Go
+/// zero-padded and date and hour both in UTC (`docs/protocol.md` section 7; the Go
 /// reference takes the hour in local time, a defect not copied here).
 ///
 /// `ext` is used as given: pass a value checked by `BlobConfig` (lower case,
@@ -64,7 +64,7 @@ pub fn container_name(ext: Option<&str>, at: SystemTime) -> String {
     }
 }
 
-/// A fresh blob name: `{uuid-v4}.txt` (`arn-protocol.md` section 7).
+/// A fresh blob name: `{uuid-v4}.txt` (`docs/protocol.md` section 7).
 pub(crate) fn blob_name() -> String {
     format!("{}.txt", uuid::Uuid::new_v4())
 }

@@ -1,4 +1,4 @@
-//! Read-only user delegation SAS URLs (`arn-protocol.md` section 7, `azurite.md`).
+//! Read-only user delegation SAS URLs (`docs/protocol.md` section 7).
 
 use azure_storage_common::models::UserDelegationKey;
 use azure_storage_sas::{SasBuilder, SasProtocol};
@@ -17,7 +17,7 @@ pub(crate) const SAS_LIFETIME: Duration = Duration::days(7);
 ///
 /// `skt`/`ske`/`skv` come from the key as the service sent them: the key was
 /// requested with seconds-only times (`KeyInfo`), which the SAS builder writes back
-/// seconds-only, so they match byte for byte (`azurite.md`).
+/// seconds-only, so they match byte for byte.
 pub(crate) fn blob_sas_url(
     service_url: &str,
     account: &str,

@@ -1,6 +1,6 @@
 //! Turning Azure SDK errors into [`crate::Error`] without leaking response bodies.
 //!
-//! `azurite.md`: the SDK error's `Display` is the whole XML body, so only the status,
+//! the SDK error's `Display` is the whole XML body, so only the status,
 //! the `x-ms-error-code` and the request id are kept and logged.
 
 use azure_core::error::ErrorKind;

@@ -1,4 +1,4 @@
-//! The Azure Blob Storage implementation of [`BlobStore`] (`arn-protocol.md` section 7).
+//! The Azure Blob Storage implementation of [`BlobStore`] (`docs/protocol.md` section 7).
 
 use std::collections::HashSet;
 use std::fmt;
@@ -172,7 +172,7 @@ impl BlobStore for AzureBlobStore {
 
 impl Inner {
     /// Uploads first; on `ContainerNotFound` creates the container and uploads again
-    /// (`arn-protocol.md` section 7).
+    /// (`docs/protocol.md` section 7).
     fn put(&self, container: &str, blob: &str, body: Bytes) -> Result<(), Error> {
         let client = self
             .service
@@ -211,7 +211,7 @@ impl Inner {
 }
 
 /// Requests a user delegation key valid from now (whole seconds, `KeyInfo`) for 7
-/// days (`arn-protocol.md` section 7, `azurite.md`).
+/// days (`docs/protocol.md` section 7).
 fn fetch_key(service: &BlobServiceClient, deadline: Instant) -> Result<UserDelegationKey, Error> {
     let now = OffsetDateTime::now_utc();
     let start = now.replace_nanosecond(0).unwrap_or(now);

@@ -169,6 +169,7 @@ impl ArmResource {
 
 /// `resourceSystemProperties` of one resource.
 #[derive(Clone, Debug, PartialEq)]
+#[must_use = "system properties do nothing until set on a resource"]
 pub struct ResourceSystemProperties {
     /// When the resource was created.
     pub created_time: Option<OffsetDateTime>,
@@ -221,6 +222,7 @@ impl ResourceSystemProperties {
 
 /// One resource in a notification.
 #[derive(Clone, Debug, PartialEq)]
+#[must_use = "a resource does nothing until it is put in a notification"]
 pub struct NotificationResource {
     /// When the event happened to the resource; the offset is kept as given.
     pub resource_event_time: Option<OffsetDateTime>,
@@ -390,6 +392,7 @@ impl NotificationResource {
 /// # Ok::<(), Box<dyn std::error::Error>>(())
 /// ```
 #[derive(Clone, Debug, PartialEq)]
+#[must_use = "a notification does nothing until it is sent"]
 pub struct Notification {
     /// Normalized ARM location, e.g. `"eastus"`.
     pub resource_location: String,

@@ -24,6 +24,10 @@ pub(crate) enum Reply {
     Promise(Resolver),
     /// Failures to the errors channel; successes nowhere.
     Errors,
+    /// To a function, run once with the outcome on whichever thread gives it (a
+    /// worker, or a closing thread): the publisher fans a batch's outcome out to its
+    /// changes this way.
+    Callback(Box<dyn FnOnce(Result<Delivery, Failure>) + Send>),
 }
 
 /// Why a send failed, with what is known of the event.
@@ -64,6 +68,7 @@ impl Job {
                     scheduler.report(failure(e));
                 }
             }
+            Reply::Callback(f) => f(result.map_err(failure)),
         }
     }
 }

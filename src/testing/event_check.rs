@@ -1,4 +1,4 @@
-//! What the local receiver checks in an event (`arn-protocol.md` sections 3 and 4),
+//! What the local receiver checks in an event (`docs/protocol.md` sections 3 and 4),
 //! on the raw JSON so that it judges the encoder rather than trusting it.
 
 use serde_json::Value;

@@ -290,7 +290,7 @@ impl TokenSource for FakeTransport {
 }
 
 /// The `subject` of an event body, if it is one. A quick scan for the top-level key
-/// (it comes second in the envelope, `arn-protocol.md` section 3); a full parse when
+/// (it comes second in the envelope, `docs/protocol.md` section 3); a full parse when
 /// the value has escapes.
 fn event_subject(body: &[u8]) -> Option<String> {
     const KEY: &[u8] = br#""subject":""#;

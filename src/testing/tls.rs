@@ -2,7 +2,7 @@
 //! (`CA:FALSE`, `serverAuth`, SAN `IP:127.0.0.1` and `localhost` unless told
 //! otherwise), because rustls
 //! rejects a CA certificate used as the server certificate
-//! (`azure-sdk-runtime-free.md`, TLS), and a client agent trusting such a certificate.
+//! (ureq 3 has no way to add one root to its defaults), and a client agent trusting such a certificate.
 
 use std::io;
 use std::sync::Arc;

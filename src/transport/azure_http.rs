@@ -1,7 +1,7 @@
 //! A ureq-backed [`azure_core::http::HttpClient`], so the Azure SDK (credentials and
 //! blob clients) runs without tokio.
 //!
-//! `azure-sdk-runtime-free.md`: with default features off, every SDK client and
+//! with default features off, every SDK client and
 //! credential needs a transport; `execute_request` may block because the SDK futures
 //! are driven by `futures::executor::block_on` on the caller's (worker) thread. The
 //! client reads the status itself (no status-as-error), follows no redirects and never

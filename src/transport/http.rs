@@ -1,4 +1,4 @@
-//! The ureq transport to the ARN receiver (`arn-protocol.md` section 2).
+//! The ureq transport to the ARN receiver (`docs/protocol.md` section 2).
 
 use std::fmt;
 use std::net::IpAddr;

@@ -15,9 +15,9 @@ pub use azure_http::{UreqHttpClient, UreqHttpClientBuilder};
 pub use http::{HttpTransport, ReceiverConfig};
 pub(crate) use retry::{post_with_gate, SendGate};
 pub use retry::{post_with_retries, retry_delay, RetryPolicy};
-pub(crate) use tls::{sanitize_message, strip_urls, truncate};
 #[cfg(feature = "testing")]
 pub(crate) use tls::{agent_config, build_agent, parse_certificates as parse_root_certificates};
+pub(crate) use tls::{sanitize_message, strip_urls, truncate};
 pub use tls::{DEFAULT_CONNECT_TIMEOUT, DEFAULT_TIMEOUT};
 
 use std::time::Instant;

@@ -1,4 +1,4 @@
-//! Retries of the receiver POST (`arn-protocol.md` section 2): 408, 429, 500, 502,
+//! Retries of the receiver POST (`docs/protocol.md` section 2): 408, 429, 500, 502,
 //! 503, 504 and connection failures ([`Error::is_retryable`]); delay
 //! (2^retry − 1) × 800 ms with jitter 0.8–1.3×, capped at 60 s; `Retry-After` used
 //! instead of the computed delay (still capped); at most `max_retries` retries; never

@@ -2,7 +2,7 @@
 //! trusted roots.
 //!
 //! ureq 3 cannot add one certificate to its built-in (webpki) roots: an agent trusts
-//! either the built-in roots or a given set (`azure-sdk-runtime-free.md`, TLS). So when
+//! either the built-in roots or a given set (ureq 3 has no way to add one root to its defaults). So when
 //! extra roots are configured, the agent trusts ONLY those.
 
 use std::time::Duration;

@@ -82,7 +82,7 @@ fn segments_drop_empty_ones() {
 #[test]
 fn empty_segments_are_dropped_before_the_grammar() {
     // `/subscriptions//resourceGroups/x`: subscription "resourceGroups", then a
-    // trailing child type "x" (arn-protocol.md section 6).
+    // trailing child type "x" (docs/protocol.md section 6).
     let i = id("/subscriptions//resourceGroups/x");
     assert_eq!(i.as_str(), "/subscriptions/resourceGroups/x");
     assert_eq!(i.subscription_id(), Some("resourceGroups"));

@@ -1,0 +1,117 @@
+//! The publisher's options and their defaults.
+
+use std::fmt;
+use std::sync::Arc;
+use std::time::Duration;
+
+use super::groups::Limits;
+use super::{Options, Publisher};
+use crate::model::MAX_BATCH_SIZE;
+use crate::{Client, Error};
+
+/// The default linger time (see [`PublisherBuilder::linger`]).
+pub const DEFAULT_LINGER: Duration = Duration::from_millis(20);
+
+/// Builds a [`Publisher`]; each setter consumes and returns the builder.
+#[must_use = "a builder does nothing until build() is called"]
+pub struct PublisherBuilder {
+    client: Arc<Client>,
+    options: Options,
+}
+
+impl fmt::Debug for PublisherBuilder {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("PublisherBuilder")
+            .field("options", &self.options)
+            .finish_non_exhaustive()
+    }
+}
+
+impl PublisherBuilder {
+    pub(crate) fn new(client: Arc<Client>) -> Self {
+        Self {
+            client,
+            options: Options {
+                limits: Limits {
+                    max_resources: MAX_BATCH_SIZE,
+                    max_bytes: None,
+                },
+                linger: DEFAULT_LINGER,
+                coalesce: true,
+                max_pending: 100_000,
+                max_pending_bytes: 256 << 20,
+                errors_capacity: 1024,
+            },
+        }
+    }
+
+    /// The most resources in one notification, 1 to 1000: a group is sent when it is
+    /// this large. Defaults to 1000.
+    pub fn max_batch(mut self, resources: usize) -> Self {
+        self.options.limits.max_resources = resources;
+        self
+    }
+
+    /// Caps a notification's estimated resources JSON, in bytes: set it under the
+    /// client's inline threshold to keep every notification inline instead of going
+    /// through blob storage. Defaults to none: batches of up to
+    /// [`max_batch`](PublisherBuilder::max_batch) resources, through blob storage when
+    /// large (on a client without blob storage, batches are always cut to fit inline).
+    pub fn max_batch_bytes(mut self, bytes: usize) -> Self {
+        self.options.limits.max_bytes = Some(bytes);
+        self
+    }
+
+    /// How long a group waits for more changes after its first one before it is sent.
+    /// Longer lingers make larger notifications (fewer requests) at the cost of
+    /// latency. Defaults to [`DEFAULT_LINGER`] (20 ms).
+    pub fn linger(mut self, linger: Duration) -> Self {
+        self.options.linger = linger;
+        self
+    }
+
+    /// Whether a newer change of a resource replaces its pending older change (the
+    /// receiver gets the newest state; the older change's outcome is the newer one's,
+    /// marked `coalesced`). Off: every change is sent, in order. Defaults to `true`.
+    pub fn coalesce(mut self, on: bool) -> Self {
+        self.options.coalesce = on;
+        self
+    }
+
+    /// How many changes may wait in open groups before `publish` blocks (and the
+    /// `try_` calls refuse with [`Error::QueueFull`]). Defaults to 100,000.
+    pub fn max_pending(mut self, changes: usize) -> Self {
+        self.options.max_pending = changes;
+        self
+    }
+
+    /// How many estimated bytes of changes may wait in open groups before `publish`
+    /// blocks. Defaults to 256 MiB.
+    pub fn max_pending_bytes(mut self, bytes: usize) -> Self {
+        self.options.max_pending_bytes = bytes;
+        self
+    }
+
+    /// How many failures [`Publisher::errors`] holds before dropping. Defaults to
+    /// 1024.
+    pub fn errors_capacity(mut self, failures: usize) -> Self {
+        self.options.errors_capacity = failures;
+        self
+    }
+
+    /// Validates the options and starts the linger thread (`arn-publisher-linger`).
+    pub fn build(self) -> Result<Publisher, Error> {
+        let o = &self.options;
+        let bad = |what: &str| Err(Error::Config(what.to_owned()));
+        if o.limits.max_resources == 0 || o.limits.max_resources > MAX_BATCH_SIZE {
+            return bad("max_batch must be between 1 and 1000");
+        }
+        if o.limits.max_bytes == Some(0) {
+            return bad("max_batch_bytes must be at least 1");
+        }
+        if o.max_pending == 0 || o.max_pending_bytes == 0 || o.errors_capacity == 0 {
+            return bad("max_pending, max_pending_bytes and errors_capacity must be at least 1");
+        }
+        Publisher::start(self.client, self.options)
+    }
+}

@@ -1,0 +1,295 @@
+//! What is published (a [`Change`] in its [`ChangeContext`]) and what comes back.
+
+use std::fmt;
+use std::sync::Arc;
+
+use uuid::Uuid;
+
+use crate::model::{DataBoundary, Notification, NotificationResource};
+use crate::promise::Settle;
+use crate::{Delivery, Error};
+
+/// The notification-level fields a change shares with the others in its notification
+/// (`docs/protocol.md` section 3): changes are batched only with changes of an equal
+/// context. Build one per publisher of a kind of resource and share it in an `Arc`.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Hash)]
+#[non_exhaustive]
+pub struct ChangeContext {
+    /// Normalized ARM location, e.g. `"eastus"`.
+    pub resource_location: String,
+    /// The ARM region that emitted the change. Defaults to `""` (omitted).
+    pub frontdoor_location: String,
+    /// Publisher namespace, e.g. `"Microsoft.ContainerService"`.
+    pub publisher_info: String,
+    /// Notification-level API version. Defaults to `""` (each resource's own).
+    pub api_version: String,
+    /// The data boundary. Defaults to none.
+    pub data_boundary: Option<DataBoundary>,
+    /// The tenant that manages the resources; must equal each resource's.
+    pub home_tenant_id: String,
+    /// The tenant where the resources live; must equal each resource's.
+    pub resource_home_tenant_id: String,
+    /// `additionalBatchProperties.batchCorrelationId`. Defaults to `""`.
+    pub batch_correlation_id: String,
+}
+
+impl ChangeContext {
+    /// Changes in `resource_location` published by the namespace `publisher_info`.
+    pub fn new(resource_location: impl Into<String>, publisher_info: impl Into<String>) -> Self {
+        Self {
+            resource_location: resource_location.into(),
+            publisher_info: publisher_info.into(),
+            ..Self::default()
+        }
+    }
+
+    /// Sets `frontdoorLocation`.
+    #[must_use]
+    pub fn with_frontdoor_location(mut self, location: impl Into<String>) -> Self {
+        self.frontdoor_location = location.into();
+        self
+    }
+
+    /// Sets the notification-level `apiVersion`.
+    #[must_use]
+    pub fn with_api_version(mut self, version: impl Into<String>) -> Self {
+        self.api_version = version.into();
+        self
+    }
+
+    /// Sets the data boundary.
+    #[must_use]
+    pub fn with_data_boundary(mut self, boundary: DataBoundary) -> Self {
+        self.data_boundary = Some(boundary);
+        self
+    }
+
+    /// Sets `homeTenantId`.
+    #[must_use]
+    pub fn with_home_tenant_id(mut self, id: impl Into<String>) -> Self {
+        self.home_tenant_id = id.into();
+        self
+    }
+
+    /// Sets `resourceHomeTenantId`.
+    #[must_use]
+    pub fn with_resource_home_tenant_id(mut self, id: impl Into<String>) -> Self {
+        self.resource_home_tenant_id = id.into();
+        self
+    }
+
+    /// Sets `batchCorrelationId`.
+    #[must_use]
+    pub fn with_batch_correlation_id(mut self, id: impl Into<String>) -> Self {
+        self.batch_correlation_id = id.into();
+        self
+    }
+
+    /// A notification in this context carrying `resources`.
+    pub(crate) fn notification(&self, resources: Vec<NotificationResource>) -> Notification {
+        let mut n = Notification::new(
+            self.resource_location.clone(),
+            self.publisher_info.clone(),
+            resources,
+        );
+        n.frontdoor_location.clone_from(&self.frontdoor_location);
+        n.api_version.clone_from(&self.api_version);
+        n.data_boundary = self.data_boundary;
+        n.home_tenant_id.clone_from(&self.home_tenant_id);
+        n.resource_home_tenant_id
+            .clone_from(&self.resource_home_tenant_id);
+        n.batch_correlation_id
+            .clone_from(&self.batch_correlation_id);
+        n
+    }
+}
+
+/// One resource's change, in the context it shares with the others in its
+/// notification.
+#[derive(Clone, Debug, PartialEq)]
+#[must_use = "a change does nothing until it is published"]
+pub struct Change {
+    /// The notification-level fields.
+    pub context: Arc<ChangeContext>,
+    /// The resource: its id, ARM resource (with the activity) and change action.
+    pub resource: NotificationResource,
+}
+
+impl Change {
+    /// `resource` changed, in `context`.
+    pub fn new(context: Arc<ChangeContext>, resource: NotificationResource) -> Self {
+        Self { context, resource }
+    }
+}
+
+/// A published change that was delivered.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[non_exhaustive]
+pub struct Published {
+    /// The report of the notification that carried the change (or, when `coalesced`,
+    /// the newer state of its resource that replaced it).
+    pub delivery: Delivery,
+    /// Whether a newer change of the same resource replaced this one before it was
+    /// sent: the receiver got the newer state, which is what this reports.
+    pub coalesced: bool,
+}
+
+/// A published change that was not delivered: the error and, when the publisher still
+/// had it, the change handed back.
+pub struct ChangeFailure(Box<FailureInner>);
+
+struct FailureInner {
+    error: Error,
+    change: Option<Change>,
+    coalesced: bool,
+    event_id: Option<Uuid>,
+}
+
+impl ChangeFailure {
+    pub(crate) fn new(
+        error: Error,
+        change: Option<Change>,
+        coalesced: bool,
+        event_id: Option<Uuid>,
+    ) -> Self {
+        Self(Box::new(FailureInner {
+            error,
+            change,
+            coalesced,
+            event_id,
+        }))
+    }
+
+    /// Why it failed.
+    pub fn error(&self) -> &Error {
+        &self.0.error
+    }
+
+    /// The change, handed back. `None` for a change that was coalesced (its newer
+    /// state, which failed, is handed back to that change's publisher) or that was in
+    /// a worker's hands when the client's `close` gave up.
+    pub fn change(&self) -> Option<&Change> {
+        self.0.change.as_ref()
+    }
+
+    /// Whether a newer change of the same resource had replaced this one.
+    pub fn coalesced(&self) -> bool {
+        self.0.coalesced
+    }
+
+    /// The id of the event that carried (or was to carry) the change, when one was
+    /// made.
+    pub fn event_id(&self) -> Option<Uuid> {
+        self.0.event_id
+    }
+
+    /// The change, dropping the rest.
+    pub fn into_change(self) -> Option<Change> {
+        self.0.change
+    }
+
+    /// The error, dropping the rest.
+    pub fn into_error(self) -> Error {
+        self.0.error
+    }
+}
+
+impl fmt::Debug for ChangeFailure {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("ChangeFailure")
+            .field("error", &self.0.error)
+            .field("handed_back", &self.0.change.is_some())
+            .field("coalesced", &self.0.coalesced)
+            .field("event_id", &self.0.event_id)
+            .finish()
+    }
+}
+
+impl fmt::Display for ChangeFailure {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "publishing a change failed: {}", self.0.error)
+    }
+}
+
+impl std::error::Error for ChangeFailure {
+    fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
+        Some(&self.0.error)
+    }
+}
+
+/// `?` on an outcome: keeps the error.
+impl From<ChangeFailure> for Error {
+    fn from(f: ChangeFailure) -> Self {
+        f.0.error
+    }
+}
+
+/// What a published change ends with.
+pub type ChangeOutcome = Result<Published, ChangeFailure>;
+
+impl Settle for ChangeOutcome {
+    fn failed(&self) -> bool {
+        self.is_err()
+    }
+
+    fn closed() -> Self {
+        Err(ChangeFailure::new(Error::Closed, None, false, None))
+    }
+}
+
+/// A change the publisher refused at once, handed back: invalid, too large, the
+/// publisher full (from the `try_` calls) or closed.
+pub struct PublishError {
+    error: Error,
+    change: Box<Change>,
+}
+
+impl PublishError {
+    pub(crate) fn new(error: Error, change: Change) -> Self {
+        Self {
+            error,
+            change: Box::new(change),
+        }
+    }
+
+    /// Why it was refused.
+    pub fn error(&self) -> &Error {
+        &self.error
+    }
+
+    /// The refused change.
+    pub fn change(&self) -> &Change {
+        &self.change
+    }
+
+    /// The refused change, to retry or inspect.
+    pub fn into_change(self) -> Change {
+        *self.change
+    }
+}
+
+impl fmt::Debug for PublishError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("PublishError")
+            .field("error", &self.error)
+            .finish_non_exhaustive()
+    }
+}
+
+impl fmt::Display for PublishError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "change refused: {}", self.error)
+    }
+}
+
+impl std::error::Error for PublishError {
+    fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
+        Some(&self.error)
+    }
+}
+
+impl From<PublishError> for Error {
+    fn from(e: PublishError) -> Self {
+        e.error
+    }
+}

@@ -1,0 +1,270 @@
+//! The open groups: pending changes batched by everything that must match within one
+//! notification (`docs/protocol.md` section 4: context, resource type, API version;
+//! plus the activity, which picks the event type), with coalescing per resource.
+//!
+//! Pure data, kept under the publisher's lock.
+
+use std::collections::{HashMap, VecDeque};
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use super::change::{ChangeContext, ChangeOutcome};
+use crate::model::{Activity, NotificationResource};
+use crate::promise::Resolver;
+
+/// Where a change's outcome goes.
+pub(crate) enum Reply {
+    /// To a promise.
+    Promise(Resolver<ChangeOutcome>),
+    /// Failures to the publisher's errors channel.
+    Errors,
+}
+
+/// One pending change, with the replies of the older changes it replaced.
+pub(crate) struct Entry {
+    pub(crate) context: Arc<ChangeContext>,
+    pub(crate) resource: NotificationResource,
+    pub(crate) own: Reply,
+    /// Replies of the changes this one replaced (coalesced), oldest first.
+    pub(crate) replaced: Vec<Reply>,
+    pub(crate) deadline: Instant,
+    /// The resource id, ASCII-lowercased (ARM ids compare case-insensitively).
+    key: String,
+    /// An estimate of the resource's JSON size.
+    bytes: usize,
+}
+
+impl Entry {
+    pub(crate) fn new(
+        context: Arc<ChangeContext>,
+        resource: NotificationResource,
+        own: Reply,
+        deadline: Instant,
+    ) -> Self {
+        let key = resource.resource_id.to_ascii_lowercase();
+        let bytes = estimate(&resource);
+        Self {
+            context,
+            resource,
+            own,
+            replaced: Vec::new(),
+            deadline,
+            key,
+            bytes,
+        }
+    }
+}
+
+/// The JSON size of a resource, roughly: its ids twice (resourceId and armResource.id),
+/// its properties, and the fixed fields.
+fn estimate(r: &NotificationResource) -> usize {
+    let properties = r.arm_resource.properties().map_or(0, str::len);
+    2 * r.resource_id.len() + properties + r.api_version.len() + 320
+}
+
+/// What must be equal for two changes to share a notification.
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
+pub(crate) struct GroupKey {
+    context: Arc<ChangeContext>,
+    resource_type: String,
+    api_version: String,
+    activity: Activity,
+}
+
+impl GroupKey {
+    pub(crate) fn of(context: &Arc<ChangeContext>, r: &NotificationResource) -> Self {
+        Self {
+            context: Arc::clone(context),
+            resource_type: r.arm_resource.resource_type().to_string(),
+            api_version: r.api_version.clone(),
+            activity: r.arm_resource.activity(),
+        }
+    }
+}
+
+/// An open group: the changes of one future notification.
+pub(crate) struct Group {
+    pub(crate) entries: Vec<Entry>,
+    pub(crate) opened: Instant,
+    key: GroupKey,
+    bytes: usize,
+}
+
+/// How large a group may grow.
+#[derive(Clone, Copy, Debug)]
+pub(crate) struct Limits {
+    pub(crate) max_resources: usize,
+    pub(crate) max_bytes: Option<usize>,
+}
+
+/// What adding a change did.
+#[derive(Debug, PartialEq, Eq)]
+pub(crate) enum Added {
+    /// The change waits in an open group; `true` if it replaced an older change.
+    Open(bool),
+    /// The change filled group `id`, which should be handed off now.
+    Full(u64, bool),
+}
+
+/// The open groups and the index of their resources.
+#[derive(Default)]
+pub(crate) struct Groups {
+    groups: HashMap<u64, Group>,
+    ids: HashMap<GroupKey, u64>,
+    by_resource: HashMap<String, (u64, usize)>,
+    /// Group ids in the order they were opened (stale ids are skipped).
+    opened: VecDeque<(Instant, u64)>,
+    next_id: u64,
+    /// Pending changes (replaced ones not counted).
+    pub(crate) changes: usize,
+    /// Their estimated bytes.
+    pub(crate) bytes: usize,
+}
+
+impl Groups {
+    /// Adds `entry` to the group for `key`. With `coalesce`, it replaces the pending
+    /// change of its resource (wherever it is; the older change's replies move to it).
+    /// Without, or when the group would outgrow `limits.max_bytes`, it hands the entry
+    /// back with the id of a group to hand off first.
+    #[allow(clippy::result_large_err)] // the entry is handed back by value
+    pub(crate) fn add(
+        &mut self,
+        mut entry: Entry,
+        key: GroupKey,
+        coalesce: bool,
+        limits: Limits,
+        now: Instant,
+    ) -> Result<Added, (Entry, u64)> {
+        let mut coalesced = false;
+        if let Some(&(gid, idx)) = self.by_resource.get(&entry.key) {
+            if !coalesce {
+                return Err((entry, gid));
+            }
+            coalesced = true;
+            if self.ids.get(&key) == Some(&gid) {
+                // Same group: replace in place, keeping the group's age.
+                let group = self.groups.get_mut(&gid).expect("indexed group exists");
+                let old = std::mem::replace(&mut group.entries[idx], entry);
+                let new = &mut group.entries[idx];
+                new.replaced = old.replaced;
+                new.replaced.push(old.own);
+                group.bytes = group.bytes - old.bytes + new.bytes;
+                self.bytes = self.bytes - old.bytes + new.bytes;
+                return Ok(Added::Open(true));
+            }
+            let old = self.remove(gid, idx);
+            entry.replaced = old.replaced;
+            entry.replaced.push(old.own);
+        }
+        let gid = match self.ids.get(&key) {
+            Some(&gid) => gid,
+            None => {
+                let gid = self.next_id;
+                self.next_id += 1;
+                self.ids.insert(key.clone(), gid);
+                self.groups.insert(
+                    gid,
+                    Group {
+                        entries: Vec::new(),
+                        opened: now,
+                        key,
+                        bytes: 0,
+                    },
+                );
+                self.opened.push_back((now, gid));
+                gid
+            }
+        };
+        let group = self.groups.get_mut(&gid).expect("just found or made");
+        if let Some(max) = limits.max_bytes {
+            if !group.entries.is_empty() && group.bytes + entry.bytes > max {
+                return Err((entry, gid));
+            }
+        }
+        self.by_resource
+            .insert(entry.key.clone(), (gid, group.entries.len()));
+        group.bytes += entry.bytes;
+        self.bytes += entry.bytes;
+        self.changes += 1;
+        group.entries.push(entry);
+        if group.entries.len() >= limits.max_resources {
+            Ok(Added::Full(gid, coalesced))
+        } else {
+            Ok(Added::Open(coalesced))
+        }
+    }
+
+    /// Removes entry `idx` of group `gid` (the group goes when empty).
+    fn remove(&mut self, gid: u64, idx: usize) -> Entry {
+        let group = self.groups.get_mut(&gid).expect("indexed group exists");
+        let old = group.entries.swap_remove(idx);
+        if let Some(moved) = group.entries.get(idx) {
+            self.by_resource.insert(moved.key.clone(), (gid, idx));
+        }
+        self.by_resource.remove(&old.key);
+        group.bytes -= old.bytes;
+        self.bytes -= old.bytes;
+        self.changes -= 1;
+        if group.entries.is_empty() {
+            let group = self.groups.remove(&gid).expect("present");
+            self.ids.remove(&group.key);
+        }
+        old
+    }
+
+    /// Takes group `gid` out to be sent; `None` if it is gone already.
+    pub(crate) fn take(&mut self, gid: u64) -> Option<Group> {
+        let group = self.groups.remove(&gid)?;
+        self.ids.remove(&group.key);
+        for e in &group.entries {
+            self.by_resource.remove(&e.key);
+        }
+        self.changes -= group.entries.len();
+        self.bytes -= group.bytes;
+        Some(group)
+    }
+
+    /// The groups opened at least `linger` before `now`, oldest first.
+    pub(crate) fn due(&mut self, now: Instant, linger: Duration) -> Vec<u64> {
+        let mut due = Vec::new();
+        while let Some(&(opened, gid)) = self.opened.front() {
+            if !self.groups.contains_key(&gid) {
+                self.opened.pop_front();
+                continue;
+            }
+            if opened + linger > now {
+                break;
+            }
+            self.opened.pop_front();
+            due.push(gid);
+        }
+        due
+    }
+
+    /// When the oldest open group is due.
+    pub(crate) fn next_due(&mut self, linger: Duration) -> Option<Instant> {
+        while let Some(&(opened, gid)) = self.opened.front() {
+            if self.groups.contains_key(&gid) {
+                return Some(opened + linger);
+            }
+            self.opened.pop_front();
+        }
+        None
+    }
+
+    /// Every open group, oldest first.
+    pub(crate) fn all(&self) -> Vec<u64> {
+        let mut ids: Vec<u64> = self.groups.keys().copied().collect();
+        ids.sort_unstable();
+        ids
+    }
+
+    /// Whether no change is pending.
+    pub(crate) fn is_empty(&self) -> bool {
+        self.groups.is_empty()
+    }
+}
+
+#[cfg(test)]
+#[path = "groups_tests.rs"]
+mod tests;

@@ -1,0 +1,160 @@
+//! Grouping and coalescing rules, on the pure state.
+
+use super::*;
+use crate::model::{ArmResource, ChangeAction, ResourceId};
+
+const LIMITS: Limits = Limits {
+    max_resources: 3,
+    max_bytes: None,
+};
+
+fn node(name: &str, activity: Activity) -> NotificationResource {
+    let id: ResourceId = format!("/subscriptions/s/resourceGroups/rg/providers/Microsoft.ContainerService/managedClusters/mc/nodes/{name}").parse().unwrap();
+    let arm = match activity {
+        Activity::Delete => ArmResource::without_properties(activity, &id, "2024-01-01"),
+        _ => ArmResource::new(
+            activity,
+            &id,
+            "2024-01-01",
+            &serde_json::json!({ "n": name }),
+        ),
+    }
+    .unwrap();
+    NotificationResource::new(arm, ChangeAction::Update)
+}
+
+fn add(
+    groups: &mut Groups,
+    ctx: &Arc<ChangeContext>,
+    r: NotificationResource,
+    coalesce: bool,
+) -> Result<Added, u64> {
+    let key = GroupKey::of(ctx, &r);
+    let entry = Entry::new(Arc::clone(ctx), r, Reply::Errors, Instant::now());
+    groups
+        .add(entry, key, coalesce, LIMITS, Instant::now())
+        .map_err(|(_, gid)| gid)
+}
+
+fn ctx() -> Arc<ChangeContext> {
+    Arc::new(ChangeContext::new("eastus", "Microsoft.ContainerService"))
+}
+
+#[test]
+fn same_context_type_and_activity_share_a_group_until_full() {
+    let (mut g, c) = (Groups::default(), ctx());
+    assert_eq!(
+        add(&mut g, &c, node("a", Activity::Snapshot), true),
+        Ok(Added::Open(false))
+    );
+    assert_eq!(
+        add(&mut g, &c, node("b", Activity::Snapshot), true),
+        Ok(Added::Open(false))
+    );
+    // Another activity (another event type) opens another group.
+    assert_eq!(
+        add(&mut g, &c, node("x", Activity::Delete), true),
+        Ok(Added::Open(false))
+    );
+    assert_eq!(g.all().len(), 2);
+    let Ok(Added::Full(gid, false)) = add(&mut g, &c, node("c", Activity::Snapshot), true) else {
+        panic!("the third snapshot fills its group");
+    };
+    let group = g.take(gid).unwrap();
+    assert_eq!(group.entries.len(), 3);
+    assert_eq!(g.changes, 1);
+    assert!(g.take(gid).is_none());
+    // Another context never shares.
+    let other = Arc::new(ChangeContext::new("westus", "Microsoft.ContainerService"));
+    add(&mut g, &other, node("a", Activity::Delete), true).unwrap();
+    assert_eq!(g.all().len(), 2);
+}
+
+#[test]
+fn a_newer_change_replaces_the_pending_one_and_keeps_its_replies() {
+    let (mut g, c) = (Groups::default(), ctx());
+    add(&mut g, &c, node("a", Activity::Snapshot), true).unwrap();
+    add(&mut g, &c, node("b", Activity::Snapshot), true).unwrap();
+    // In place: same group.
+    assert_eq!(
+        add(&mut g, &c, node("A", Activity::Snapshot), true),
+        Ok(Added::Open(true))
+    );
+    assert_eq!(g.changes, 2);
+    // A delete moves it to the delete group; then a write moves it back, replacing the
+    // delete: the create wins, with both older replies.
+    assert_eq!(
+        add(&mut g, &c, node("a", Activity::Delete), true),
+        Ok(Added::Open(true))
+    );
+    assert_eq!(
+        add(&mut g, &c, node("a", Activity::Write), true),
+        Ok(Added::Open(true))
+    );
+    assert_eq!(g.changes, 2, "one pending change per resource");
+    let ids = g.all();
+    let mut pending = Vec::new();
+    for gid in ids {
+        for e in g.take(gid).unwrap().entries {
+            pending.push((e.resource.arm_resource.activity(), e.replaced.len()));
+        }
+    }
+    pending.sort_by_key(|(a, _)| a.to_string());
+    assert_eq!(pending, [(Activity::Snapshot, 0), (Activity::Write, 3)]);
+    assert_eq!((g.changes, g.bytes), (0, 0));
+}
+
+#[test]
+fn without_coalescing_the_pending_change_goes_first() {
+    let (mut g, c) = (Groups::default(), ctx());
+    add(&mut g, &c, node("a", Activity::Snapshot), false).unwrap();
+    let first = g.all()[0];
+    assert_eq!(
+        add(&mut g, &c, node("a", Activity::Snapshot), false),
+        Err(first)
+    );
+    g.take(first).unwrap();
+    assert_eq!(
+        add(&mut g, &c, node("a", Activity::Snapshot), false),
+        Ok(Added::Open(false))
+    );
+}
+
+#[test]
+fn byte_cap_hands_the_full_group_off_first_and_linger_orders_groups() {
+    let (mut g, c) = (Groups::default(), ctx());
+    let limits = Limits {
+        max_resources: 1000,
+        max_bytes: Some(1200),
+    };
+    let t0 = Instant::now();
+    let entry = |name| {
+        let r = node(name, Activity::Snapshot);
+        let key = GroupKey::of(&c, &r);
+        (Entry::new(Arc::clone(&c), r, Reply::Errors, t0), key)
+    };
+    let (e, k) = entry("a");
+    assert!(g.add(e, k, true, limits, t0).is_ok());
+    let (e, k) = entry("b");
+    assert!(g.add(e, k, true, limits, t0).is_ok());
+    let (e, k) = entry("c");
+    let (back, gid) = g
+        .add(e, k.clone(), true, limits, t0)
+        .expect_err("over the cap");
+    assert_eq!(g.take(gid).unwrap().entries.len(), 2);
+    assert!(g
+        .add(back, k, true, limits, t0 + Duration::from_millis(5))
+        .is_ok());
+    assert!(g
+        .due(t0 + Duration::from_millis(9), Duration::from_millis(5))
+        .is_empty());
+    assert_eq!(
+        g.next_due(Duration::from_millis(5)),
+        Some(t0 + Duration::from_millis(10))
+    );
+    assert_eq!(
+        g.due(t0 + Duration::from_millis(10), Duration::from_millis(5))
+            .len(),
+        1
+    );
+}

@@ -1,0 +1,481 @@
+//! Resource-level publishing: changes are grouped into notifications, coalesced per
+//! resource and sent through a [`Client`].
+//!
+//! # Design
+//! Pending changes wait in open groups, one per set of fields that must be equal
+//! within a notification (context, resource type, API version, activity). A group is
+//! handed to the client when it reaches the size limit, when its oldest change has
+//! lingered for the linger time (a background thread, `arn-publisher-linger`), and on
+//! [`Publisher::flush`] and [`Publisher::close`]. Hand-offs happen one at a time, in
+//! the order groups were taken out, so a resource's changes reach the client in the
+//! order they were published; from there the client's per-resource order applies (a
+//! resource's next batch is never sent before its previous one has an outcome).
+//!
+//! The batch's outcome reaches every change in it through a callback on the worker
+//! that finished the batch, so waiting costs no thread. A change replaced by a newer
+//! one (coalescing) gets the outcome of the notification that carried the newer
+//! state, marked `coalesced`.
+
+mod change;
+mod groups;
+mod stats;
+
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::Arc;
+use std::thread::JoinHandle;
+use std::time::{Duration, Instant};
+
+use crossbeam_channel::{bounded, Sender, TrySendError};
+use parking_lot::{Condvar, Mutex};
+
+pub use change::{Change, ChangeContext, ChangeFailure, ChangeOutcome, PublishError, Published};
+use groups::{Added, Entry, Group, GroupKey, Groups, Limits, Reply};
+use stats::StatsCounters;
+pub use stats::{PublisherStats, RESOURCES_BUCKETS};
+
+use crate::promise::PromisePool;
+use crate::{Client, Delivery, Error, Failure, Promise};
+
+mod builder;
+mod errors;
+pub use builder::{PublisherBuilder, DEFAULT_LINGER};
+pub use errors::ChangeErrors;
+
+/// The validated options of a publisher.
+#[derive(Clone, Copy, Debug)]
+pub(crate) struct Options {
+    pub(crate) limits: Limits,
+    pub(crate) linger: Duration,
+    pub(crate) coalesce: bool,
+    pub(crate) max_pending: usize,
+    pub(crate) max_pending_bytes: usize,
+    pub(crate) errors_capacity: usize,
+}
+
+struct State {
+    groups: Groups,
+    closed: bool,
+}
+
+struct Inner {
+    client: Arc<Client>,
+    options: Options,
+    state: Mutex<State>,
+    /// The linger thread waits here for a new group or the close.
+    wake: Condvar,
+    /// Blocked publishers wait here for room.
+    room: Condvar,
+    /// Held while a group is taken out and handed to the client: hand-offs are
+    /// serialized, so they reach the client in the order they were taken out.
+    handoff: Mutex<()>,
+    pool: Arc<PromisePool<ChangeOutcome>>,
+    errors: Sender<ChangeFailure>,
+    stats: StatsCounters,
+}
+
+/// Publishes resource changes, batching them into notifications (see the module docs).
+///
+/// ```
+/// # #[cfg(feature = "testing")]
+/// # fn main() -> Result<(), Box<dyn std::error::Error>> {
+/// use std::sync::Arc;
+/// use std::time::{Duration, Instant};
+///
+/// use arn_client::model::{Activity, ArmResource, ChangeAction, NotificationResource, ResourceId};
+/// use arn_client::publisher::{Change, ChangeContext, Publisher};
+/// use arn_client::testing::FakeTransport;
+/// use arn_client::Client;
+///
+/// let fake = FakeTransport::new();
+/// let client = Arc::new(Client::with_transports(fake.clone()).build()?);
+/// let publisher = Publisher::builder(Arc::clone(&client))
+///     .linger(Duration::from_millis(5))
+///     .build()?;
+///
+/// let context = Arc::new(ChangeContext::new("eastus", "Microsoft.ContainerService"));
+/// for i in 0..10 {
+///     let id: ResourceId = format!("/subscriptions/00000000-0000-0000-0000-000000000000/resourceGroups/rg/providers/Microsoft.ContainerService/managedClusters/mc/nodes/n{i}").parse()?;
+///     let arm = ArmResource::new(Activity::Snapshot, &id, "2024-01-01", &serde_json::json!({ "ready": true }))?;
+///     publisher.submit(Change::new(Arc::clone(&context), NotificationResource::new(arm, ChangeAction::Update)))?;
+/// }
+/// publisher.flush(Instant::now() + Duration::from_secs(10))?;
+/// assert_eq!(fake.post_count(), 1, "ten changes, one notification");
+/// # Ok(()) }
+/// # #[cfg(not(feature = "testing"))]
+/// # fn main() {}
+/// ```
+pub struct Publisher {
+    inner: Arc<Inner>,
+    linger: Mutex<Option<JoinHandle<()>>>,
+    closed: AtomicBool,
+    errors: ChangeErrors,
+}
+
+impl Publisher {
+    /// A builder for a publisher over `client` (shared: the client still takes
+    /// notifications directly too).
+    pub fn builder(client: Arc<Client>) -> PublisherBuilder {
+        PublisherBuilder::new(client)
+    }
+
+    pub(crate) fn start(client: Arc<Client>, options: Options) -> Result<Self, Error> {
+        let (tx, rx) = bounded(options.errors_capacity);
+        let pool = PromisePool::new(1024, client.stats_inner());
+        let inner = Arc::new(Inner {
+            client,
+            options,
+            state: Mutex::new(State {
+                groups: Groups::default(),
+                closed: false,
+            }),
+            wake: Condvar::new(),
+            room: Condvar::new(),
+            handoff: Mutex::new(()),
+            pool,
+            errors: tx,
+            stats: StatsCounters::default(),
+        });
+        let thread_inner = Arc::clone(&inner);
+        let handle = std::thread::Builder::new()
+            .name("arn-publisher-linger".into())
+            .spawn(move || linger_loop(&thread_inner))
+            .map_err(Error::Spawn)?;
+        Ok(Self {
+            inner,
+            linger: Mutex::new(Some(handle)),
+            closed: AtomicBool::new(false),
+            errors: ChangeErrors(rx),
+        })
+    }
+
+    /// Publishes `change` and blocks until its outcome (the linger time, then the
+    /// send), with the client's default deadline.
+    pub fn publish(&self, change: Change) -> ChangeOutcome {
+        match self.publish_async(change) {
+            Ok(promise) => promise.wait(),
+            Err(refused) => {
+                let (error, change) = (refused.error().duplicate(), refused.into_change());
+                Err(ChangeFailure::new(error, Some(change), false, None))
+            }
+        }
+    }
+
+    /// Publishes `change` and returns a promise of its outcome; blocks while the
+    /// publisher is full (see [`PublisherBuilder::max_pending`]).
+    pub fn publish_async(&self, change: Change) -> Result<Promise<ChangeOutcome>, PublishError> {
+        self.enqueue_promise(change, true)
+    }
+
+    /// Like [`Publisher::publish_async`], but hands the change back at once with
+    /// [`Error::QueueFull`] when the publisher is full.
+    pub fn try_publish_async(
+        &self,
+        change: Change,
+    ) -> Result<Promise<ChangeOutcome>, PublishError> {
+        self.enqueue_promise(change, false)
+    }
+
+    /// Publishes `change` fire-and-forget; blocks while the publisher is full.
+    /// Failures go to [`Publisher::errors`].
+    pub fn submit(&self, change: Change) -> Result<(), PublishError> {
+        self.enqueue(change, Reply::Errors, true).map(|_| ())
+    }
+
+    /// Like [`Publisher::submit`], but hands the change back at once with
+    /// [`Error::QueueFull`] when the publisher is full.
+    pub fn try_submit(&self, change: Change) -> Result<(), PublishError> {
+        self.enqueue(change, Reply::Errors, false).map(|_| ())
+    }
+
+    /// The failures of [`Publisher::submit`]ted changes, each with its change handed
+    /// back (a bounded channel that drops when full, counted in
+    /// [`PublisherStats::errors_dropped`]).
+    pub fn errors(&self) -> ChangeErrors {
+        self.errors.clone()
+    }
+
+    /// Hands every pending change to the client now and blocks until every change
+    /// published before the call has an outcome; [`Error::Timeout`] if `deadline`
+    /// passes first.
+    pub fn flush(&self, deadline: Instant) -> Result<(), Error> {
+        let ids = self.inner.state.lock().groups.all();
+        for gid in ids {
+            self.inner.hand_off(gid);
+        }
+        self.inner.client.flush(deadline)
+    }
+
+    /// Stops taking changes ([`Error::Closed`]), hands the pending ones to the client
+    /// and waits, until `deadline`, for their outcomes. The client stays open.
+    /// Idempotent; dropping the publisher closes it with the client's close timeout.
+    pub fn close(&self, deadline: Instant) -> Result<(), Error> {
+        self.closed.store(true, Ordering::Release);
+        self.inner.state.lock().closed = true;
+        self.inner.wake.notify_all();
+        self.inner.room.notify_all();
+        if let Some(handle) = self.linger.lock().take() {
+            let _ = handle.join();
+        }
+        self.flush(deadline)
+    }
+
+    /// A snapshot of the publisher's counters.
+    pub fn stats(&self) -> PublisherStats {
+        let state = self.inner.state.lock();
+        self.inner
+            .stats
+            .snapshot(state.groups.changes, self.inner.stats_dropped())
+    }
+
+    fn enqueue_promise(
+        &self,
+        change: Change,
+        block: bool,
+    ) -> Result<Promise<ChangeOutcome>, PublishError> {
+        let (promise, resolver) = self.inner.pool.promise();
+        match self.enqueue(change, Reply::Promise(resolver), block) {
+            Ok(()) => Ok(promise),
+            Err(refused) => Err(refused),
+        }
+    }
+
+    fn enqueue(&self, change: Change, reply: Reply, block: bool) -> Result<(), PublishError> {
+        let Change { context, resource } = change;
+        // A change that can never be valid is refused now, not in a batch.
+        let single = context.notification(vec![resource]);
+        let check = single
+            .validate()
+            .map_err(Error::Invalid)
+            .and_then(|()| self.inner.client.fits(&single));
+        let resource = single.resources.into_iter().next().expect("one resource");
+        let deadline = Instant::now() + self.inner.client.timeouts().0;
+        let mut entry = Entry::new(context, resource, reply, deadline);
+        if let Err(error) = check {
+            return Err(refuse(error, entry));
+        }
+        let key = GroupKey::of(&entry.context, &entry.resource);
+        let opts = self.inner.options;
+        loop {
+            let mut state = self.inner.state.lock();
+            if state.closed || self.closed.load(Ordering::Acquire) {
+                return Err(refuse(Error::Closed, entry));
+            }
+            let full = state.groups.changes >= opts.max_pending
+                || state.groups.bytes >= opts.max_pending_bytes;
+            if full {
+                if !block {
+                    return Err(refuse(Error::QueueFull, entry));
+                }
+                if self.inner.room.wait_until(&mut state, deadline).timed_out() {
+                    return Err(refuse(Error::TIMEOUT, entry));
+                }
+                continue;
+            }
+            let was_empty = state.groups.is_empty();
+            let now = Instant::now();
+            match state
+                .groups
+                .add(entry, key.clone(), opts.coalesce, opts.limits, now)
+            {
+                Ok(added) => {
+                    drop(state);
+                    self.inner.stats.published();
+                    if was_empty {
+                        self.inner.wake.notify_one();
+                    }
+                    match added {
+                        Added::Open(coalesced) => self.inner.stats.coalesced_if(coalesced),
+                        Added::Full(gid, coalesced) => {
+                            self.inner.stats.coalesced_if(coalesced);
+                            self.inner.hand_off(gid);
+                        }
+                    }
+                    return Ok(());
+                }
+                Err((back, gid)) => {
+                    // Hand the blocking group off first, then try again.
+                    drop(state);
+                    entry = back;
+                    self.inner.hand_off(gid);
+                }
+            }
+        }
+    }
+}
+
+/// Refuses the change of `entry`: its reply is disarmed, the change handed back.
+fn refuse(error: Error, entry: Entry) -> PublishError {
+    if let Reply::Promise(resolver) = entry.own {
+        resolver.disarm();
+    }
+    PublishError::new(error, Change::new(entry.context, entry.resource))
+}
+
+impl Inner {
+    /// Takes group `gid` out (if still open) and hands it to the client; the batch's
+    /// outcome goes to each of its changes.
+    fn hand_off(&self, gid: u64) {
+        let _order = self.handoff.lock();
+        let Some(group) = self.state.lock().groups.take(gid) else {
+            return;
+        };
+        self.room.notify_all();
+        self.stats
+            .built(group.entries.len(), group.opened.elapsed());
+        let Group { entries, .. } = group;
+        let deadline = entries
+            .iter()
+            .map(|e| e.deadline)
+            .min()
+            .expect("a group has entries");
+        let context = Arc::clone(&entries[0].context);
+        let mut resources = Vec::with_capacity(entries.len());
+        let mut waiters = Vec::with_capacity(entries.len());
+        for e in entries {
+            resources.push(e.resource);
+            waiters.push(Waiters {
+                context: e.context,
+                own: e.own,
+                replaced: e.replaced,
+            });
+        }
+        self.submit(&context, resources, waiters, deadline);
+    }
+
+    /// Sends one batch; a batch too large to go inline on a client without blob
+    /// storage is cut in halves (the size estimate that closed the group was low).
+    fn submit(
+        &self,
+        context: &Arc<ChangeContext>,
+        mut resources: Vec<crate::model::NotificationResource>,
+        mut waiters: Vec<Waiters>,
+        deadline: Instant,
+    ) {
+        let n = context.notification(resources);
+        if n.resources.len() > 1 && self.client.fits(&n).is_err() {
+            resources = n.resources;
+            let tail = resources.split_off(resources.len() / 2);
+            let tail_waiters = waiters.split_off(waiters.len() / 2);
+            self.submit(context, resources, waiters, deadline);
+            self.submit(context, tail, tail_waiters, deadline);
+            return;
+        }
+        let fan = Fanout {
+            waiters,
+            errors: self.errors.clone(),
+            dropped: Arc::clone(&self.stats.errors_dropped),
+        };
+        self.client.submit_with_callback(
+            n,
+            deadline,
+            Box::new(move |outcome| fan.deliver(outcome)),
+        );
+    }
+
+    fn stats_dropped(&self) -> u64 {
+        self.stats
+            .errors_dropped
+            .load(std::sync::atomic::Ordering::Relaxed)
+    }
+}
+
+/// The replies of one resource of a batch.
+struct Waiters {
+    context: Arc<ChangeContext>,
+    own: Reply,
+    replaced: Vec<Reply>,
+}
+
+/// Gives a batch's outcome to each of its changes.
+struct Fanout {
+    waiters: Vec<Waiters>,
+    errors: Sender<ChangeFailure>,
+    dropped: Arc<std::sync::atomic::AtomicU64>,
+}
+
+impl Fanout {
+    fn deliver(self, outcome: Result<Delivery, Failure>) {
+        let Fanout {
+            waiters,
+            errors,
+            dropped,
+        } = self;
+        let send = |reply: Reply, failure: ChangeFailure| match reply {
+            Reply::Promise(r) => r.resolve(Err(failure)),
+            Reply::Errors => {
+                if let Err(TrySendError::Full(_)) = errors.try_send(failure) {
+                    dropped.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+                }
+            }
+        };
+        match outcome {
+            Ok(delivery) => {
+                for w in waiters {
+                    let replies = std::iter::once((w.own, false))
+                        .chain(w.replaced.into_iter().map(|r| (r, true)));
+                    for (reply, coalesced) in replies {
+                        if let Reply::Promise(r) = reply {
+                            r.resolve(Ok(Published {
+                                delivery,
+                                coalesced,
+                            }));
+                        }
+                    }
+                }
+            }
+            Err(failure) => {
+                let event_id = failure.event_id();
+                let (error, n) = failure.into_parts();
+                let mut resources = n.map(|n| n.resources.into_iter());
+                for w in waiters {
+                    let resource = resources.as_mut().and_then(Iterator::next);
+                    let change = resource.map(|r| Change::new(Arc::clone(&w.context), r));
+                    send(
+                        w.own,
+                        ChangeFailure::new(error.duplicate(), change, false, event_id),
+                    );
+                    for reply in w.replaced {
+                        send(
+                            reply,
+                            ChangeFailure::new(error.duplicate(), None, true, event_id),
+                        );
+                    }
+                }
+            }
+        }
+    }
+}
+
+/// The linger thread: hands off groups whose oldest change has waited long enough.
+fn linger_loop(inner: &Inner) {
+    let linger = inner.options.linger;
+    loop {
+        let mut state = inner.state.lock();
+        if state.closed {
+            return;
+        }
+        let due = state.groups.due(Instant::now(), linger);
+        if due.is_empty() {
+            match state.groups.next_due(linger) {
+                Some(at) => {
+                    inner.wake.wait_until(&mut state, at);
+                }
+                None => inner.wake.wait(&mut state),
+            }
+            continue;
+        }
+        drop(state);
+        for gid in due {
+            inner.hand_off(gid);
+        }
+    }
+}
+
+impl Drop for Publisher {
+    fn drop(&mut self) {
+        let timeout = self.inner.client.timeouts().1;
+        if let Some(deadline) = Instant::now().checked_add(timeout) {
+            let _ = self.close(deadline);
+        }
+    }
+}

@@ -69,7 +69,10 @@ fn print_text(inputs: &[String], parsed: &[Result<ResourceId, String>], subject:
         }
     }
     if let Some(subject) = subject {
-        println!("subject: {}", if subject.is_empty() { "-" } else { subject });
+        println!(
+            "subject: {}",
+            if subject.is_empty() { "-" } else { subject }
+        );
     }
 }
 

@@ -123,7 +123,10 @@ type Span = Result<(usize, usize), (usize, &'static str, String)>;
 
 /// Splits a file into the byte ranges of its records.
 fn split(text: &str) -> Vec<Span> {
-    let start = text.len() - text.trim_start_matches(['\u{feff}', ' ', '\t', '\r', '\n']).len();
+    let start = text.len()
+        - text
+            .trim_start_matches(['\u{feff}', ' ', '\t', '\r', '\n'])
+            .len();
     match text[start..].chars().next() {
         None => Vec::new(),
         Some('[') => split_array(text, start + 1),
@@ -250,7 +253,11 @@ fn check(json: &str) -> Result<Notification, CheckError> {
     let event = ReceivedEvent::parse(json.as_bytes()).map_err(|e| {
         let message = decode_message(&e);
         let location = serde_location(&message);
-        ("event_shape".to_string(), strip_location(&message), location)
+        (
+            "event_shape".to_string(),
+            strip_location(&message),
+            location,
+        )
     })?;
     if event.resources_container == ResourcesContainer::Blob {
         return Err((
@@ -263,8 +270,15 @@ fn check(json: &str) -> Result<Notification, CheckError> {
     }
     event.into_validated(None).map_err(|e| match e {
         Error::Invalid(v) => {
-            let index = v.index.map(|i| format!("resources[{i}]: ")).unwrap_or_default();
-            (v.rule.as_str().to_string(), format!("{index}{}", v.detail), None)
+            let index = v
+                .index
+                .map(|i| format!("resources[{i}]: "))
+                .unwrap_or_default();
+            (
+                v.rule.as_str().to_string(),
+                format!("{index}{}", v.detail),
+                None,
+            )
         }
         Error::ResourceId(e) => ("resource_id".into(), e.to_string(), None),
         other => ("event_shape".into(), decode_message(&other), None),
@@ -288,9 +302,7 @@ fn serde_location(message: &str) -> Option<(usize, usize)> {
 
 fn strip_location(message: &str) -> String {
     match message.rsplit_once(" at line ") {
-        Some((head, tail)) if serde_location(&format!(" at line {tail}")).is_some() => {
-            head.into()
-        }
+        Some((head, tail)) if serde_location(&format!(" at line {tail}")).is_some() => head.into(),
         _ => message.into(),
     }
 }
@@ -343,7 +355,11 @@ impl LineIndex {
     /// The byte offset of a 1-based line and column (serde_json's columns count
     /// bytes; column 0 means the end of the previous line).
     fn offset(&self, line: usize, column: usize) -> usize {
-        let start = self.starts.get(line.saturating_sub(1)).copied().unwrap_or(0);
+        let start = self
+            .starts
+            .get(line.saturating_sub(1))
+            .copied()
+            .unwrap_or(0);
         (start + column).saturating_sub(1)
     }
 }

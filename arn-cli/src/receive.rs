@@ -88,8 +88,11 @@ fn serve(args: &Args) -> Result<(), String> {
         let pem = std::fs::read(ca).map_err(|e| format!("{}: {e}", ca.display()))?;
         builder = builder.add_root_certificate(pem);
     }
-    let receiver = builder.start().map_err(|e| format!("starting the receiver: {e}"))?;
+    let receiver = builder
+        .start()
+        .map_err(|e| format!("starting the receiver: {e}"))?;
     receiver.set_latency(Duration::from_millis(args.latency));
+    let scripted = script.len();
     receiver.script(script);
     let port = match args.port {
         Some(p) => crate::forward::forward(p, receiver.addr())
@@ -135,7 +138,7 @@ fn serve(args: &Args) -> Result<(), String> {
         args.token,
         ca.display(),
     ));
-    let (accepted, rejected) = watch(&receiver, &stop, &mut save);
+    let (accepted, rejected) = watch(&receiver, &stop, &mut save, scripted);
     say(&format!(
         "arn receive: stopped; {accepted} event(s) accepted, {rejected} request(s) rejected"
     ));
@@ -143,18 +146,36 @@ fn serve(args: &Args) -> Result<(), String> {
 }
 
 /// Prints every request as it is answered, until `stop`; returns the counts of
-/// accepted events and rejected requests.
-fn watch(receiver: &ArnReceiver, stop: &AtomicBool, save: &mut Option<File>) -> (usize, usize) {
-    let (mut seen, mut accepted, mut rejected) = (0, 0, 0);
-    while !stop.load(Ordering::SeqCst) {
+/// accepted events and rejected requests. The first `scripted` event posts got the
+/// `--fault` script's answers.
+fn watch(
+    receiver: &ArnReceiver,
+    stop: &AtomicBool,
+    save: &mut Option<File>,
+    scripted: usize,
+) -> (usize, usize) {
+    let (mut seen, mut accepted, mut rejected, mut posts) = (0, 0, 0, 0);
+    loop {
+        // After Ctrl-C, one last pass prints what arrived before it.
+        let stopping = stop.load(Ordering::SeqCst);
         if receiver.wait_for_requests(seen + 1, Duration::from_millis(200)) <= seen {
+            if stopping {
+                break;
+            }
             continue;
         }
         let requests = receiver.requests();
         let any_ok = requests[seen..].iter().any(|r| r.status == Some(200));
-        let events = if any_ok { receiver.events() } else { Vec::new() };
+        let events = if any_ok {
+            receiver.events()
+        } else {
+            Vec::new()
+        };
         for request in &requests[seen..] {
             let event = events.iter().find(|e| e.request == request.order);
+            if request.path == "/arnnotify" {
+                posts += 1;
+            }
             match (request.status, event) {
                 (Some(200), Some(event)) => {
                     accepted += 1;
@@ -167,11 +188,14 @@ fn watch(receiver: &ArnReceiver, stop: &AtomicBool, save: &mut Option<File>) -> 
                 }
                 _ => {
                     rejected += 1;
-                    say(&rejection_line(request));
+                    say(&rejection_line(request, posts <= scripted));
                 }
             }
         }
         seen = requests.len();
+        if stopping {
+            break;
+        }
     }
     (accepted, rejected)
 }
@@ -205,11 +229,12 @@ fn event_line(request: &ReceivedRequest, event: &AcceptedEvent) -> String {
     )
 }
 
-/// `#N REJECTED STATUS: reason`.
-fn rejection_line(request: &ReceivedRequest) -> String {
+/// `#N REJECTED STATUS  reason`.
+fn rejection_line(request: &ReceivedRequest, scripted: bool) -> String {
     let n = request.order + 1;
     match request.status {
         None => format!("#{n} REJECTED  connection closed without an answer (scripted fault)"),
+        Some(s) if scripted => format!("#{n} REJECTED {s}  (scripted fault)"),
         Some(401) => format!("#{n} REJECTED 401  missing or wrong bearer token"),
         Some(400) => format!("#{n} REJECTED 400  {}", why_invalid(request)),
         Some(404) => format!("#{n} REJECTED 404  no such path: {}", request.path),

@@ -164,7 +164,13 @@ pub fn run(args: Args) -> u8 {
     };
     let result = run.send_all(&sources, notifications);
     drop(client);
-    report::finish(&sources, &result, skipped, args.unsent.as_deref(), &resume_hint(&args))
+    report::finish(
+        &sources,
+        &result,
+        skipped,
+        args.unsent.as_deref(),
+        &resume_hint(&args),
+    )
 }
 
 /// The notifications as they would go: inline or through blob storage.
@@ -210,7 +216,11 @@ fn build_client(args: &Args) -> Result<Client, String> {
         // The Azure SDK's sleeps and spawns on OS threads; nothing else set one.
         let _ = install_blocking_runtime();
     }
-    let http = Arc::new(UreqHttpClient::builder().build().map_err(|e| e.to_string())?);
+    let http = Arc::new(
+        UreqHttpClient::builder()
+            .build()
+            .map_err(|e| e.to_string())?,
+    );
     let token = args.token.as_deref();
     let read = |p: &PathBuf| std::fs::read(p).map_err(|e| format!("{}: {e}", p.display()));
     let mut receiver = ReceiverConfig::new(endpoint, credential(args.auth, token, &http)?)

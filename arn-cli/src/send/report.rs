@@ -37,7 +37,11 @@ pub fn finish(
     }
     let sent_total = counts.inline + counts.blob;
     let secs = sent.elapsed.as_secs_f64();
-    let rate = if secs > 0.0 { sent_total as f64 / secs } else { 0.0 };
+    let rate = if secs > 0.0 {
+        sent_total as f64 / secs
+    } else {
+        0.0
+    };
     let mut summary = format!(
         "summary: {sent_total} sent ({} inline, {} blob), {} failed, {} not sent, {skipped} \
          invalid left out; {secs:.2} s, {rate:.0} notifications/s{}",
@@ -45,7 +49,11 @@ pub fn finish(
         counts.blob,
         counts.failed,
         counts.unsent,
-        if sent.interrupted { "; interrupted" } else { "" },
+        if sent.interrupted {
+            "; interrupted"
+        } else {
+            ""
+        },
     );
     for (reason, n) in &reasons {
         summary.push_str(&format!("\n  {n} failed: {reason}"));
@@ -126,7 +134,11 @@ fn fresh_name() -> std::io::Result<PathBuf> {
     let format = time::macros::format_description!("[year][month][day]-[hour][minute][second]");
     let stamp = now.format(&format).map_err(std::io::Error::other)?;
     for n in 0..1000 {
-        let suffix = if n == 0 { String::new() } else { format!("-{n}") };
+        let suffix = if n == 0 {
+            String::new()
+        } else {
+            format!("-{n}")
+        };
         let p = PathBuf::from(format!("arn-unsent-{stamp}{suffix}.ndjson"));
         if std::fs::OpenOptions::new()
             .write(true)

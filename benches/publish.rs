@@ -92,6 +92,8 @@ fn publish_run(
     blobs: bool,
     max_bytes: Option<usize>,
     linger: Duration,
+    count: usize,
+    pace_per_ms: Option<usize>,
 ) -> Run {
     let client = client(receiver, blobs);
     let mut builder = Publisher::builder(Arc::clone(&client))
@@ -103,7 +105,7 @@ fn publish_run(
     let publisher = Arc::new(builder.build().expect("publisher"));
     let ctx = Arc::new(ChangeContext::new("eastus", "Microsoft.ContainerService"));
     let payload = node_payload();
-    let changes: Vec<Change> = (0..CHANGES)
+    let changes: Vec<Change> = (0..count)
         .map(|k| Change::new(Arc::clone(&ctx), resource(k % NODES, k, &payload)))
         .collect();
     let before_requests = receiver.request_count();
@@ -112,6 +114,13 @@ fn publish_run(
     // Every 100th change is timed from publish to outcome by a poller.
     let mut sampled = Vec::new();
     for (k, c) in changes.into_iter().enumerate() {
+        if let Some(per_ms) = pace_per_ms {
+            // Paced: the receiver keeps up, so latency is linger plus the sends.
+            let due = start + Duration::from_micros((k / per_ms) as u64 * 1000);
+            if let Some(wait) = due.checked_duration_since(Instant::now()) {
+                std::thread::sleep(wait);
+            }
+        }
         if k % 100 == 0 {
             sampled.push((Instant::now(), publisher.publish_async(c).expect("publish")));
         } else {
@@ -143,9 +152,9 @@ fn publish_run(
     latencies.sort();
     let pct = |q: f64| latencies[((latencies.len() as f64 - 1.0) * q) as usize].as_secs_f64() * 1e3;
     let run = Run {
-        per_s: CHANGES as f64 / elapsed.as_secs_f64(),
+        per_s: count as f64 / elapsed.as_secs_f64(),
         requests: receiver.request_count() - before_requests,
-        cpu_us_per_resource: cpu_used.as_secs_f64() * 1e6 / CHANGES as f64,
+        cpu_us_per_resource: cpu_used.as_secs_f64() * 1e6 / count as f64,
         p50_ms: pct(0.5),
         p99_ms: pct(0.99),
     };
@@ -217,7 +226,7 @@ fn main() {
     ];
     let mut default = None;
     for (linger, blobs, max_bytes, path) in rows {
-        let r = publish_run(&receiver, blobs, max_bytes, linger);
+        let r = publish_run(&receiver, blobs, max_bytes, linger, CHANGES, None);
         println!(
             "{:>6}ms {:>10} {:>8} {:>12.0} {:>9} {:>11.1} {:>8.1} {:>8.1}",
             linger.as_millis(),
@@ -233,6 +242,19 @@ fn main() {
             default = Some(r);
         }
     }
+    // Latency while the receiver keeps up: 20,000 changes at 5,000/s, default options.
+    let paced = publish_run(
+        &receiver,
+        true,
+        None,
+        arn_client::publisher::DEFAULT_LINGER,
+        20_000,
+        Some(5),
+    );
+    println!(
+        "paced 5,000 changes/s (default options): p50 {:.1} ms, p99 {:.1} ms, {} requests",
+        paced.p50_ms, paced.p99_ms, paced.requests
+    );
     let d = default.expect("the default row ran");
     println!(
         "RESULT resources_per_s={:.0} notify_resources_per_s={:.0} requests={}",

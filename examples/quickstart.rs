@@ -18,6 +18,7 @@ use arn_client::blob::BlobConfig;
 use arn_client::model::{
     Activity, ArmResource, ChangeAction, Notification, NotificationResource, ResourceId,
 };
+use arn_client::publisher::{Change, ChangeContext, Publisher};
 use arn_client::testing::{ArnReceiver, Azurite, AzuriteCredential, Fault, StaticTokenCredential};
 use arn_client::transport::ReceiverConfig;
 use arn_client::Client;
@@ -97,7 +98,7 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         // No blob storage: notifications too large to go inline are refused.
         None => Client::builder(config),
     };
-    let client = builder.compression(true).workers(4).build()?;
+    let client = Arc::new(builder.compression(true).workers(4).build()?);
     let start = Instant::now();
 
     // 2. One blocking notify.
@@ -120,6 +121,22 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         p.wait()?;
     }
     println!("200 async sends: ok");
+
+    // 3b. Resource-level publishing: 300 single-node changes to 30 nodes, batched into
+    //     a few notifications; a node's pending change is replaced by its newer one.
+    let publisher = Publisher::builder(Arc::clone(&client)).build()?;
+    let context = Arc::new(ChangeContext::new("eastus", "Microsoft.ContainerService"));
+    for i in 0..300 {
+        let resource = node("mc-pub", &format!("n{}", i % 30), i % 2 == 0)?;
+        publisher.submit(Change::new(Arc::clone(&context), resource))?;
+    }
+    publisher.close(Instant::now() + Duration::from_secs(30))?;
+    let stats = publisher.stats();
+    println!(
+        "publisher: {} changes, {} coalesced, {} notifications",
+        stats.published, stats.coalesced, stats.notifications
+    );
+    drop(publisher); // it holds the client
 
     // 4. Fire-and-forget: outcomes only reach errors(), drained by a thread.
     let errors = client.errors();

@@ -9,6 +9,35 @@ use crate::model::{Notification, ResourceIdError, ValidationError};
 ///
 /// `Display` and `Debug` never contain tokens, `Authorization` headers or URL query
 /// strings (SAS signatures).
+///
+/// ```
+/// # #[cfg(feature = "testing")]
+/// # fn main() -> Result<(), Box<dyn std::error::Error>> {
+/// # use arn_client::model::*;
+/// # let id: ResourceId = "/subscriptions/00000000-0000-0000-0000-000000000000/resourceGroups/rg/providers/Microsoft.Compute/virtualMachines/vm1".parse()?;
+/// # let arm = ArmResource::new(Activity::Snapshot, &id, "2024-03-01", &serde_json::json!({}))?;
+/// # let n = Notification::new("eastus", "Microsoft.Compute", vec![NotificationResource::new(arm, ChangeAction::Update)]);
+/// use arn_client::testing::{Behavior, FakeTransport};
+/// use arn_client::Error;
+///
+/// let fake = FakeTransport::new();
+/// fake.script_posts([Behavior::Http(400)]);
+/// let client = arn_client::Client::with_transports(fake).build()?;
+/// match client.notify(n) {
+///     Ok(report) => println!("sent as event {}", report.event_id),
+///     Err(failure) => match failure.error() {
+///         Error::Http { status: 400, .. } => {
+///             // Rejected for good: fix the notification, handed back here.
+///             let _notification = failure.into_notification();
+///         }
+///         e if e.is_retryable() => { /* try again later */ }
+///         e => return Err(e.to_string().into()),
+///     },
+/// }
+/// # Ok(()) }
+/// # #[cfg(not(feature = "testing"))]
+/// # fn main() {}
+/// ```
 #[derive(Debug, thiserror::Error)]
 #[non_exhaustive]
 pub enum Error {

@@ -6,3 +6,5 @@ cd "$(dirname "$0")/.."
 scripts/install-test-deps.sh
 cargo test --all-features --lib --tests --examples "$@"
 cargo test --all-features --doc
+# The `arn` command line tool (arn-cli/, a workspace member): unit and end-to-end tests.
+cargo test -p arn-cli

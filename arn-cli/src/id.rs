@@ -7,7 +7,8 @@ use serde_json::json;
 use crate::validate::Format;
 use crate::{EXIT_FAILED, EXIT_OK};
 
-/// Parse ARM resource ids: canonical form and parts; with several ids, their subject.
+/// Parse ARM resource ids: canonical form and parts, and the subject of them all
+/// (the deepest scope they share), as an event about them would carry.
 #[derive(Debug, clap::Args)]
 pub struct Args {
     /// ARM resource ids, e.g. /subscriptions/SUB/resourceGroups/RG.
@@ -26,8 +27,7 @@ pub fn run(args: &Args) -> u8 {
         .map(|s| ResourceId::parse(s).map_err(|e| e.to_string()))
         .collect();
     let good: Vec<&ResourceId> = parsed.iter().filter_map(|r| r.as_ref().ok()).collect();
-    let subject = (good.len() == parsed.len() && parsed.len() > 1)
-        .then(|| subject(good.iter().copied()).into_owned());
+    let subject = (good.len() == parsed.len()).then(|| subject(good.iter().copied()).into_owned());
     match args.format {
         Format::Text => print_text(&args.ids, &parsed, subject.as_deref()),
         Format::Json => println!("{}", to_json(&args.ids, &parsed, subject.as_deref())),
@@ -48,6 +48,7 @@ fn parts(id: &ResourceId) -> Vec<(&'static str, String)> {
         ("subscription", opt(id.subscription_id())),
         ("resource group", opt(id.resource_group_name())),
         ("provider", opt(id.provider())),
+        ("namespace", opt(Some(id.resource_type().namespace()))),
         ("type", id.resource_type().to_string()),
         ("name", opt(Some(id.name()))),
         ("location", opt(id.location())),

@@ -151,7 +151,7 @@ fn a_rejected_notification_goes_to_the_resume_file() {
     let lines = receiver.next_lines(3);
     assert_eq!(lines[0], "#1 REJECTED 400  (scripted fault)");
 
-    // Resuming from the file sends it.
+    // Resuming from the file (into the same file) sends it and empties the file.
     let out = common::arn()
         .args([
             "send",
@@ -160,12 +160,19 @@ fn a_rejected_notification_goes_to_the_resume_file() {
             &receiver.url,
             "--ca",
             &receiver.ca,
+            "--unsent",
+            "left.ndjson",
         ])
         .env("ARN_TOKEN", &receiver.token)
         .current_dir(&dir)
         .output()
         .unwrap();
     assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
+    assert!(text(&out.stderr).contains("left.ndjson is empty: nothing is left"));
+    assert_eq!(
+        std::fs::read_to_string(dir.join("left.ndjson")).unwrap(),
+        ""
+    );
     let line = &receiver.next_lines(1)[0];
     assert!(
         line.starts_with("#4 accepted") && line.contains(": n0 "),

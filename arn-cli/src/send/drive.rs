@@ -2,13 +2,14 @@
 //! checked between waits; after Ctrl-C, a drain with a deadline, then `close`.
 
 use std::collections::VecDeque;
+use std::fmt;
 use std::io::Write;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::{Duration, Instant};
 
 use arn_client::model::Notification;
 use arn_client::{Client, Delivery, Error, Failure, Promise};
-use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
+use indicatif::{ProgressBar, ProgressDrawTarget, ProgressState, ProgressStyle};
 use uuid::Uuid;
 
 use crate::input::{Position, Record};
@@ -200,9 +201,14 @@ impl Run<'_> {
         }
         let bar = ProgressBar::with_draw_target(Some(len as u64), ProgressDrawTarget::stderr());
         if let Ok(style) = ProgressStyle::with_template(
-            "{bar:30} {pos}/{len} settled, {per_sec}, {elapsed} (Ctrl-C stops intake)",
+            "{bar:30} {pos}/{len} settled, {rate}, {elapsed} (Ctrl-C stops intake)",
         ) {
-            bar.set_style(style);
+            bar.set_style(style.with_key(
+                "rate",
+                |state: &ProgressState, w: &mut dyn fmt::Write| {
+                    let _ = write!(w, "{:.0}/s", state.per_sec());
+                },
+            ));
         }
         bar
     }

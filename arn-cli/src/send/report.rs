@@ -65,8 +65,13 @@ pub fn finish(
     } else {
         EXIT_FAILED
     };
-    if !left.is_empty() {
+    // An explicit resume file always holds what is left, even nothing (a stale one
+    // would be resent); the default one is made only when something is left.
+    if !left.is_empty() || unsent_path.is_some() {
         match write_resume(&left, unsent_path) {
+            Ok(path) if left.is_empty() => {
+                summary.push_str(&format!("\n{} is empty: nothing is left", path.display()))
+            }
             Ok(path) => summary.push_str(&format!(
                 "\n{} notification(s) not confirmed sent are in {} (one per line); resume \
                  with:\n  arn send {}{resume_options}",

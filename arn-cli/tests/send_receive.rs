@@ -231,3 +231,38 @@ fn another_publishers_invalid_event_is_rejected_with_the_reason() {
         "{line}"
     );
 }
+
+#[test]
+fn missing_credentials_are_named_before_anything_is_sent() {
+    let dir = temp_dir("setup");
+    std::fs::write(dir.join("in.ndjson"), ndjson(1)).unwrap();
+    let send = |args: &[&str]| {
+        common::arn()
+            .args(["send", "in.ndjson", "--endpoint", "https://127.0.0.1:9"])
+            .args(args)
+            .env_remove("ARN_TOKEN")
+            .env_remove("AZURE_TENANT_ID")
+            .env_remove("AZURE_CLIENT_ID")
+            .env_remove("AZURE_CLIENT_SECRET")
+            .current_dir(&dir)
+            .output()
+            .unwrap()
+    };
+    let out = send(&[]);
+    assert_eq!(out.status.code(), Some(2));
+    assert!(text(&out.stderr).contains("--auth token needs a token: set ARN_TOKEN or pass --token"));
+    let out = send(&["--auth", "client-secret"]);
+    assert_eq!(out.status.code(), Some(2));
+    assert!(
+        text(&out.stderr).contains("error: set AZURE_TENANT_ID"),
+        "{}",
+        text(&out.stderr)
+    );
+    let out = send(&["--token", "t", "--ca", "missing.pem"]);
+    assert_eq!(out.status.code(), Some(2));
+    assert!(
+        text(&out.stderr).contains("missing.pem: "),
+        "{}",
+        text(&out.stderr)
+    );
+}

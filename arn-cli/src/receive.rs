@@ -43,7 +43,8 @@ pub struct Args {
     #[arg(long, env = "ARN_TOKEN", default_value = "arn-dev-token")]
     token: String,
     /// Where to write the receiver's certificate (PEM), for clients to trust.
-    /// Defaults to arn-receive-PORT.pem in the temporary directory.
+    /// Defaults to arn-receive-PORT.pem in the temporary directory (Azurite's goes
+    /// beside it, as arn-azurite-PORT.pem).
     #[arg(long, value_name = "FILE")]
     ca_out: Option<PathBuf>,
     /// Also start a local Azurite (blob storage emulator, installed by
@@ -107,7 +108,7 @@ fn serve(args: &Args) -> Result<(), String> {
     write_file(&ca, receiver.certificate_pem().as_bytes())?;
     let (mut storage, mut extra) = (String::new(), String::new());
     if let Some(a) = &azurite {
-        let azurite_ca = std::env::temp_dir().join(format!("arn-azurite-{port}.pem"));
+        let azurite_ca = ca.with_file_name(format!("arn-azurite-{port}.pem"));
         write_file(&azurite_ca, a.cert_pem().as_bytes())?;
         storage = format!(
             " --storage {} --storage-ca {} --storage-auth azurite",

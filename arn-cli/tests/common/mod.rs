@@ -86,9 +86,14 @@ pub struct Receiver {
 impl Receiver {
     /// Starts `arn receive ARGS` and reads its banner.
     pub fn start(args: &[&str]) -> Receiver {
+        static STARTED: std::sync::atomic::AtomicUsize = std::sync::atomic::AtomicUsize::new(0);
+        let n = STARTED.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+        let ca_dir = temp_dir(&format!("receiver-{n}"));
         let mut child = arn()
             .arg("receive")
             .args(args)
+            .arg("--ca-out")
+            .arg(ca_dir.join("ca.pem"))
             .env_remove("ARN_TOKEN")
             .stdout(Stdio::piped())
             .stderr(Stdio::inherit())

@@ -12,7 +12,7 @@ use parking_lot::Mutex;
 use crate::config::{ClientBuilder, ClientOptions};
 use crate::model::{Encoder, Notification};
 use crate::promise::{PromisePool, Resolver};
-use crate::scheduler::{Job, Reply, Scheduler, Ticket, Wait};
+use crate::scheduler::{Callback, CallbackSlot, Job, Reply, Scheduler, Ticket, Wait};
 use crate::stats::StatsInner;
 use crate::transport::SendGate;
 use crate::transport::{BlobStore, EventTransport};
@@ -378,7 +378,7 @@ impl Client {
         &self,
         n: Notification,
         deadline: Instant,
-        callback: Box<dyn FnOnce(Result<Delivery, Failure>) + Send>,
+        callback: Callback,
     ) {
         let n = match self.check(n) {
             Ok(n) => n,
@@ -391,13 +391,19 @@ impl Client {
             notification: n,
             deadline,
             accepted: Instant::now(),
-            reply: Reply::Callback(callback),
+            reply: Reply::Callback(CallbackSlot::new(callback)),
         };
         if let Err((error, job)) = self.submit_job(job, Wait::Until(deadline)) {
-            if let Reply::Callback(callback) = job.reply {
-                callback(Err(Failure::new(error, Some(job.notification), None, 0)));
+            if let Reply::Callback(slot) = job.reply {
+                slot.run(Err(Failure::new(error, Some(job.notification), None, 0)));
             }
         }
+    }
+
+    /// Waits until a submission would be accepted at once; `false` if `deadline`
+    /// passed first.
+    pub(crate) fn wait_for_room(&self, deadline: Instant) -> bool {
+        self.scheduler.wait_room(deadline)
     }
 
     /// Whether `n` could go without blob storage: `Ok` when the client has storage or

@@ -88,6 +88,8 @@ pub(crate) struct Group {
     pub(crate) opened: Instant,
     key: GroupKey,
     bytes: usize,
+    /// Complete: takes no more changes and is due for hand-off.
+    sealed: bool,
 }
 
 /// How large a group may grow.
@@ -99,11 +101,12 @@ pub(crate) struct Limits {
 
 /// What adding a change did.
 #[derive(Debug, PartialEq, Eq)]
-pub(crate) enum Added {
-    /// The change waits in an open group; `true` if it replaced an older change.
-    Open(bool),
-    /// The change filled group `id`, which should be handed off now.
-    Full(u64, bool),
+pub(crate) struct Added {
+    /// Whether it replaced an older pending change of its resource.
+    pub(crate) coalesced: bool,
+    /// A group that is now complete (full, or at its byte cap) and should be handed
+    /// off; new changes of its kind go to a new group.
+    pub(crate) sealed: Option<u64>,
 }
 
 /// The open groups and the index of their resources.
@@ -122,10 +125,11 @@ pub(crate) struct Groups {
 }
 
 impl Groups {
-    /// Adds `entry` to the group for `key`. With `coalesce`, it replaces the pending
-    /// change of its resource (wherever it is; the older change's replies move to it).
-    /// Without, or when the group would outgrow `limits.max_bytes`, it hands the entry
-    /// back with the id of a group to hand off first.
+    /// Adds `entry` to the open group for `key`. With `coalesce`, it replaces the
+    /// pending change of its resource (wherever it is; the older change's replies move
+    /// to it). Without, a pending change of the same resource hands the entry back with
+    /// the id of its group, to hand off first (order). A group that reaches
+    /// `limits` is sealed: later changes of its kind open a new one.
     #[allow(clippy::result_large_err)] // the entry is handed back by value
     pub(crate) fn add(
         &mut self,
@@ -142,7 +146,7 @@ impl Groups {
             }
             coalesced = true;
             if self.ids.get(&key) == Some(&gid) {
-                // Same group: replace in place, keeping the group's age.
+                // Same open group: replace in place, keeping the group's age.
                 let group = self.groups.get_mut(&gid).expect("indexed group exists");
                 let old = std::mem::replace(&mut group.entries[idx], entry);
                 let new = &mut group.entries[idx];
@@ -150,15 +154,30 @@ impl Groups {
                 new.replaced.push(old.own);
                 group.bytes = group.bytes - old.bytes + new.bytes;
                 self.bytes = self.bytes - old.bytes + new.bytes;
-                return Ok(Added::Open(true));
+                return Ok(Added {
+                    coalesced,
+                    sealed: None,
+                });
             }
             let old = self.remove(gid, idx);
             entry.replaced = old.replaced;
             entry.replaced.push(old.own);
         }
-        let gid = match self.ids.get(&key) {
-            Some(&gid) => gid,
+        let mut sealed = None;
+        let open = self.ids.get(&key).copied().filter(|gid| {
+            let g = &self.groups[gid];
+            let over_bytes = limits
+                .max_bytes
+                .is_some_and(|max| g.bytes + entry.bytes > max);
+            !(over_bytes || g.entries.len() >= limits.max_resources)
+        });
+        let gid = match open {
+            Some(gid) => gid,
             None => {
+                if let Some(full) = self.ids.remove(&key) {
+                    self.groups.get_mut(&full).expect("open group").sealed = true;
+                    sealed = Some(full);
+                }
                 let gid = self.next_id;
                 self.next_id += 1;
                 self.ids.insert(key.clone(), gid);
@@ -169,6 +188,7 @@ impl Groups {
                         opened: now,
                         key,
                         bytes: 0,
+                        sealed: false,
                     },
                 );
                 self.opened.push_back((now, gid));
@@ -176,11 +196,6 @@ impl Groups {
             }
         };
         let group = self.groups.get_mut(&gid).expect("just found or made");
-        if let Some(max) = limits.max_bytes {
-            if !group.entries.is_empty() && group.bytes + entry.bytes > max {
-                return Err((entry, gid));
-            }
-        }
         self.by_resource
             .insert(entry.key.clone(), (gid, group.entries.len()));
         group.bytes += entry.bytes;
@@ -188,10 +203,11 @@ impl Groups {
         self.changes += 1;
         group.entries.push(entry);
         if group.entries.len() >= limits.max_resources {
-            Ok(Added::Full(gid, coalesced))
-        } else {
-            Ok(Added::Open(coalesced))
+            group.sealed = true;
+            self.ids.remove(&group.key);
+            sealed = sealed.or(Some(gid));
         }
+        Ok(Added { coalesced, sealed })
     }
 
     /// Removes entry `idx` of group `gid` (the group goes when empty).
@@ -207,7 +223,9 @@ impl Groups {
         self.changes -= 1;
         if group.entries.is_empty() {
             let group = self.groups.remove(&gid).expect("present");
-            self.ids.remove(&group.key);
+            if self.ids.get(&group.key) == Some(&gid) {
+                self.ids.remove(&group.key);
+            }
         }
         old
     }
@@ -215,7 +233,9 @@ impl Groups {
     /// Takes group `gid` out to be sent; `None` if it is gone already.
     pub(crate) fn take(&mut self, gid: u64) -> Option<Group> {
         let group = self.groups.remove(&gid)?;
-        self.ids.remove(&group.key);
+        if self.ids.get(&group.key) == Some(&gid) {
+            self.ids.remove(&group.key);
+        }
         for e in &group.entries {
             self.by_resource.remove(&e.key);
         }
@@ -224,20 +244,31 @@ impl Groups {
         Some(group)
     }
 
-    /// The groups opened at least `linger` before `now`, oldest first.
-    pub(crate) fn due(&mut self, now: Instant, linger: Duration) -> Vec<u64> {
-        let mut due = Vec::new();
-        while let Some(&(opened, gid)) = self.opened.front() {
-            if !self.groups.contains_key(&gid) {
-                self.opened.pop_front();
-                continue;
-            }
-            if opened + linger > now {
+    /// The groups opened at least `linger` before `now`, and the sealed ones (waiting
+    /// for a hand-off that a `try_` call could not make); oldest first. They stay
+    /// listed until taken.
+    pub(crate) fn due(&mut self, now: Instant, linger: Duration, max_resources: usize) -> Vec<u64> {
+        while let Some(&(_, gid)) = self.opened.front() {
+            if self.groups.contains_key(&gid) {
                 break;
             }
             self.opened.pop_front();
-            due.push(gid);
         }
+        let mut due: Vec<u64> = self
+            .opened
+            .iter()
+            .take_while(|(opened, _)| *opened + linger <= now)
+            .map(|&(_, gid)| gid)
+            .filter(|gid| self.groups.contains_key(gid))
+            .collect();
+        due.extend(
+            self.groups
+                .iter()
+                .filter(|(_, g)| g.sealed || g.entries.len() >= max_resources)
+                .map(|(&gid, _)| gid),
+        );
+        due.sort_unstable();
+        due.dedup();
         due
     }
 

@@ -45,19 +45,32 @@ fn same_context_type_and_activity_share_a_group_until_full() {
     let (mut g, c) = (Groups::default(), ctx());
     assert_eq!(
         add(&mut g, &c, node("a", Activity::Snapshot), true),
-        Ok(Added::Open(false))
+        Ok(Added {
+            coalesced: false,
+            sealed: None
+        })
     );
     assert_eq!(
         add(&mut g, &c, node("b", Activity::Snapshot), true),
-        Ok(Added::Open(false))
+        Ok(Added {
+            coalesced: false,
+            sealed: None
+        })
     );
     // Another activity (another event type) opens another group.
     assert_eq!(
         add(&mut g, &c, node("x", Activity::Delete), true),
-        Ok(Added::Open(false))
+        Ok(Added {
+            coalesced: false,
+            sealed: None
+        })
     );
     assert_eq!(g.all().len(), 2);
-    let Ok(Added::Full(gid, false)) = add(&mut g, &c, node("c", Activity::Snapshot), true) else {
+    let Ok(Added {
+        coalesced: false,
+        sealed: Some(gid),
+    }) = add(&mut g, &c, node("c", Activity::Snapshot), true)
+    else {
         panic!("the third snapshot fills its group");
     };
     let group = g.take(gid).unwrap();
@@ -78,18 +91,27 @@ fn a_newer_change_replaces_the_pending_one_and_keeps_its_replies() {
     // In place: same group.
     assert_eq!(
         add(&mut g, &c, node("A", Activity::Snapshot), true),
-        Ok(Added::Open(true))
+        Ok(Added {
+            coalesced: true,
+            sealed: None
+        })
     );
     assert_eq!(g.changes, 2);
     // A delete moves it to the delete group; then a write moves it back, replacing the
     // delete: the create wins, with both older replies.
     assert_eq!(
         add(&mut g, &c, node("a", Activity::Delete), true),
-        Ok(Added::Open(true))
+        Ok(Added {
+            coalesced: true,
+            sealed: None
+        })
     );
     assert_eq!(
         add(&mut g, &c, node("a", Activity::Write), true),
-        Ok(Added::Open(true))
+        Ok(Added {
+            coalesced: true,
+            sealed: None
+        })
     );
     assert_eq!(g.changes, 2, "one pending change per resource");
     let ids = g.all();
@@ -116,45 +138,41 @@ fn without_coalescing_the_pending_change_goes_first() {
     g.take(first).unwrap();
     assert_eq!(
         add(&mut g, &c, node("a", Activity::Snapshot), false),
-        Ok(Added::Open(false))
+        Ok(Added {
+            coalesced: false,
+            sealed: None
+        })
     );
 }
 
 #[test]
-fn byte_cap_hands_the_full_group_off_first_and_linger_orders_groups() {
+fn byte_cap_seals_the_group_and_due_lists_sealed_then_lingered_groups() {
     let (mut g, c) = (Groups::default(), ctx());
     let limits = Limits {
         max_resources: 1000,
         max_bytes: Some(1200),
     };
     let t0 = Instant::now();
-    let entry = |name| {
+    let mut add_at = |name, at| {
         let r = node(name, Activity::Snapshot);
         let key = GroupKey::of(&c, &r);
-        (Entry::new(Arc::clone(&c), r, Reply::Errors, t0), key)
+        let entry = Entry::new(Arc::clone(&c), r, Reply::Errors, t0);
+        g.add(entry, key, true, limits, at).map_err(|(_, gid)| gid)
     };
-    let (e, k) = entry("a");
-    assert!(g.add(e, k, true, limits, t0).is_ok());
-    let (e, k) = entry("b");
-    assert!(g.add(e, k, true, limits, t0).is_ok());
-    let (e, k) = entry("c");
-    let (back, gid) = g
-        .add(e, k.clone(), true, limits, t0)
-        .expect_err("over the cap");
-    assert_eq!(g.take(gid).unwrap().entries.len(), 2);
-    assert!(g
-        .add(back, k, true, limits, t0 + Duration::from_millis(5))
-        .is_ok());
-    assert!(g
-        .due(t0 + Duration::from_millis(9), Duration::from_millis(5))
-        .is_empty());
-    assert_eq!(
-        g.next_due(Duration::from_millis(5)),
-        Some(t0 + Duration::from_millis(10))
-    );
-    assert_eq!(
-        g.due(t0 + Duration::from_millis(10), Duration::from_millis(5))
-            .len(),
-        1
-    );
+    assert_eq!(add_at("a", t0).unwrap().sealed, None);
+    assert_eq!(add_at("b", t0).unwrap().sealed, None);
+    // Over the cap: the first group is sealed, "c" opens the next one.
+    let first = add_at("c", t0 + Duration::from_millis(5))
+        .unwrap()
+        .sealed
+        .expect("sealed");
+    let linger = Duration::from_millis(5);
+    // The sealed group is due at once; the new one after its linger.
+    assert_eq!(g.due(t0 + Duration::from_millis(9), linger, 1000), [first]);
+    assert_eq!(g.take(first).unwrap().entries.len(), 2);
+    assert_eq!(g.next_due(linger), Some(t0 + Duration::from_millis(10)));
+    let due = g.due(t0 + Duration::from_millis(10), linger, 1000);
+    assert_eq!(due.len(), 1);
+    assert_eq!(g.take(due[0]).unwrap().entries.len(), 1);
+    assert!(g.is_empty());
 }

@@ -29,7 +29,7 @@ use crossbeam_channel::{bounded, Sender, TrySendError};
 use parking_lot::{Condvar, Mutex};
 
 pub use change::{Change, ChangeContext, ChangeFailure, ChangeOutcome, PublishError, Published};
-use groups::{Added, Entry, Group, GroupKey, Groups, Limits, Reply};
+use groups::{Entry, Group, GroupKey, Groups, Limits, Reply};
 use stats::StatsCounters;
 pub use stats::{PublisherStats, RESOURCES_BUCKETS};
 
@@ -200,14 +200,18 @@ impl Publisher {
     pub fn flush(&self, deadline: Instant) -> Result<(), Error> {
         let ids = self.inner.state.lock().groups.all();
         for gid in ids {
-            self.inner.hand_off(gid);
+            if !self.inner.hand_off(gid, Some(deadline)) {
+                return Err(Error::TIMEOUT);
+            }
         }
         self.inner.client.flush(deadline)
     }
 
     /// Stops taking changes ([`Error::Closed`]), hands the pending ones to the client
-    /// and waits, until `deadline`, for their outcomes. The client stays open.
-    /// Idempotent; dropping the publisher closes it with the client's close timeout.
+    /// and waits, until `deadline`, for their outcomes. Changes the client has no room
+    /// for by then fail with [`Error::Timeout`], unsent, so every change has an
+    /// outcome. The client stays open. Idempotent; dropping the publisher closes it
+    /// with the client's close timeout.
     pub fn close(&self, deadline: Instant) -> Result<(), Error> {
         self.closed.store(true, Ordering::Release);
         self.inner.state.lock().closed = true;
@@ -216,7 +220,13 @@ impl Publisher {
         if let Some(handle) = self.linger.lock().take() {
             let _ = handle.join();
         }
-        self.flush(deadline)
+        match self.flush(deadline) {
+            Err(Error::Timeout { .. }) => {
+                self.inner.fail_pending(&Error::TIMEOUT);
+                Err(Error::TIMEOUT)
+            }
+            other => other,
+        }
     }
 
     /// A snapshot of the publisher's counters.
@@ -283,20 +293,28 @@ impl Publisher {
                     if was_empty {
                         self.inner.wake.notify_one();
                     }
-                    match added {
-                        Added::Open(coalesced) => self.inner.stats.coalesced_if(coalesced),
-                        Added::Full(gid, coalesced) => {
-                            self.inner.stats.coalesced_if(coalesced);
-                            self.inner.hand_off(gid);
+                    self.inner.stats.coalesced_if(added.coalesced);
+                    if let Some(gid) = added.sealed {
+                        if block {
+                            self.inner.hand_off(gid, None);
+                        } else {
+                            // A hand-off may wait for room in the client: the linger
+                            // thread makes it.
+                            self.inner.wake.notify_one();
                         }
                     }
                     return Ok(());
                 }
                 Err((back, gid)) => {
-                    // Hand the blocking group off first, then try again.
+                    // The group in the way goes first (handed off here, or by the linger
+                    // thread for a `try_` call, which must not wait), then try again.
                     drop(state);
                     entry = back;
-                    self.inner.hand_off(gid);
+                    if !block {
+                        self.inner.wake.notify_one();
+                        return Err(refuse(Error::QueueFull, entry));
+                    }
+                    self.inner.hand_off(gid, None);
                 }
             }
         }
@@ -314,10 +332,19 @@ fn refuse(error: Error, entry: Entry) -> PublishError {
 impl Inner {
     /// Takes group `gid` out (if still open) and hands it to the client; the batch's
     /// outcome goes to each of its changes.
-    fn hand_off(&self, gid: u64) {
+    ///
+    /// With `until`, it first waits until then for room in the client and leaves the
+    /// group open (returning `false`) if there is none; without, the hand-off itself
+    /// waits for room, up to the batch's deadline (back-pressure on `publish`).
+    fn hand_off(&self, gid: u64, until: Option<Instant>) -> bool {
         let _order = self.handoff.lock();
+        if let Some(until) = until {
+            if !self.client.wait_for_room(until) {
+                return false;
+            }
+        }
         let Some(group) = self.state.lock().groups.take(gid) else {
-            return;
+            return true;
         };
         self.room.notify_all();
         self.stats
@@ -340,6 +367,37 @@ impl Inner {
             });
         }
         self.submit(&context, resources, waiters, deadline);
+        true
+    }
+
+    /// Fails every change still pending with `error`, unsent (close gave up).
+    fn fail_pending(&self, error: &Error) {
+        let _order = self.handoff.lock();
+        let ids = self.state.lock().groups.all();
+        for gid in ids {
+            let Some(group) = self.state.lock().groups.take(gid) else {
+                continue;
+            };
+            let mut resources = Vec::with_capacity(group.entries.len());
+            let mut waiters = Vec::with_capacity(group.entries.len());
+            for e in group.entries {
+                resources.push(e.resource);
+                waiters.push(Waiters {
+                    context: e.context,
+                    own: e.own,
+                    replaced: e.replaced,
+                });
+            }
+            let context = Arc::clone(&waiters[0].context);
+            let n = context.notification(resources);
+            let fan = Fanout {
+                waiters,
+                errors: self.errors.clone(),
+                dropped: Arc::clone(&self.stats.errors_dropped),
+            };
+            fan.deliver(Err(Failure::new(error.duplicate(), Some(n), None, 0)));
+        }
+        self.room.notify_all();
     }
 
     /// Sends one batch; a batch too large to go inline on a client without blob
@@ -454,7 +512,9 @@ fn linger_loop(inner: &Inner) {
         if state.closed {
             return;
         }
-        let due = state.groups.due(Instant::now(), linger);
+        let due = state
+            .groups
+            .due(Instant::now(), linger, inner.options.limits.max_resources);
         if due.is_empty() {
             match state.groups.next_due(linger) {
                 Some(at) => {
@@ -466,13 +526,20 @@ fn linger_loop(inner: &Inner) {
         }
         drop(state);
         for gid in due {
-            inner.hand_off(gid);
+            // Bounded waits for room, so a close is noticed; a group the client has no
+            // room for stays open and comes back as due.
+            if !inner.hand_off(gid, Some(Instant::now() + Duration::from_millis(50))) {
+                break;
+            }
         }
     }
 }
 
 impl Drop for Publisher {
     fn drop(&mut self) {
+        if self.closed.load(Ordering::Acquire) {
+            return;
+        }
         let timeout = self.inner.client.timeouts().1;
         if let Some(deadline) = Instant::now().checked_add(timeout) {
             let _ = self.close(deadline);

@@ -1,6 +1,9 @@
 //! One accepted notification and where its outcome goes.
 
+use std::sync::Arc;
 use std::time::Instant;
+
+use parking_lot::Mutex;
 
 use uuid::Uuid;
 
@@ -26,8 +29,28 @@ pub(crate) enum Reply {
     Errors,
     /// To a function, run once with the outcome on whichever thread gives it (a
     /// worker, or a closing thread): the publisher fans a batch's outcome out to its
-    /// changes this way.
-    Callback(Box<dyn FnOnce(Result<Delivery, Failure>) + Send>),
+    /// changes this way. Shared, so a close that gives up on the send can run it.
+    Callback(Arc<CallbackSlot>),
+}
+
+/// A function for an outcome.
+pub(crate) type Callback = Box<dyn FnOnce(Result<Delivery, Failure>) + Send>;
+
+/// A callback that runs at most once, whoever takes it first.
+pub(crate) struct CallbackSlot(Mutex<Option<Callback>>);
+
+impl CallbackSlot {
+    pub(crate) fn new(f: Callback) -> Arc<Self> {
+        Arc::new(Self(Mutex::new(Some(f))))
+    }
+
+    /// Runs the callback with `outcome` unless it already ran.
+    pub(crate) fn run(&self, outcome: Result<Delivery, Failure>) {
+        let f = self.0.lock().take();
+        if let Some(f) = f {
+            f(outcome);
+        }
+    }
 }
 
 /// Why a send failed, with what is known of the event.
@@ -68,7 +91,7 @@ impl Job {
                     scheduler.report(failure(e));
                 }
             }
-            Reply::Callback(f) => f(result.map_err(failure)),
+            Reply::Callback(slot) => slot.run(result.map_err(failure)),
         }
     }
 }

@@ -45,7 +45,7 @@ use parking_lot::{Condvar, Mutex, MutexGuard};
 
 pub(crate) use chains::Key;
 use chains::{Chains, NodeId};
-pub(crate) use job::{Job, Reply, SendError, SendResult};
+pub(crate) use job::{Callback, CallbackSlot, Job, Reply, SendError, SendResult};
 use keys::keys_of;
 
 use crate::config::OrderBy;
@@ -62,13 +62,23 @@ pub(crate) enum Wait {
     Until(Instant),
 }
 
+/// What close can still do for a notification being sent when it gives up.
+enum Abandon {
+    /// Nothing: its failure is reported when the worker's send ends.
+    Nothing,
+    /// Resolve its promise.
+    Promise(Resolver),
+    /// Run its callback.
+    Callback(Arc<CallbackSlot>),
+}
+
 /// A pending notification in the graph.
 #[allow(clippy::large_enum_variant)] // boxing the job would allocate per notification
 enum Entry {
     /// Waiting for predecessors, or in the ready queue.
     Queued(Job),
     /// Taken by a worker; the handle lets close give up on its promise.
-    Running(Option<Resolver>),
+    Running(Abandon),
     /// Its outcome was given without sending (its deadline passed while it waited);
     /// it stays in the graph until its predecessors are done, to keep their order.
     Expired,
@@ -262,6 +272,18 @@ impl Scheduler {
         Ok(ticket)
     }
 
+    /// Waits until a submission would be accepted without waiting (or the client
+    /// closes); `false` if `deadline` passed first.
+    pub(crate) fn wait_room(&self, deadline: Instant) -> bool {
+        let mut state = self.state.lock();
+        while !state.closing && state.chains.len() - state.running >= self.capacity {
+            if self.room.wait_until(&mut state, deadline).timed_out() {
+                return state.closing || state.chains.len() - state.running < self.capacity;
+            }
+        }
+        true
+    }
+
     /// Gives the accepted notification `ticket` its `Timeout` now if it has not been
     /// started (its caller's deadline passed); it is then never sent. A notification
     /// being sent is left to its worker, whose tries end at the same deadline.
@@ -314,8 +336,9 @@ impl Scheduler {
                 match std::mem::replace(&mut pending.entry, Entry::Expired) {
                     Entry::Queued(job) => {
                         let handle = match &job.reply {
-                            Reply::Promise(r) => Some(r.handle()),
-                            Reply::Errors | Reply::Callback(_) => None,
+                            Reply::Promise(r) => Abandon::Promise(r.handle()),
+                            Reply::Callback(slot) => Abandon::Callback(Arc::clone(slot)),
+                            Reply::Errors => Abandon::Nothing,
                         };
                         pending.entry = Entry::Running(handle);
                         state.running += 1;
@@ -452,10 +475,13 @@ impl Scheduler {
         for pending in drained {
             match pending.entry {
                 Entry::Queued(job) => job.finish(Err(Error::TIMEOUT.into()), self),
-                Entry::Running(Some(resolver)) => {
+                Entry::Running(Abandon::Promise(resolver)) => {
                     resolver.resolve(Err(Failure::new(Error::TIMEOUT, None, None, 0)))
                 }
-                Entry::Running(None) | Entry::Expired => {}
+                Entry::Running(Abandon::Callback(slot)) => {
+                    slot.run(Err(Failure::new(Error::TIMEOUT, None, None, 0)))
+                }
+                Entry::Running(Abandon::Nothing) | Entry::Expired => {}
             }
         }
         false

@@ -42,8 +42,8 @@
 //! | name | kind | attributes | read from [`Stats`] |
 //! | --- | --- | --- | --- |
 //! | `arn_sdk_event_sent` | counter | `success`, `inline` | `events_{sent,failed}_{inline,blob}` |
-//! | `arn_sdk_event_sent_bytes` | counter | `success` (always `true`) | `bytes_sent` |
-//! | `arn_sdk_event_sent_ms` | histogram | none | `send_latency` |
+//! | `arn_sdk_event_sent_bytes` | counter | `success`, `inline` | `bytes_{sent,failed}_{inline,blob}` |
+//! | `arn_sdk_event_sent_ms` | histogram | `success`, `inline` | `send_latency_{sent,failed}_{inline,blob}` |
 //! | `arn_sdk_promise` | counter | `error`, `timeout` | `promises_completed`, `promises_failed`, `promises_timed_out` |
 //! | `arn_sdk_current_promise_count` | up/down counter | none | `promises_active` |
 //!
@@ -51,6 +51,14 @@
 //! instrument has a unit, as in the reference: Prometheus exporters append the unit to
 //! the name, which would rename `arn_sdk_event_sent_ms`. The descriptions are the
 //! reference's.
+//!
+//! The three event instruments count each event once, after its retries:
+//! `success=true` if the receiver accepted it, `inline=true` if the notification went
+//! in the event's body rather than through blob storage. `arn_sdk_event_sent_bytes`
+//! counts the body posted (compressed when compression is on; for a blob event, the
+//! event pointing to the blob), for rejected events too; `success=true` is
+//! [`Stats::bytes_sent`]. `arn_sdk_event_sent_ms` times the blob upload and the POST
+//! with its retries.
 //!
 //! `arn_sdk_promise` counts outcomes handed to promise waiters (`notify` waits on one
 //! too) as `error=false`/`error=true` with `timeout=false`, and waits that ran out of
@@ -68,18 +76,17 @@
 //!
 //! OpenTelemetry has no observable histogram, so `arn_sdk_event_sent_ms` is a real
 //! histogram into which each collection records the sends counted since the previous
-//! collection, bucket by bucket: its boundaries are [`LATENCY_BUCKETS_MS`] (1 ms to
-//! 30 s, sharing 50, 100, 1000, 5000 and 10000 with the reference's), and each send is
-//! recorded at its bucket's upper bound (30 001 ms for sends slower than 30 s). So the
-//! count and every bucket count are exact, and the sum, min and max are estimates
-//! (upper bounds but for the slowest bucket). Do not give it other boundaries with an
-//! SDK view: the recorded values are those bounds.
+//! collection, bucket by bucket, under each send's `success` and `inline`: its
+//! boundaries are [`LATENCY_BUCKETS_MS`] (1 ms to 30 s, sharing 50, 100, 1000, 5000
+//! and 10000 with the reference's), and each send is recorded at its bucket's upper
+//! bound (30 001 ms for sends slower than 30 s). So the count and every bucket count
+//! of each series are exact, and the sum, min and max are estimates (upper bounds but
+//! for the slowest bucket). Do not give it other boundaries with an SDK view: the
+//! recorded values are those bounds. A series appears once a send of its kind is
+//! recorded.
 //!
-//! What the reference reports and `Stats` does not count, this module does not
-//! invent: the histogram has no `success`/`inline` attributes, the bytes counter counts
-//! accepted events only (so only `success=true`) without the `inline` split, and
-//! notifications that failed before any POST (expired, invalid, blob upload failed:
-//! [`Stats::not_sent`]) are not in `arn_sdk_event_sent`.
+//! Notifications that failed before any POST (expired, invalid, blob upload failed:
+//! [`Stats::not_sent`]) were never sent, so they are in none of the event instruments.
 //!
 //! # Clients and lifetimes
 //!
@@ -99,6 +106,7 @@
 //! [`Client::close`]: crate::Client::close
 //! [`Stats`]: crate::Stats
 //! [`Stats::not_sent`]: crate::Stats::not_sent
+//! [`Stats::bytes_sent`]: crate::Stats::bytes_sent
 
 use std::fmt;
 use std::sync::{Arc, Weak};
@@ -113,9 +121,11 @@ use crate::{Client, LatencyHistogram, Stats, LATENCY_BUCKETS_MS};
 pub const METER_NAME: &str = "arn";
 /// Events posted (after retries), with attributes `success` and `inline`.
 pub const EVENT_SENT: &str = "arn_sdk_event_sent";
-/// Bytes of the events the receiver accepted, with attribute `success` (`true`).
+/// Body bytes of the events posted (after retries), with attributes `success` and
+/// `inline`.
 pub const EVENT_SENT_BYTES: &str = "arn_sdk_event_sent_bytes";
-/// Time to send an event (blob upload and POST with its retries), in milliseconds.
+/// Time to send an event (blob upload and POST with its retries), in milliseconds,
+/// with attributes `success` and `inline`.
 pub const EVENT_SENT_MS: &str = "arn_sdk_event_sent_ms";
 /// Promise outcomes and timed-out waits, with attributes `error` and `timeout`.
 pub const PROMISE: &str = "arn_sdk_promise";
@@ -217,7 +227,8 @@ struct Watched {
 struct Totals {
     /// Events by `[success][inline]`.
     events: [[u64; 2]; 2],
-    bytes: u64,
+    /// Body bytes by `[success][inline]`.
+    bytes: [[u64; 2]; 2],
     promises_ok: u64,
     promises_failed: u64,
     promises_timed_out: u64,
@@ -227,11 +238,11 @@ struct Totals {
 impl Totals {
     /// Adds a client's counters; `live` adds its active promises too.
     fn add(&mut self, s: &Stats, live: bool) {
-        self.events[1][1] += s.events_sent_inline;
-        self.events[1][0] += s.events_sent_blob;
-        self.events[0][1] += s.events_failed_inline;
-        self.events[0][0] += s.events_failed_blob;
-        self.bytes += s.bytes_sent;
+        for (success, inline) in FORMS {
+            let (i, j) = (usize::from(success), usize::from(inline));
+            self.events[i][j] += s.events(success, inline);
+            self.bytes[i][j] += s.bytes(success, inline);
+        }
         self.promises_ok += s.promises_completed.saturating_sub(s.promises_failed);
         self.promises_failed += s.promises_failed;
         self.promises_timed_out += s.promises_timed_out;
@@ -252,7 +263,14 @@ impl Shared {
             clients.retain_mut(|w| match w.client.upgrade() {
                 Some(client) => {
                     let now = client.stats();
-                    replay(&self.latency, &w.last.send_latency, &now.send_latency);
+                    for (success, inline) in FORMS {
+                        replay(
+                            &self.latency,
+                            &attributes(success, inline),
+                            w.last.send_latency_of(success, inline),
+                            now.send_latency_of(success, inline),
+                        );
+                    }
                     w.last = now;
                     // Dropped after the lock: a last reference closes the client.
                     held.push(client);
@@ -274,16 +292,32 @@ impl Shared {
     }
 }
 
-/// Records the sends counted in `now` and not in `before`, each at its bucket's upper
-/// bound (one past the last bound for the slowest bucket).
-fn replay(histogram: &Histogram<u64>, before: &LatencyHistogram, now: &LatencyHistogram) {
+/// Every `(success, inline)` pair an event instrument reports.
+const FORMS: [(bool, bool); 4] = [(true, true), (true, false), (false, true), (false, false)];
+
+/// The event instruments' attributes, the reference's.
+fn attributes(success: bool, inline: bool) -> [KeyValue; 2] {
+    [
+        KeyValue::new("success", success),
+        KeyValue::new("inline", inline),
+    ]
+}
+
+/// Records the sends counted in `now` and not in `before` with `attrs`, each at its
+/// bucket's upper bound (one past the last bound for the slowest bucket).
+fn replay(
+    histogram: &Histogram<u64>,
+    attrs: &[KeyValue],
+    before: &LatencyHistogram,
+    now: &LatencyHistogram,
+) {
     for (i, (&was, &is)) in before.counts.iter().zip(&now.counts).enumerate() {
         let value = match LATENCY_BUCKETS_MS.get(i) {
             Some(&bound) => bound,
             None => LATENCY_BUCKETS_MS[LATENCY_BUCKETS_MS.len() - 1] + 1,
         };
         for _ in 0..is.saturating_sub(was) {
-            histogram.record(value, &[]);
+            histogram.record(value, attrs);
         }
     }
 }
@@ -296,14 +330,9 @@ fn register_observers(meter: &Meter, shared: &Arc<Shared>) {
         .with_description("total number of events sent by the ARN client")
         .with_callback(move |o: &dyn AsyncInstrument<u64>| {
             let t = s.refresh();
-            for success in [true, false] {
-                for inline in [true, false] {
-                    let attrs = [
-                        KeyValue::new("success", success),
-                        KeyValue::new("inline", inline),
-                    ];
-                    o.observe(t.events[usize::from(success)][usize::from(inline)], &attrs);
-                }
+            for (success, inline) in FORMS {
+                let count = t.events[usize::from(success)][usize::from(inline)];
+                o.observe(count, &attributes(success, inline));
             }
         })
         .build();
@@ -313,7 +342,11 @@ fn register_observers(meter: &Meter, shared: &Arc<Shared>) {
         .u64_observable_counter(EVENT_SENT_BYTES)
         .with_description("total number of bytes in event data sent by the ARN client")
         .with_callback(move |o: &dyn AsyncInstrument<u64>| {
-            o.observe(s.refresh().bytes, &[KeyValue::new("success", true)]);
+            let t = s.refresh();
+            for (success, inline) in FORMS {
+                let bytes = t.bytes[usize::from(success)][usize::from(inline)];
+                o.observe(bytes, &attributes(success, inline));
+            }
         })
         .build();
 
@@ -358,6 +391,9 @@ mod tests {
             events_sent_blob: 1,
             events_failed_inline: 2,
             bytes_sent: 100,
+            bytes_sent_inline: 70,
+            bytes_sent_blob: 30,
+            bytes_failed_inline: 9,
             promises_completed: 5,
             promises_failed: 2,
             promises_timed_out: 1,
@@ -368,7 +404,7 @@ mod tests {
         t.add(&s, true);
         t.add(&s, false);
         assert_eq!(t.events, [[0, 4], [2, 6]]);
-        assert_eq!(t.bytes, 200);
+        assert_eq!(t.bytes, [[0, 18], [60, 140]]);
         assert_eq!((t.promises_ok, t.promises_failed), (6, 4));
         assert_eq!(t.promises_timed_out, 2);
         assert_eq!(t.promises_active, 4);

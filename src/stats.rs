@@ -1,8 +1,8 @@
 //! Client statistics: plain atomic counters and a snapshot type.
 //!
-//! They mirror the Go client's metrics (`docs/protocol.md` section 8): `event_sent`
-//! (success × inline), `event_sent_bytes`, `event_sent_ms`, `promise` (error, timeout)
-//! and `current_promise_count`.
+//! They mirror the Go client's metrics (`docs/protocol.md` section 8): `event_sent`,
+//! `event_sent_bytes` and `event_sent_ms`, each by success × inline, `promise` (error,
+//! timeout) and `current_promise_count`.
 
 use std::sync::atomic::{AtomicI64, AtomicU64, Ordering::Relaxed};
 use std::time::Duration;
@@ -16,15 +16,14 @@ pub const LATENCY_BUCKETS_MS: [u64; 14] = [
 const BUCKETS: usize = LATENCY_BUCKETS_MS.len() + 1;
 
 /// The live counters, shared by the client, its workers and its promises.
+///
+/// `events`, `bytes` and `latency` are indexed `[success][inline]` (`usize::from(bool)`).
 #[derive(Default)]
 pub(crate) struct StatsInner {
-    sent_inline: AtomicU64,
-    sent_blob: AtomicU64,
-    failed_inline: AtomicU64,
-    failed_blob: AtomicU64,
+    events: [[AtomicU64; 2]; 2],
     not_sent: AtomicU64,
-    bytes_sent: AtomicU64,
-    latency: [AtomicU64; BUCKETS],
+    bytes: [[AtomicU64; 2]; 2],
+    latency: [[[AtomicU64; BUCKETS]; 2]; 2],
     panics: AtomicU64,
     promises_active: AtomicI64,
     promises_completed: AtomicU64,
@@ -38,23 +37,17 @@ pub(crate) struct StatsInner {
 
 impl StatsInner {
     /// Records one event POST (after retries): its outcome, form, size and latency.
+    /// `bytes` is the body posted, whether or not the receiver accepted it.
     pub(crate) fn event_sent(&self, ok: bool, inline: bool, bytes: usize, took: Duration) {
-        let counter = match (ok, inline) {
-            (true, true) => &self.sent_inline,
-            (true, false) => &self.sent_blob,
-            (false, true) => &self.failed_inline,
-            (false, false) => &self.failed_blob,
-        };
-        counter.fetch_add(1, Relaxed);
-        if ok {
-            self.bytes_sent.fetch_add(bytes as u64, Relaxed);
-        }
+        let (s, i) = (usize::from(ok), usize::from(inline));
+        self.events[s][i].fetch_add(1, Relaxed);
+        self.bytes[s][i].fetch_add(bytes as u64, Relaxed);
         let ms = took.as_millis();
         let bucket = LATENCY_BUCKETS_MS
             .iter()
             .position(|&b| ms <= u128::from(b))
             .unwrap_or(BUCKETS - 1);
-        self.latency[bucket].fetch_add(1, Relaxed);
+        self.latency[s][i][bucket].fetch_add(1, Relaxed);
     }
 
     /// A notification that failed before any POST (expired, invalid, upload failed).
@@ -105,16 +98,46 @@ impl StatsInner {
     }
 
     pub(crate) fn snapshot(&self, queue_depth: usize) -> Stats {
+        let events = |ok: bool, inline: bool| {
+            self.events[usize::from(ok)][usize::from(inline)].load(Relaxed)
+        };
+        let bytes =
+            |ok: bool, inline: bool| self.bytes[usize::from(ok)][usize::from(inline)].load(Relaxed);
+        let latency = |ok: bool, inline: bool| {
+            let counters = &self.latency[usize::from(ok)][usize::from(inline)];
+            LatencyHistogram {
+                counts: std::array::from_fn(|i| counters[i].load(Relaxed)),
+            }
+        };
+        let (bytes_sent_inline, bytes_sent_blob) = (bytes(true, true), bytes(true, false));
+        let send_latency_sent_inline = latency(true, true);
+        let send_latency_sent_blob = latency(true, false);
+        let send_latency_failed_inline = latency(false, true);
+        let send_latency_failed_blob = latency(false, false);
+        let send_latency = LatencyHistogram {
+            counts: std::array::from_fn(|i| {
+                send_latency_sent_inline.counts[i]
+                    + send_latency_sent_blob.counts[i]
+                    + send_latency_failed_inline.counts[i]
+                    + send_latency_failed_blob.counts[i]
+            }),
+        };
         Stats {
-            events_sent_inline: self.sent_inline.load(Relaxed),
-            events_sent_blob: self.sent_blob.load(Relaxed),
-            events_failed_inline: self.failed_inline.load(Relaxed),
-            events_failed_blob: self.failed_blob.load(Relaxed),
+            events_sent_inline: events(true, true),
+            events_sent_blob: events(true, false),
+            events_failed_inline: events(false, true),
+            events_failed_blob: events(false, false),
             not_sent: self.not_sent.load(Relaxed),
-            bytes_sent: self.bytes_sent.load(Relaxed),
-            send_latency: LatencyHistogram {
-                counts: std::array::from_fn(|i| self.latency[i].load(Relaxed)),
-            },
+            bytes_sent: bytes_sent_inline + bytes_sent_blob,
+            bytes_sent_inline,
+            bytes_sent_blob,
+            bytes_failed_inline: bytes(false, true),
+            bytes_failed_blob: bytes(false, false),
+            send_latency,
+            send_latency_sent_inline,
+            send_latency_sent_blob,
+            send_latency_failed_inline,
+            send_latency_failed_blob,
             panics: self.panics.load(Relaxed),
             promises_active: self.promises_active.load(Relaxed).max(0) as u64,
             promises_completed: self.promises_completed.load(Relaxed),
@@ -144,10 +167,32 @@ pub struct Stats {
     /// Notifications that failed before any POST: expired in the queue, invalid, or
     /// their blob upload failed.
     pub not_sent: u64,
-    /// Body bytes of accepted events (compressed size when compression is on).
+    /// Body bytes of accepted events (compressed size when compression is on):
+    /// `bytes_sent_inline + bytes_sent_blob`.
     pub bytes_sent: u64,
-    /// Latency of each send (blob upload plus POST with its retries).
+    /// Body bytes of accepted inline events (compressed size when compression is on).
+    pub bytes_sent_inline: u64,
+    /// Body bytes of accepted blob events: the small event pointing to the blob, not
+    /// the blob (compressed size when compression is on).
+    pub bytes_sent_blob: u64,
+    /// Body bytes posted for inline events whose POST failed (after retries; the
+    /// body's size once, not once per try).
+    pub bytes_failed_inline: u64,
+    /// Body bytes posted for blob events whose POST failed (after retries; the body's
+    /// size once, not once per try).
+    pub bytes_failed_blob: u64,
+    /// Latency of each send (blob upload plus POST with its retries), accepted or not:
+    /// the sum of the four histograms below.
     pub send_latency: LatencyHistogram,
+    /// Latency of the sends of accepted inline events.
+    pub send_latency_sent_inline: LatencyHistogram,
+    /// Latency of the sends of accepted blob events (blob upload included).
+    pub send_latency_sent_blob: LatencyHistogram,
+    /// Latency of the sends of inline events whose POST failed (after retries).
+    pub send_latency_failed_inline: LatencyHistogram,
+    /// Latency of the sends of blob events whose POST failed (after retries; blob
+    /// upload included).
+    pub send_latency_failed_blob: LatencyHistogram,
     /// Sends that panicked (each resolved with [`Error::Panicked`](crate::Error)).
     pub panics: u64,
     /// Promises handed out and not yet recycled or dropped.
@@ -182,6 +227,39 @@ impl Stats {
     /// Events the receiver accepted, inline and blob.
     pub fn events_sent(&self) -> u64 {
         self.events_sent_inline + self.events_sent_blob
+    }
+
+    /// Events posted (after retries) with this outcome and form: one of
+    /// `events_{sent,failed}_{inline,blob}`.
+    pub fn events(&self, success: bool, inline: bool) -> u64 {
+        match (success, inline) {
+            (true, true) => self.events_sent_inline,
+            (true, false) => self.events_sent_blob,
+            (false, true) => self.events_failed_inline,
+            (false, false) => self.events_failed_blob,
+        }
+    }
+
+    /// Body bytes of the events posted with this outcome and form: one of
+    /// `bytes_{sent,failed}_{inline,blob}`.
+    pub fn bytes(&self, success: bool, inline: bool) -> u64 {
+        match (success, inline) {
+            (true, true) => self.bytes_sent_inline,
+            (true, false) => self.bytes_sent_blob,
+            (false, true) => self.bytes_failed_inline,
+            (false, false) => self.bytes_failed_blob,
+        }
+    }
+
+    /// Latency of the sends of events with this outcome and form: one of
+    /// `send_latency_{sent,failed}_{inline,blob}`.
+    pub fn send_latency_of(&self, success: bool, inline: bool) -> &LatencyHistogram {
+        match (success, inline) {
+            (true, true) => &self.send_latency_sent_inline,
+            (true, false) => &self.send_latency_sent_blob,
+            (false, true) => &self.send_latency_failed_inline,
+            (false, false) => &self.send_latency_failed_blob,
+        }
     }
 }
 
@@ -225,6 +303,65 @@ mod tests {
         assert_eq!(snap.send_latency.counts[3], 1);
         assert_eq!(snap.send_latency.counts[BUCKETS - 1], 1);
         assert_eq!(snap.send_latency.total(), 3);
+    }
+
+    #[test]
+    fn bytes_and_latency_are_kept_per_outcome_and_form() {
+        let s = StatsInner::default();
+        s.event_sent(true, true, 100, Duration::from_micros(500));
+        s.event_sent(true, true, 10, Duration::from_millis(30));
+        s.event_sent(true, false, 50, Duration::from_millis(7));
+        s.event_sent(false, true, 999, Duration::from_secs(60));
+        s.event_sent(false, false, 7, Duration::from_millis(2));
+        let snap = s.snapshot(0);
+        // bytes_sent keeps its meaning: accepted events only.
+        assert_eq!(snap.bytes_sent, 160);
+        assert_eq!((snap.bytes_sent_inline, snap.bytes_sent_blob), (110, 50));
+        assert_eq!((snap.bytes_failed_inline, snap.bytes_failed_blob), (999, 7));
+        let bucket = |ms: u64| LATENCY_BUCKETS_MS.iter().position(|&b| b == ms).unwrap();
+        let only = |entries: &[(usize, u64)]| {
+            let mut counts = [0; BUCKETS];
+            for &(i, n) in entries {
+                counts[i] = n;
+            }
+            counts
+        };
+        assert_eq!(
+            snap.send_latency_sent_inline.counts,
+            only(&[(bucket(1), 1), (bucket(50), 1)])
+        );
+        assert_eq!(snap.send_latency_sent_blob.counts, only(&[(bucket(10), 1)]));
+        assert_eq!(
+            snap.send_latency_failed_inline.counts,
+            only(&[(BUCKETS - 1, 1)])
+        );
+        assert_eq!(
+            snap.send_latency_failed_blob.counts,
+            only(&[(bucket(2), 1)])
+        );
+        // send_latency keeps its meaning: every send.
+        assert_eq!(
+            snap.send_latency.counts,
+            only(&[
+                (bucket(1), 1),
+                (bucket(2), 1),
+                (bucket(10), 1),
+                (bucket(50), 1),
+                (BUCKETS - 1, 1)
+            ])
+        );
+        // The accessors read the same fields.
+        for (success, inline, events, bytes, latency) in [
+            (true, true, 2, 110, &snap.send_latency_sent_inline),
+            (true, false, 1, 50, &snap.send_latency_sent_blob),
+            (false, true, 1, 999, &snap.send_latency_failed_inline),
+            (false, false, 1, 7, &snap.send_latency_failed_blob),
+        ] {
+            assert_eq!(snap.events(success, inline), events);
+            assert_eq!(snap.bytes(success, inline), bytes);
+            assert_eq!(snap.send_latency_of(success, inline), latency);
+            assert_eq!(latency.total(), events);
+        }
     }
 
     #[test]

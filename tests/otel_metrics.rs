@@ -87,26 +87,55 @@ fn up_down(rm: &ResourceMetrics, name: &str) -> i64 {
     }
 }
 
-/// The latency histogram's one series: (count, bucket counts, bounds, sum).
-fn histogram(rm: &ResourceMetrics) -> (u64, Vec<u64>, Vec<f64>, u64) {
+/// One series of the latency histogram.
+#[derive(Debug)]
+struct Series {
+    count: u64,
+    buckets: Vec<u64>,
+    bounds: Vec<f64>,
+    sum: u64,
+}
+
+/// The latency histogram's series by attribute set (only those with recorded sends).
+fn histogram(rm: &ResourceMetrics) -> BTreeMap<String, Series> {
     match metric(rm, EVENT_SENT_MS).data() {
-        AggregatedMetrics::U64(MetricData::Histogram(h)) => {
-            let points: Vec<_> = h.data_points().collect();
-            assert_eq!(points.len(), 1, "one histogram series");
-            let p = points[0];
-            assert_eq!(attrs(p.attributes()), "");
-            (
-                p.count(),
-                p.bucket_counts().collect(),
-                p.bounds().collect(),
-                p.sum(),
-            )
-        }
+        AggregatedMetrics::U64(MetricData::Histogram(h)) => h
+            .data_points()
+            .map(|p| {
+                let series = Series {
+                    count: p.count(),
+                    buckets: p.bucket_counts().collect(),
+                    bounds: p.bounds().collect(),
+                    sum: p.sum(),
+                };
+                (attrs(p.attributes()), series)
+            })
+            .collect(),
         other => panic!("{EVENT_SENT_MS} is not a u64 histogram: {other:?}"),
     }
 }
 
-fn expected_counters(stats: &Stats) -> (BTreeMap<String, u64>, BTreeMap<String, u64>) {
+/// The latency histogram's count, all series together.
+fn histogram_count(rm: &ResourceMetrics) -> u64 {
+    histogram(rm).values().map(|s| s.count).sum()
+}
+
+/// The attribute set of the event instruments, as [`attrs`] prints it.
+fn form(success: bool, inline: bool) -> String {
+    format!("inline={inline},success={success}")
+}
+
+const FORMS: [(bool, bool); 4] = [(true, true), (true, false), (false, true), (false, false)];
+
+/// What `arn_sdk_event_sent`, `arn_sdk_event_sent_bytes` and `arn_sdk_promise` should
+/// report for these counters.
+fn expected_counters(
+    stats: &Stats,
+) -> (
+    BTreeMap<String, u64>,
+    BTreeMap<String, u64>,
+    BTreeMap<String, u64>,
+) {
     let events = BTreeMap::from([
         (
             "inline=true,success=true".to_owned(),
@@ -125,6 +154,24 @@ fn expected_counters(stats: &Stats) -> (BTreeMap<String, u64>, BTreeMap<String, 
             stats.events_failed_blob,
         ),
     ]);
+    let bytes = BTreeMap::from([
+        (
+            "inline=true,success=true".to_owned(),
+            stats.bytes_sent_inline,
+        ),
+        (
+            "inline=false,success=true".to_owned(),
+            stats.bytes_sent_blob,
+        ),
+        (
+            "inline=true,success=false".to_owned(),
+            stats.bytes_failed_inline,
+        ),
+        (
+            "inline=false,success=false".to_owned(),
+            stats.bytes_failed_blob,
+        ),
+    ]);
     let promises = BTreeMap::from([
         (
             "error=false,timeout=false".to_owned(),
@@ -136,7 +183,7 @@ fn expected_counters(stats: &Stats) -> (BTreeMap<String, u64>, BTreeMap<String, 
             stats.promises_timed_out,
         ),
     ]);
-    (events, promises)
+    (events, bytes, promises)
 }
 
 fn deadline() -> Instant {
@@ -198,37 +245,72 @@ fn the_five_instruments_report_what_happened_and_match_stats() {
         (a.sent_bytes, c.sent_bytes, e.sent_bytes),
         (body_len(0), body_len(2), body_len(4))
     );
-    let accepted_bytes: usize = [0, 2, 4, 5, 6].into_iter().map(body_len).sum();
+    let sum_of = |posts: &[usize]| posts.iter().map(|&i| body_len(i) as u64).sum::<u64>();
     let bytes = counter(&rm, EVENT_SENT_BYTES);
     assert_eq!(
         bytes,
-        BTreeMap::from([("success=true".to_owned(), accepted_bytes as u64)])
+        BTreeMap::from([
+            (form(true, true), sum_of(&[0, 4, 5, 6])), // a, e, f, g
+            (form(true, false), sum_of(&[2])),         // c: the event, not the blob
+            (form(false, true), sum_of(&[1, 3])),      // b, d: rejected, posted all the same
+            (form(false, false), 0),
+        ])
+    );
+    assert!(
+        bytes[&form(true, false)] < 50_000,
+        "c's blob is not counted"
+    );
+    assert_eq!(
+        bytes[&form(true, true)] + bytes[&form(true, false)],
+        stats.bytes_sent,
+        "success=true is Stats::bytes_sent, accepted events only"
     );
     let promises = counter(&rm, PROMISE);
     assert_eq!(promises["error=false,timeout=false"], 3, "a, c, e");
     assert_eq!(promises["error=true,timeout=false"], 2, "b, d");
     assert_eq!(promises["error=true,timeout=true"], 1, "e's first wait");
     assert_eq!(up_down(&rm, CURRENT_PROMISE_COUNT), 1, "g");
-    let (count, buckets, bounds, sum) = histogram(&rm);
-    assert_eq!(count, 7, "every post, accepted or not");
-    let expected_bounds: Vec<f64> = LATENCY_BUCKETS_MS.iter().map(|&b| b as f64).collect();
-    assert_eq!(bounds, expected_bounds);
-    assert!(
-        sum >= count,
-        "each send recorded at its bucket's upper bound (>= 1 ms)"
+    let latency = histogram(&rm);
+    let counts: BTreeMap<&str, u64> = latency.iter().map(|(k, s)| (k.as_str(), s.count)).collect();
+    assert_eq!(
+        counts,
+        BTreeMap::from([
+            ("inline=true,success=true", 4),  // a, e, f, g
+            ("inline=false,success=true", 1), // c
+            ("inline=true,success=false", 2), // b, d
+        ]),
+        "every post, accepted or not, under its success and inline; no blob failed"
     );
+    assert_eq!(histogram_count(&rm), 7);
+    let expected_bounds: Vec<f64> = LATENCY_BUCKETS_MS.iter().map(|&b| b as f64).collect();
+    for (attrs, series) in &latency {
+        assert_eq!(series.bounds, expected_bounds, "{attrs}");
+        assert!(
+            series.sum >= series.count,
+            "{attrs}: each send recorded at its bucket's upper bound (>= 1 ms)"
+        );
+    }
 
     // The same as Stats.
-    let (stats_events, stats_promises) = expected_counters(&stats);
+    let (stats_events, stats_bytes, stats_promises) = expected_counters(&stats);
     assert_eq!(events, stats_events);
+    assert_eq!(bytes, stats_bytes);
     assert_eq!(promises, stats_promises);
-    assert_eq!(bytes["success=true"], stats.bytes_sent);
     assert_eq!(
         up_down(&rm, CURRENT_PROMISE_COUNT) as u64,
         stats.promises_active
     );
-    assert_eq!(buckets, stats.send_latency.counts.to_vec());
-    assert_eq!(count, stats.send_latency.total());
+    for (success, inline) in FORMS {
+        let expected = stats.send_latency_of(success, inline);
+        match latency.get(&form(success, inline)) {
+            Some(series) => {
+                assert_eq!(series.buckets, expected.counts.to_vec());
+                assert_eq!(series.count, expected.total());
+            }
+            None => assert_eq!(expected.total(), 0, "{}", form(success, inline)),
+        }
+    }
+    assert_eq!(histogram_count(&rm), stats.send_latency.total());
 
     // Names, descriptions, no units: the reference's.
     for (name, description) in [
@@ -252,8 +334,19 @@ fn the_five_instruments_report_what_happened_and_match_stats() {
     // A second collection adds nothing new: the histogram is not replayed twice.
     drop(g);
     let rm = collect(&provider, &exporter);
-    assert_eq!(histogram(&rm).0, 7);
+    let again: BTreeMap<String, u64> = histogram(&rm)
+        .into_iter()
+        .map(|(k, s)| (k, s.count))
+        .collect();
+    assert_eq!(
+        again,
+        counts
+            .iter()
+            .map(|(&k, &n)| (k.to_owned(), n))
+            .collect::<BTreeMap<_, _>>()
+    );
     assert_eq!(counter(&rm, EVENT_SENT), stats_events);
+    assert_eq!(counter(&rm, EVENT_SENT_BYTES), stats_bytes);
     assert_eq!(up_down(&rm, CURRENT_PROMISE_COUNT), 0);
 
     client.close(deadline()).expect("closed");
@@ -276,14 +369,24 @@ fn clients_sharing_a_provider_are_summed_and_a_dropped_one_keeps_its_counts() {
     a.notify(node(&node_id(1), 1)).expect("a's second");
     b.notify(node(&node_id(0), 1)).expect_err("b's rejected");
     b.notify(node(&node_id(1), 1)).expect("b's accepted");
-    let bytes = a.stats().bytes_sent + b.stats().bytes_sent;
+    let (sa, sb) = (a.stats(), b.stats());
+    let accepted = sa.bytes_sent + sb.bytes_sent;
+    let rejected = sb.bytes_failed_inline;
+    assert!(rejected > 0 && sa.bytes_failed_inline == 0);
+    assert_eq!(rejected, fake_b.posts()[0].body.len() as u64);
 
     let rm = collect(&provider, &exporter);
     let events = counter(&rm, EVENT_SENT);
     assert_eq!(events["inline=true,success=true"], 3);
     assert_eq!(events["inline=true,success=false"], 1);
-    assert_eq!(counter(&rm, EVENT_SENT_BYTES)["success=true"], bytes);
-    assert_eq!(histogram(&rm).0, 4);
+    let bytes = counter(&rm, EVENT_SENT_BYTES);
+    assert_eq!(bytes[&form(true, true)], accepted);
+    assert_eq!(bytes[&form(false, true)], rejected);
+    assert_eq!(bytes[&form(true, false)] + bytes[&form(false, false)], 0);
+    let latency = histogram(&rm);
+    assert_eq!(latency[&form(true, true)].count, 3);
+    assert_eq!(latency[&form(false, true)].count, 1);
+    assert_eq!(histogram_count(&rm), 4);
 
     // b goes away: its counts stay (counters never go back), a's keep growing.
     b.close(deadline()).expect("b closed");
@@ -293,7 +396,16 @@ fn clients_sharing_a_provider_are_summed_and_a_dropped_one_keeps_its_counts() {
     let events = counter(&rm, EVENT_SENT);
     assert_eq!(events["inline=true,success=true"], 4);
     assert_eq!(events["inline=true,success=false"], 1);
-    assert_eq!(histogram(&rm).0, 5);
+    let bytes_now = counter(&rm, EVENT_SENT_BYTES);
+    assert_eq!(
+        bytes_now[&form(true, true)],
+        a.stats().bytes_sent + sb.bytes_sent
+    );
+    assert_eq!(bytes_now[&form(false, true)], rejected, "b's stay");
+    let latency = histogram(&rm);
+    assert_eq!(latency[&form(true, true)].count, 4);
+    assert_eq!(latency[&form(false, true)].count, 1);
+    assert_eq!(histogram_count(&rm), 5);
     assert_eq!(counter(&rm, PROMISE)["error=true,timeout=false"], 1);
     assert_eq!(format!("{metrics:?}"), "Metrics { clients: 1, .. }");
 

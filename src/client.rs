@@ -400,6 +400,15 @@ impl Client {
         }
     }
 
+    /// The inline threshold when the client has no blob storage (every notification
+    /// must then go inline), else `None`.
+    pub(crate) fn inline_only_threshold(&self) -> Option<usize> {
+        match self.ctx.blobs {
+            Some(_) => None,
+            None => Some(self.ctx.encoder.inline_threshold()),
+        }
+    }
+
     /// Waits until a submission would be accepted at once; `false` if `deadline`
     /// passed first.
     pub(crate) fn wait_for_room(&self, deadline: Instant) -> bool {

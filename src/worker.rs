@@ -117,12 +117,13 @@ impl Worker {
 
     fn serve(&mut self) {
         let scheduler = Arc::clone(&self.scheduler);
-        while let Some(task) = scheduler.next() {
+        let mut done = None;
+        while let Some(task) = scheduler.next(done.take()) {
             let job = task.job();
             let resources = job.notification.resources.len();
             let result = self.send_caught(&job.notification, job.deadline, job.accepted);
             let ok = result.is_ok();
-            task.complete(result);
+            done = Some(task.complete(result));
             log::trace!(
                 "arn-worker-{}: notification with {resources} resources: {}",
                 self.index,

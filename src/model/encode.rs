@@ -134,23 +134,12 @@ impl Encoder {
     /// (counted without writing it anywhere). A client without blob storage refuses
     /// the others at submission.
     pub fn fits_inline(&self, n: &Notification) -> Result<(), Error> {
-        struct Count(usize);
-        impl std::io::Write for Count {
-            fn write(&mut self, bytes: &[u8]) -> std::io::Result<usize> {
-                self.0 += bytes.len();
-                Ok(bytes.len())
-            }
-            fn flush(&mut self) -> std::io::Result<()> {
-                Ok(())
-            }
-        }
-        let mut count = Count(0);
-        serde_json::to_writer(&mut count, &n.resources).map_err(encode_error)?;
-        if count.0 < self.inline_threshold {
+        let size = json_len(&n.resources)?;
+        if size < self.inline_threshold {
             Ok(())
         } else {
             Err(Error::TooLarge {
-                size: count.0,
+                size,
                 threshold: self.inline_threshold,
             })
         }
@@ -233,6 +222,23 @@ impl<'b> PendingBlob<'b> {
         );
         &buf.event
     }
+}
+
+/// The size of `value`'s JSON, counted without writing it anywhere.
+pub(crate) fn json_len<T: Serialize + ?Sized>(value: &T) -> Result<usize, Error> {
+    struct Count(usize);
+    impl std::io::Write for Count {
+        fn write(&mut self, bytes: &[u8]) -> std::io::Result<usize> {
+            self.0 += bytes.len();
+            Ok(bytes.len())
+        }
+        fn flush(&mut self) -> std::io::Result<()> {
+            Ok(())
+        }
+    }
+    let mut count = Count(0);
+    serde_json::to_writer(&mut count, value).map_err(encode_error)?;
+    Ok(count.0)
 }
 
 fn encode_error(e: impl fmt::Display) -> Error {

@@ -10,6 +10,7 @@ mod subject;
 mod validate;
 mod wire;
 
+pub(crate) use encode::json_len;
 pub use encode::{EncodeBuf, Encoded, Encoder, PendingBlob, DEFAULT_INLINE_THRESHOLD, SDK_VERSION};
 pub use enums::{Activity, ChangeAction, DataBoundary};
 pub use event::{parse_resources, BlobInfo, ReceivedEvent, ResourcesContainer};

@@ -30,19 +30,20 @@ pub(crate) struct Entry {
     pub(crate) deadline: Instant,
     /// The resource id, ASCII-lowercased (ARM ids compare case-insensitively).
     key: String,
-    /// An estimate of the resource's JSON size.
+    /// The resource's JSON size, plus one for the comma that separates it.
     bytes: usize,
 }
 
 impl Entry {
+    /// A pending change whose resource's JSON is `bytes` long.
     pub(crate) fn new(
         context: Arc<ChangeContext>,
         resource: NotificationResource,
         own: Reply,
         deadline: Instant,
+        bytes: usize,
     ) -> Self {
         let key = resource.resource_id.to_ascii_lowercase();
-        let bytes = estimate(&resource);
         Self {
             context,
             resource,
@@ -53,13 +54,6 @@ impl Entry {
             bytes,
         }
     }
-}
-
-/// The JSON size of a resource, roughly: its ids twice (resourceId and armResource.id),
-/// its properties, and the fixed fields.
-fn estimate(r: &NotificationResource) -> usize {
-    let properties = r.arm_resource.properties().map_or(0, str::len);
-    2 * r.resource_id.len() + properties + r.api_version.len() + 320
 }
 
 /// What must be equal for two changes to share a notification.
@@ -196,6 +190,8 @@ impl Groups {
             }
         };
         let group = self.groups.get_mut(&gid).expect("just found or made");
+        // A group's resources JSON is its entries' bytes (each with its comma) plus
+        // the brackets, less the comma the last one does not need: `bytes + 1`.
         self.by_resource
             .insert(entry.key.clone(), (gid, group.entries.len()));
         group.bytes += entry.bytes;

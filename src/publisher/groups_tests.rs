@@ -30,7 +30,7 @@ fn add(
     coalesce: bool,
 ) -> Result<Added, u64> {
     let key = GroupKey::of(ctx, &r);
-    let entry = Entry::new(Arc::clone(ctx), r, Reply::Errors, Instant::now());
+    let entry = Entry::new(Arc::clone(ctx), r, Reply::Errors, Instant::now(), 400);
     groups
         .add(entry, key, coalesce, LIMITS, Instant::now())
         .map_err(|(_, gid)| gid)
@@ -150,13 +150,13 @@ fn byte_cap_seals_the_group_and_due_lists_sealed_then_lingered_groups() {
     let (mut g, c) = (Groups::default(), ctx());
     let limits = Limits {
         max_resources: 1000,
-        max_bytes: Some(1200),
+        max_bytes: Some(1000),
     };
     let t0 = Instant::now();
     let mut add_at = |name, at| {
         let r = node(name, Activity::Snapshot);
         let key = GroupKey::of(&c, &r);
-        let entry = Entry::new(Arc::clone(&c), r, Reply::Errors, t0);
+        let entry = Entry::new(Arc::clone(&c), r, Reply::Errors, t0, 400);
         g.add(entry, key, true, limits, at).map_err(|(_, gid)| gid)
     };
     assert_eq!(add_at("a", t0).unwrap().sealed, None);

@@ -118,7 +118,14 @@ impl Publisher {
         PublisherBuilder::new(client)
     }
 
-    pub(crate) fn start(client: Arc<Client>, options: Options) -> Result<Self, Error> {
+    pub(crate) fn start(client: Arc<Client>, mut options: Options) -> Result<Self, Error> {
+        // Without blob storage every batch must go inline: cap its resources JSON
+        // (each entry counts its comma, the brackets need one more byte).
+        if let Some(threshold) = client.inline_only_threshold() {
+            let cap = threshold.saturating_sub(2).max(1);
+            let user = options.limits.max_bytes.unwrap_or(cap);
+            options.limits.max_bytes = Some(user.min(cap));
+        }
         let (tx, rx) = bounded(options.errors_capacity);
         let pool = PromisePool::new(1024, client.stats_inner());
         let inner = Arc::new(Inner {
@@ -259,7 +266,9 @@ impl Publisher {
             .and_then(|()| self.inner.client.fits(&single));
         let resource = single.resources.into_iter().next().expect("one resource");
         let deadline = Instant::now() + self.inner.client.timeouts().0;
-        let mut entry = Entry::new(context, resource, reply, deadline);
+        let bytes = crate::model::json_len(&resource).map(|len| len + 1);
+        let check = check.and(bytes.as_ref().map(|_| ()).map_err(Error::duplicate));
+        let mut entry = Entry::new(context, resource, reply, deadline, bytes.unwrap_or(0));
         if let Err(error) = check {
             return Err(refuse(error, entry));
         }

@@ -308,18 +308,25 @@ impl Scheduler {
 
     /// Blocks until there is a job for this worker; `None` when the worker should exit
     /// (closed and nothing pending, or close gave up).
-    pub(crate) fn next(&self) -> Option<Task<'_>> {
+    ///
+    /// `done`, the worker's previous task, is released under the same lock (one lock
+    /// round per notification instead of two).
+    pub(crate) fn next(&self, done: Option<Done<'_>>) -> Option<Task<'_>> {
         let mut state = self.state.lock();
+        if let Some(mut done) = done {
+            done.released = true;
+            self.finish_locked(&mut state, done.id, done.generation);
+        }
         loop {
             if state.abandoned {
                 return None;
             }
-            let now = Instant::now();
-            if state
-                .expiries
-                .peek()
-                .is_some_and(|Reverse((d, _, _))| *d <= now)
-            {
+            // The clock is read only when some waiting notification has a deadline.
+            let due = state.expiries.peek().and_then(|Reverse((d, _, _))| {
+                let now = Instant::now();
+                (*d <= now).then_some(now)
+            });
+            if let Some(now) = due {
                 let expired = expire_due(&mut state, now);
                 if !expired.is_empty() {
                     MutexGuard::unlocked(&mut state, || {
@@ -349,6 +356,7 @@ impl Scheduler {
                             id,
                             generation,
                             job: Some(job),
+                            released: false,
                         });
                     }
                     // Its outcome was given: nothing to send, release its successors.
@@ -405,9 +413,13 @@ impl Scheduler {
     /// A worker is done with a node (its job already has its outcome).
     fn finish_task(&self, id: NodeId, generation: u64) {
         let mut state = self.state.lock();
+        self.finish_locked(&mut state, id, generation);
+    }
+
+    fn finish_locked(&self, state: &mut State, id: NodeId, generation: u64) {
         state.running -= 1;
         if !state.abandoned && state.chains.generation(id) == generation {
-            self.complete_node(&mut state, id);
+            self.complete_node(state, id);
         } else {
             self.progress.notify_all();
         }
@@ -555,20 +567,29 @@ pub(crate) struct Task<'a> {
     id: NodeId,
     generation: u64,
     job: Option<Job>,
+    /// Set when [`Task::complete`] handed the node on to a [`Done`].
+    released: bool,
 }
 
-impl Task<'_> {
+impl<'a> Task<'a> {
     /// The job to send.
     pub(crate) fn job(&self) -> &Job {
         self.job.as_ref().expect("the job is held until completion")
     }
 
-    /// Gives the job its outcome, then lets its successors go.
-    pub(crate) fn complete(mut self, result: SendResult) {
+    /// Gives the job its outcome; the node is released (its successors go) when the
+    /// returned [`Done`] is handed to [`Scheduler::next`], or dropped.
+    pub(crate) fn complete(mut self, result: SendResult) -> Done<'a> {
         if let Some(job) = self.job.take() {
             job.finish(result, self.scheduler);
         }
-        // Drop releases the node.
+        self.released = true;
+        Done {
+            scheduler: self.scheduler,
+            id: self.id,
+            generation: self.generation,
+            released: false,
+        }
     }
 }
 
@@ -579,7 +600,27 @@ impl Drop for Task<'_> {
             let error = Error::Panicked("the worker panicked outside the send".into());
             job.finish(Err(error.into()), self.scheduler);
         }
-        self.scheduler.finish_task(self.id, self.generation);
+        if !self.released {
+            self.scheduler.finish_task(self.id, self.generation);
+        }
+    }
+}
+
+/// A finished task whose node is not released yet: [`Scheduler::next`] releases it
+/// under the lock it takes anyway; dropped (a panic between the two), it releases the
+/// node itself.
+pub(crate) struct Done<'a> {
+    scheduler: &'a Scheduler,
+    id: NodeId,
+    generation: u64,
+    released: bool,
+}
+
+impl Drop for Done<'_> {
+    fn drop(&mut self) {
+        if !self.released {
+            self.scheduler.finish_task(self.id, self.generation);
+        }
     }
 }
 

@@ -400,6 +400,11 @@ impl Client {
         }
     }
 
+    /// The inline threshold: resources JSON this long or longer goes to blob storage.
+    pub(crate) fn inline_threshold(&self) -> usize {
+        self.ctx.encoder.inline_threshold()
+    }
+
     /// The inline threshold when the client has no blob storage (every notification
     /// must then go inline), else `None`.
     pub(crate) fn inline_only_threshold(&self) -> Option<usize> {

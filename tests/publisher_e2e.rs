@@ -81,6 +81,15 @@ fn client(receiver: &Arc<ArnReceiver>) -> Arc<Client> {
 
 #[test]
 fn random_changes_from_threads_end_in_the_last_published_state() {
+    run(true);
+}
+
+#[test]
+fn the_same_with_batches_through_blob_storage() {
+    run(false);
+}
+
+fn run(inline_batches: bool) {
     let receiver = Arc::new(
         ArnReceiver::builder()
             .token("pub-tok")
@@ -101,6 +110,7 @@ fn random_changes_from_threads_end_in_the_last_published_state() {
     let publisher = Arc::new(
         Publisher::builder(Arc::clone(&client))
             .linger(Duration::from_millis(5))
+            .inline_batches(inline_batches)
             .build()
             .unwrap(),
     );
@@ -193,6 +203,9 @@ fn random_changes_from_threads_end_in_the_last_published_state() {
         events.len(),
         THREADS * PER_THREAD
     );
+    // Inline batches never reach the blob store; blob batches do when large.
+    let blob_events = events.iter().filter(|e| !e.inline).count();
+    assert_eq!(blob_events == 0, inline_batches, "{blob_events} blob events");
     publisher.close(Instant::now() + WAIT).unwrap();
     client.close(Instant::now() + WAIT).unwrap();
 }

@@ -47,6 +47,7 @@ pub(crate) struct Options {
     pub(crate) limits: Limits,
     pub(crate) linger: Duration,
     pub(crate) coalesce: bool,
+    pub(crate) inline_batches: bool,
     pub(crate) max_pending: usize,
     pub(crate) max_pending_bytes: usize,
     pub(crate) errors_capacity: usize,
@@ -119,9 +120,12 @@ impl Publisher {
     }
 
     pub(crate) fn start(client: Arc<Client>, mut options: Options) -> Result<Self, Error> {
-        // Without blob storage every batch must go inline: cap its resources JSON
-        // (each entry counts its comma, the brackets need one more byte).
-        if let Some(threshold) = client.inline_only_threshold() {
+        // Inline batches (by choice, or without blob storage): cap each batch's
+        // resources JSON under the threshold (each entry counts its comma, the
+        // brackets need one more byte).
+        let threshold = client.inline_only_threshold();
+        if options.inline_batches || threshold.is_some() {
+            let threshold = threshold.unwrap_or_else(|| client.inline_threshold());
             let cap = threshold.saturating_sub(2).max(1);
             let user = options.limits.max_bytes.unwrap_or(cap);
             options.limits.max_bytes = Some(user.min(cap));

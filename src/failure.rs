@@ -113,11 +113,12 @@ impl From<Failure> for Error {
     }
 }
 
-/// The failures of fire-and-forget submissions, from
-/// [`Client::errors`](crate::Client::errors): a bounded channel that drops failures
-/// when full (counted in [`Stats::errors_dropped`](crate::Stats::errors_dropped)).
-/// Every handle sees the same queue: each failure is received once. Nobody has to
-/// read it.
+/// The failures of fire-and-forget submissions: from
+/// [`Client::errors`](crate::Client::errors) (`Errors<Failure>`, counted in
+/// [`Stats::errors_dropped`](crate::Stats::errors_dropped) when dropped) and from
+/// [`Publisher::errors`](crate::publisher::Publisher::errors)
+/// (`Errors<ChangeFailure>`). A bounded channel that drops failures when full. Every
+/// handle sees the same queue: each failure is received once. Nobody has to read it.
 ///
 /// ```
 /// # #[cfg(feature = "testing")]
@@ -142,34 +143,39 @@ impl From<Failure> for Error {
 /// # #[cfg(not(feature = "testing"))]
 /// # fn main() {}
 /// ```
-#[derive(Clone)]
-pub struct Errors(pub(crate) Receiver<Failure>);
+pub struct Errors<T = Failure>(pub(crate) Receiver<T>);
 
-impl Errors {
+impl<T> Clone for Errors<T> {
+    fn clone(&self) -> Self {
+        Self(self.0.clone())
+    }
+}
+
+impl<T> Errors<T> {
     /// The next failure, blocking until there is one; `None` once the client and its
     /// workers are gone and nothing is left.
-    pub fn recv(&self) -> Option<Failure> {
+    pub fn recv(&self) -> Option<T> {
         self.0.recv().ok()
     }
 
     /// The next failure if there is one now.
-    pub fn try_recv(&self) -> Option<Failure> {
+    pub fn try_recv(&self) -> Option<T> {
         self.0.try_recv().ok()
     }
 
     /// The next failure, waiting at most `timeout`.
-    pub fn recv_timeout(&self, timeout: Duration) -> Option<Failure> {
+    pub fn recv_timeout(&self, timeout: Duration) -> Option<T> {
         self.0.recv_timeout(timeout).ok()
     }
 
     /// The failures as they come, blocking for each; ends once the client and its
     /// workers are gone and nothing is left.
-    pub fn iter(&self) -> impl Iterator<Item = Failure> + '_ {
+    pub fn iter(&self) -> impl Iterator<Item = T> + '_ {
         self.0.iter()
     }
 
     /// Every failure there is now, without blocking.
-    pub fn try_iter(&self) -> impl Iterator<Item = Failure> + '_ {
+    pub fn try_iter(&self) -> impl Iterator<Item = T> + '_ {
         self.0.try_iter()
     }
 
@@ -184,7 +190,7 @@ impl Errors {
     }
 }
 
-impl fmt::Debug for Errors {
+impl<T> fmt::Debug for Errors<T> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("Errors").field("len", &self.len()).finish()
     }

@@ -37,9 +37,12 @@ use crate::promise::PromisePool;
 use crate::{Client, Delivery, Error, Failure, Promise};
 
 mod builder;
-mod errors;
 pub use builder::{PublisherBuilder, DEFAULT_LINGER};
-pub use errors::ChangeErrors;
+
+/// The failures of [`Publisher::submit`]ted changes, each with its change handed back
+/// when the publisher had it (bounded: drops when full, counted in
+/// [`PublisherStats::errors_dropped`]).
+pub type ChangeErrors = crate::Errors<ChangeFailure>;
 
 /// The validated options of a publisher.
 #[derive(Clone, Copy, Debug)]
@@ -155,7 +158,7 @@ impl Publisher {
             inner,
             linger: Mutex::new(Some(handle)),
             closed: AtomicBool::new(false),
-            errors: ChangeErrors(rx),
+            errors: crate::Errors(rx),
         })
     }
 

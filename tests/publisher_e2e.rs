@@ -205,7 +205,11 @@ fn run(inline_batches: bool) {
     );
     // Inline batches never reach the blob store; blob batches do when large.
     let blob_events = events.iter().filter(|e| !e.inline).count();
-    assert_eq!(blob_events == 0, inline_batches, "{blob_events} blob events");
+    assert_eq!(
+        blob_events == 0,
+        inline_batches,
+        "{blob_events} blob events"
+    );
     publisher.close(Instant::now() + WAIT).unwrap();
     client.close(Instant::now() + WAIT).unwrap();
 }

@@ -12,11 +12,11 @@ use parking_lot::Mutex;
 use crate::config::{ClientBuilder, ClientOptions};
 use crate::model::{Encoder, Notification};
 use crate::promise::{PromisePool, Resolver};
-use crate::scheduler::{Callback, CallbackSlot, Job, Reply, Scheduler, Ticket, Wait};
+use crate::scheduler::{Accepted, Callback, CallbackSlot, Job, Reply, Scheduler, Ticket, Wait};
 use crate::stats::StatsInner;
 use crate::transport::SendGate;
 use crate::transport::{BlobStore, EventTransport};
-use crate::worker::{spawn_pool, SendContext};
+use crate::worker::{self, spawn_pool, SendContext};
 use crate::{Delivery, Error, Errors, Failure, Promise, Stats, SubmitError};
 
 /// Publishes notifications through a fixed pool of worker threads.
@@ -179,6 +179,12 @@ impl Client {
     /// Sends `n` and blocks until its outcome, with the default deadline: a
     /// [`Delivery`] report, or a [`Failure`] that hands the notification back.
     ///
+    /// When `n` can go at once (no earlier notification about its resources is
+    /// pending, no other notification is waiting for a worker, and fewer than
+    /// [`workers`](ClientBuilder::workers) are being sent), the calling thread, blocked
+    /// anyway, sends it itself: no hand-off to a worker and back. Order and the limit
+    /// on notifications in flight are the same either way.
+    ///
     /// An empty notification succeeds at once without sending anything.
     pub fn notify(&self, n: Notification) -> Result<Delivery, Failure> {
         self.notify_with_deadline(n, self.default_deadline())
@@ -195,7 +201,7 @@ impl Client {
         deadline: Instant,
     ) -> Result<Delivery, Failure> {
         let (promise, ticket) = self
-            .promise_job(n, deadline, Wait::Until(deadline))
+            .promise_job(n, deadline, Wait::Until(deadline), true)
             .map_err(|e| {
                 let (error, n) = e.into_parts();
                 Failure::new(error, Some(n), None, 0)
@@ -216,7 +222,7 @@ impl Client {
     /// blocks while the client is full (see [`ClientBuilder::queue_capacity`]).
     pub fn send_async(&self, n: Notification) -> Result<Promise, SubmitError> {
         let deadline = self.default_deadline();
-        self.promise_job(n, deadline, Wait::Until(deadline))
+        self.promise_job(n, deadline, Wait::Until(deadline), false)
             .map(|(p, _)| p)
     }
 
@@ -227,14 +233,14 @@ impl Client {
         n: Notification,
         deadline: Instant,
     ) -> Result<Promise, SubmitError> {
-        self.promise_job(n, deadline, Wait::Until(deadline))
+        self.promise_job(n, deadline, Wait::Until(deadline), false)
             .map(|(p, _)| p)
     }
 
     /// Like [`Client::send_async`], but fails at once with [`Error::QueueFull`] (handing
     /// the notification back) when the client is full.
     pub fn try_send_async(&self, n: Notification) -> Result<Promise, SubmitError> {
-        self.promise_job(n, self.default_deadline(), Wait::No)
+        self.promise_job(n, self.default_deadline(), Wait::No, false)
             .map(|(p, _)| p)
     }
 
@@ -323,11 +329,14 @@ impl Client {
 
     /// Queues `n` with a promise; the ticket is `None` for an empty notification
     /// (resolved at once, nothing queued).
+    /// `send_here`: a caller that blocks for the outcome anyway sends a notification
+    /// that is ready at once itself (see [`Scheduler::accept_claiming`]).
     fn promise_job(
         &self,
         n: Notification,
         deadline: Instant,
         wait: Wait,
+        send_here: bool,
     ) -> Result<(Promise, Option<Ticket>), SubmitError> {
         let n = self.check(n)?;
         if n.resources.is_empty() {
@@ -340,8 +349,27 @@ impl Client {
             accepted: Instant::now(),
             reply: Reply::Promise(resolver),
         };
-        match self.submit_job(job, wait) {
-            Ok(ticket) => Ok((promise, Some(ticket))),
+        let accepted = if self.is_closed() {
+            Err((Error::Closed, job))
+        } else {
+            let claim = send_here.then_some(self.options.workers);
+            self.scheduler.accept_claiming(job, wait, claim)
+        };
+        match accepted {
+            Ok(Accepted::Queued(ticket)) => Ok((promise, Some(ticket))),
+            Ok(Accepted::Claimed(task)) => {
+                let job = task.job();
+                let result = worker::send_on_caller(
+                    &self.ctx,
+                    &self.scheduler.stats,
+                    &job.notification,
+                    job.deadline,
+                    job.accepted,
+                );
+                // The outcome goes to the promise; the node is released on drop.
+                drop(task.complete(result));
+                Ok((promise, None))
+            }
             Err((error, job)) => {
                 if let Reply::Promise(resolver) = job.reply {
                     Resolver::disarm(resolver);

@@ -1,6 +1,7 @@
 //! The worker threads: each takes ready notifications from the scheduler, encodes,
 //! compresses and sends them with its own reusable buffers and compressor.
 
+use std::cell::RefCell;
 use std::panic::{catch_unwind, AssertUnwindSafe};
 use std::sync::Arc;
 use std::thread::{self, JoinHandle};
@@ -88,9 +89,87 @@ struct Worker {
     index: usize,
     ctx: Arc<SendContext>,
     scheduler: Arc<Scheduler>,
+    buffers: Buffers,
+}
+
+/// What one sending thread reuses from notification to notification.
+struct Buffers {
     buf: EncodeBuf,
     compress: Compress,
     compressed: Vec<u8>,
+}
+
+impl Buffers {
+    fn new() -> Self {
+        Self {
+            buf: EncodeBuf::default(),
+            compress: new_compressor(),
+            compressed: Vec::new(),
+        }
+    }
+
+    /// Sends `n`; a panic in the send (a transport's, say) is its outcome.
+    fn send_caught(
+        &mut self,
+        ctx: &SendContext,
+        stats: &StatsInner,
+        n: &Notification,
+        deadline: Instant,
+        accepted: Instant,
+    ) -> SendResult {
+        let Self {
+            buf,
+            compress,
+            compressed,
+        } = self;
+        let outcome = catch_unwind(AssertUnwindSafe(|| {
+            send(ctx, stats, n, deadline, buf, compress, compressed)
+        }));
+        let result = outcome.unwrap_or_else(|payload| {
+            let msg = payload
+                .downcast_ref::<&str>()
+                .map(|s| (*s).to_owned())
+                .or_else(|| payload.downcast_ref::<String>().cloned())
+                .unwrap_or_else(|| "unknown panic".to_owned());
+            stats.panicked();
+            // The buffers may be half-written; `encode` clears them and `zlib` resets
+            // the compressor before every use, so they are reused as they are.
+            Err(SendError {
+                error: Error::Panicked(msg),
+                event_id: None,
+                attempts: 0,
+            })
+        });
+        result.map(|mut delivery| {
+            delivery.elapsed = accepted.elapsed();
+            delivery
+        })
+    }
+}
+
+thread_local! {
+    /// The buffers of a thread that sends its own notifications (the blocking
+    /// `notify` fast path); made on its first such send, kept for the next.
+    static CALLER: RefCell<Option<Buffers>> = const { RefCell::new(None) };
+}
+
+/// Sends `n` on the calling thread, with that thread's own reusable buffers: a
+/// blocking `notify` whose notification was ready at once sends it itself instead of
+/// waking a worker and waiting to be woken.
+pub(crate) fn send_on_caller(
+    ctx: &SendContext,
+    stats: &StatsInner,
+    n: &Notification,
+    deadline: Instant,
+    accepted: Instant,
+) -> SendResult {
+    CALLER.with(|cell| match cell.try_borrow_mut() {
+        Ok(mut slot) => slot
+            .get_or_insert_with(Buffers::new)
+            .send_caught(ctx, stats, n, deadline, accepted),
+        // Re-entered (a transport that notifies from inside a send): fresh buffers.
+        Err(_) => Buffers::new().send_caught(ctx, stats, n, deadline, accepted),
+    })
 }
 
 impl Worker {
@@ -99,9 +178,7 @@ impl Worker {
             index,
             ctx,
             scheduler,
-            buf: EncodeBuf::default(),
-            compress: new_compressor(),
-            compressed: Vec::new(),
+            buffers: Buffers::new(),
         }
     }
 
@@ -121,7 +198,13 @@ impl Worker {
         while let Some(task) = scheduler.next(done.take()) {
             let job = task.job();
             let resources = job.notification.resources.len();
-            let result = self.send_caught(&job.notification, job.deadline, job.accepted);
+            let result = self.buffers.send_caught(
+                &self.ctx,
+                &self.scheduler.stats,
+                &job.notification,
+                job.deadline,
+                job.accepted,
+            );
             let ok = result.is_ok();
             done = Some(task.complete(result));
             log::trace!(
@@ -130,53 +213,6 @@ impl Worker {
                 if ok { "sent" } else { "failed" }
             );
         }
-    }
-
-    /// Sends `n`; a panic in the send (a transport's, say) is its outcome.
-    fn send_caught(
-        &mut self,
-        n: &Notification,
-        deadline: Instant,
-        accepted: Instant,
-    ) -> SendResult {
-        let Self {
-            ctx,
-            scheduler,
-            buf,
-            compress,
-            compressed,
-            ..
-        } = self;
-        let outcome = catch_unwind(AssertUnwindSafe(|| {
-            send(
-                ctx,
-                &scheduler.stats,
-                n,
-                deadline,
-                buf,
-                compress,
-                compressed,
-            )
-        }));
-        let result = outcome.unwrap_or_else(|payload| {
-            let msg = payload
-                .downcast_ref::<&str>()
-                .map(|s| (*s).to_owned())
-                .or_else(|| payload.downcast_ref::<String>().cloned())
-                .unwrap_or_else(|| "unknown panic".to_owned());
-            self.scheduler.stats.panicked();
-            // The buffers may be half-written; `encode` clears them and `zlib` resets
-            // the compressor before every use, so they are reused as they are.
-            Err(SendError {
-                error: Error::Panicked(msg),
-                event_id: None,
-                attempts: 0,
-            })
-        });
-        result.map(|mut delivery| {
-            delivery.elapsed = accepted.elapsed();
-            delivery
-        })
     }
 }
 

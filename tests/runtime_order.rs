@@ -207,3 +207,37 @@ fn a_notification_waiting_behind_a_stuck_one_times_out_at_its_deadline_unsent() 
     );
     assert_eq!(client.stats().not_sent, 1);
 }
+
+#[test]
+fn a_ready_blocking_notify_sends_on_its_own_thread_and_a_waiting_one_keeps_order() {
+    let fake = FakeTransport::new();
+    let gate = Gate::new();
+    let stuck = common::node_id(0);
+    fake.script_subject(&stuck, Behavior::Gate(gate.clone()));
+    let client = std::sync::Arc::new(common::builder(&fake, 2).build().unwrap());
+    let first = client.send_async(common::node(&stuck, 0)).unwrap();
+    gate.wait_arrived(1);
+    // Another resource, nothing pending for it: the blocked caller sends it itself.
+    client.notify(common::node(&common::node_id(1), 0)).unwrap();
+    let me = thread::current().name().map(str::to_owned);
+    let posts = fake.posts();
+    assert_eq!(
+        posts.last().unwrap().thread,
+        me,
+        "sent on the calling thread"
+    );
+    // The stuck resource: its notify waits for the first send, then a worker sends it.
+    let c = std::sync::Arc::clone(&client);
+    let id = stuck.clone();
+    let second = thread::spawn(move || c.notify(common::node(&id, 1)).map(|_| ()));
+    gate.open();
+    first.wait().unwrap();
+    second.join().unwrap().unwrap();
+    let seqs: Vec<u64> = fake
+        .posts()
+        .iter()
+        .filter(|p| p.subject.as_deref() == Some(stuck.as_str()))
+        .map(common::seq)
+        .collect();
+    assert_eq!(seqs, [0, 1]);
+}

@@ -46,6 +46,7 @@ use parking_lot::{Condvar, Mutex, MutexGuard};
 pub(crate) use chains::Key;
 use chains::{Chains, NodeId};
 pub(crate) use job::{Callback, CallbackSlot, Job, Reply, SendError, SendResult};
+
 use keys::keys_of;
 
 use crate::config::OrderBy;
@@ -70,6 +71,24 @@ enum Abandon {
     Promise(Resolver),
     /// Run its callback.
     Callback(Arc<CallbackSlot>),
+}
+
+/// What close may do for `reply` once its notification is being sent.
+fn abandon_handle(reply: &Reply) -> Abandon {
+    match reply {
+        Reply::Promise(r) => Abandon::Promise(r.handle()),
+        Reply::Callback(slot) => Abandon::Callback(Arc::clone(slot)),
+        Reply::Errors => Abandon::Nothing,
+    }
+}
+
+/// What [`Scheduler::accept_claiming`] did with a job.
+#[allow(clippy::large_enum_variant)] // boxing the task would allocate per notification
+pub(crate) enum Accepted<'a> {
+    /// Queued (or waiting for earlier notifications about its resources).
+    Queued(Ticket),
+    /// Ready and handed to the caller to send.
+    Claimed(Task<'a>),
 }
 
 /// A pending notification in the graph.
@@ -209,16 +228,40 @@ impl Scheduler {
     /// Accepts `job`, waiting for room as `wait` says; hands it back on refusal.
     #[allow(clippy::result_large_err)] // by value, as crossbeam's TrySendError
     pub(crate) fn accept(&self, job: Job, wait: Wait) -> Result<Ticket, (Error, Job)> {
+        match self.accept_claiming(job, wait, None)? {
+            Accepted::Queued(ticket) => Ok(ticket),
+            Accepted::Claimed(_) => unreachable!("nothing is claimed without a limit"),
+        }
+    }
+
+    /// Accepts `job`; with `claim` (a limit on notifications being sent), a job that
+    /// is ready at once, with no other ready work waiting and fewer than `claim` being
+    /// sent, is handed back to the caller as a [`Task`] to send on its own thread
+    /// (the caller is blocked for the outcome anyway, and a hand-off to a worker would
+    /// cost two thread wake-ups).
+    #[allow(clippy::result_large_err)] // by value, as crossbeam's TrySendError
+    pub(crate) fn accept_claiming(
+        &self,
+        job: Job,
+        wait: Wait,
+        claim: Option<usize>,
+    ) -> Result<Accepted<'_>, (Error, Job)> {
         KEYS.with(|keys| {
             let mut keys = keys.borrow_mut();
             keys.clear();
             keys_of(&job.notification, self.order_by, &mut keys);
-            self.accept_with_keys(job, &keys, wait)
+            self.accept_with_keys(job, &keys, wait, claim)
         })
     }
 
     #[allow(clippy::result_large_err)]
-    fn accept_with_keys(&self, job: Job, keys: &[Key], wait: Wait) -> Result<Ticket, (Error, Job)> {
+    fn accept_with_keys(
+        &self,
+        job: Job,
+        keys: &[Key],
+        wait: Wait,
+        claim: Option<usize>,
+    ) -> Result<Accepted<'_>, (Error, Job)> {
         let mut state = self.state.lock();
         loop {
             if state.closing {
@@ -249,6 +292,24 @@ impl Scheduler {
             generation: state.chains.generation(id),
         };
         if ready {
+            let claimable =
+                claim.is_some_and(|limit| state.running < limit && state.ready.is_empty());
+            if claimable {
+                let pending = state.chains.payload_mut(id).expect("just inserted");
+                let Entry::Queued(job) = std::mem::replace(&mut pending.entry, Entry::Expired)
+                else {
+                    unreachable!("just inserted as queued")
+                };
+                pending.entry = Entry::Running(abandon_handle(&job.reply));
+                state.running += 1;
+                return Ok(Accepted::Claimed(Task {
+                    scheduler: self,
+                    id,
+                    generation: ticket.generation,
+                    job: Some(job),
+                    released: false,
+                }));
+            }
             state.ready.push_back(id);
             self.work.notify_one();
         } else {
@@ -269,7 +330,7 @@ impl Scheduler {
                 self.work.notify_one();
             }
         }
-        Ok(ticket)
+        Ok(Accepted::Queued(ticket))
     }
 
     /// Waits until a submission would be accepted without waiting (or the client
@@ -342,12 +403,7 @@ impl Scheduler {
                 let pending = state.chains.payload_mut(id).expect("ready node is live");
                 match std::mem::replace(&mut pending.entry, Entry::Expired) {
                     Entry::Queued(job) => {
-                        let handle = match &job.reply {
-                            Reply::Promise(r) => Abandon::Promise(r.handle()),
-                            Reply::Callback(slot) => Abandon::Callback(Arc::clone(slot)),
-                            Reply::Errors => Abandon::Nothing,
-                        };
-                        pending.entry = Entry::Running(handle);
+                        pending.entry = Entry::Running(abandon_handle(&job.reply));
                         state.running += 1;
                         self.room.notify_one();
                         let generation = state.chains.generation(id);

@@ -1,0 +1,81 @@
+//! The program `scripts/count-instructions.sh` runs under callgrind: builds and sends
+//! `count` compressed notifications of `nodes` AKS node resources
+//! (`tests/vectors/payloads/node.json`) through a client with a no-op transport and
+//! blob store, the caller's construction of each notification included.
+//!
+//! Usage: `count_instructions <nodes> <count>`. The script runs it twice with different
+//! counts and divides the difference, so start-up costs cancel. Up to 10 nodes the
+//! notifications go inline; 100 and more go through the (no-op) blob store. Run with
+//! other arguments (as `cargo bench` does) it sends a few of each size once as a check.
+
+use std::hint::black_box;
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use arn_client::model::{
+    Activity, ArmResource, ChangeAction, Notification, NotificationResource, ResourceId,
+};
+use arn_client::testing::FakeTransport;
+use arn_client::Client;
+use serde_json::Value;
+
+/// The id of node `i` of one AKS cluster (as in `benches/encode.rs`).
+fn node_id(i: usize) -> String {
+    format!(
+        "/subscriptions/00000000-0000-0000-0000-000000000000/resourceGroups/test/providers/Microsoft.ContainerService/managedClusters/something/nodes/aks-nodepool1-12345678-vmss{i:06}"
+    )
+}
+
+/// What a caller does to make a notification: parse each id, serialize the properties
+/// into an ARM resource, wrap them.
+fn notification(props: &Value, nodes: usize) -> Notification {
+    let resources = (0..nodes)
+        .map(|i| {
+            let id = ResourceId::parse(&node_id(i)).expect("node id");
+            let arm = ArmResource::new(Activity::Snapshot, &id, "2024-01-01", props).expect("arm");
+            NotificationResource::new(arm, ChangeAction::Update)
+        })
+        .collect();
+    Notification::new("eastus", "Microsoft.ContainerService", resources)
+}
+
+/// A client that compresses, with a no-op transport and blob store.
+fn client() -> Client {
+    let fake = FakeTransport::noop();
+    Client::with_transports(fake.clone())
+        .blob_store(fake as Arc<_>)
+        .compression(true)
+        .build()
+        .expect("client")
+}
+
+/// Builds and sends `count` notifications of `nodes` resources, one after the other.
+fn run(client: &Client, props: &Value, nodes: usize, count: usize) {
+    for _ in 0..count {
+        let n = notification(black_box(props), nodes);
+        let delivery = client.notify(n).expect("no-op transport");
+        assert_eq!(delivery.inline, nodes <= 10, "inline up to 10 nodes");
+        black_box(delivery);
+    }
+}
+
+fn main() {
+    let props: Value = serde_json::from_str(include_str!("../tests/vectors/payloads/node.json"))
+        .expect("node.json");
+    let client = client();
+    let args: Vec<usize> = std::env::args()
+        .skip(1)
+        .map_while(|a| a.parse().ok())
+        .collect();
+    match args[..] {
+        [nodes, count] => run(&client, &props, nodes, count),
+        _ => {
+            for nodes in [1, 10, 100, 1000] {
+                run(&client, &props, nodes, 2);
+            }
+            println!("count_instructions: usage: count_instructions <nodes> <count> (see scripts/count-instructions.sh)");
+        }
+    }
+    let deadline = Instant::now() + Duration::from_secs(60);
+    client.close(deadline).expect("close");
+}

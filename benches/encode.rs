@@ -1,7 +1,9 @@
 //! Encoder benchmarks: notifications of 1, 10, 100 and 1000 AKS node resources
 //! (`tests/vectors/payloads/node.json`, about 1.5 KB of properties each) encoded into a
-//! reused buffer; the same followed by zlib level 5 (`docs/protocol.md` section 2); and
-//! a caller's construction of one resource.
+//! reused buffer; the same followed by zlib compression (`docs/protocol.md` section 2):
+//! flate2 with zlib-rs at level 5 and libdeflate at level 5 (the client uses the
+//! first for bodies of 24 kB and more, the second below, `src/compress.rs`); and a
+//! caller's construction of one resource.
 
 use std::hint::black_box;
 
@@ -122,6 +124,44 @@ fn bench_encode_zlib(c: &mut Criterion) {
     group.finish();
 }
 
+/// The client's compressor: libdeflate level 5 into a reused buffer sized to its bound.
+fn libdeflate5(c: &mut libdeflater::Compressor, input: &[u8], out: &mut Vec<u8>) -> usize {
+    let bound = c.zlib_compress_bound(input.len());
+    out.resize(bound, 0);
+    let len = c.zlib_compress(input, out).expect("bound fits");
+    out.truncate(len);
+    len
+}
+
+fn new_libdeflate5() -> libdeflater::Compressor {
+    libdeflater::Compressor::new(libdeflater::CompressionLvl::new(5).expect("level 5"))
+}
+
+fn bench_encode_libdeflate(c: &mut Criterion) {
+    let props: Value = serde_json::from_str(NODE).expect("node.json");
+    let enc = Encoder::default();
+    let mut z = new_libdeflate5();
+    let mut group = c.benchmark_group("encode_libdeflate5");
+    for count in SIZES {
+        let n = notification(&props, count);
+        let (mut buf, mut body, mut compressed) = (EncodeBuf::new(), Vec::new(), Vec::new());
+        let mut run = |buf: &mut EncodeBuf, body: &mut Vec<u8>, compressed: &mut Vec<u8>| {
+            encode_once(&enc, black_box(&n), buf, body);
+            libdeflate5(&mut z, body, compressed)
+        };
+        let zlen = run(&mut buf, &mut body, &mut compressed);
+        println!(
+            "encode_libdeflate5/{count}: body {} bytes -> {zlen} bytes",
+            body.len()
+        );
+        group.throughput(Throughput::Bytes(body.len() as u64));
+        group.bench_function(BenchmarkId::from_parameter(count), |b| {
+            b.iter(|| black_box(run(&mut buf, &mut body, &mut compressed)))
+        });
+    }
+    group.finish();
+}
+
 fn bench_zlib_only(c: &mut Criterion) {
     let props: Value = serde_json::from_str(NODE).expect("node.json");
     let n = notification(&props, 1);
@@ -137,6 +177,10 @@ fn bench_zlib_only(c: &mut Criterion) {
                 .expect("zlib");
             black_box(out.len())
         })
+    });
+    let mut ld = new_libdeflate5();
+    c.bench_function("libdeflate5_only_reused/1", |b| {
+        b.iter(|| black_box(libdeflate5(&mut ld, black_box(&body), &mut out)))
     });
     c.bench_function("zlib5_only_fresh/1", |b| {
         b.iter(|| {
@@ -166,6 +210,7 @@ criterion_group!(
     benches,
     bench_encode,
     bench_encode_zlib,
+    bench_encode_libdeflate,
     bench_zlib_only,
     bench_construct
 );

@@ -114,6 +114,7 @@
 #![deny(missing_docs)]
 
 mod client;
+mod compress;
 mod config;
 mod delivery;
 mod error;

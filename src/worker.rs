@@ -7,8 +7,7 @@ use std::sync::Arc;
 use std::thread::{self, JoinHandle};
 use std::time::{Duration, Instant};
 
-use flate2::{Compress, Compression, FlushCompress, Status};
-
+use crate::compress::{new_compressor, zlib, Compressor};
 use crate::config::ClientOptions;
 use crate::model::{EncodeBuf, Encoded, Encoder, Notification};
 use crate::scheduler::{Scheduler, SendError, SendResult};
@@ -95,7 +94,7 @@ struct Worker {
 /// What one sending thread reuses from notification to notification.
 struct Buffers {
     buf: EncodeBuf,
-    compress: Compress,
+    compress: Compressor,
     compressed: Vec<u8>,
 }
 
@@ -216,11 +215,6 @@ impl Worker {
     }
 }
 
-fn new_compressor() -> Compress {
-    // docs/protocol.md section 2: zlib framing, level 5.
-    Compress::new(Compression::new(5), true)
-}
-
 /// Validates, encodes, uploads (if large), compresses (if enabled) and posts `n`.
 /// The report's `elapsed` is left for the caller to fill in.
 fn send(
@@ -229,7 +223,7 @@ fn send(
     n: &Notification,
     deadline: Instant,
     buf: &mut EncodeBuf,
-    compress: &mut Compress,
+    compress: &mut Compressor,
     compressed: &mut Vec<u8>,
 ) -> SendResult {
     if Instant::now() >= deadline {
@@ -295,43 +289,10 @@ fn send(
     }
 }
 
-/// Compresses `input` into `out` with the reused `compress` (reset first).
-fn zlib(compress: &mut Compress, input: &[u8], out: &mut Vec<u8>) -> Result<(), Error> {
-    compress.reset();
-    out.clear();
-    out.reserve(input.len() / 2 + 64);
-    loop {
-        let consumed = compress.total_in() as usize;
-        let status = compress
-            .compress_vec(&input[consumed..], out, FlushCompress::Finish)
-            .map_err(|e| Error::Encode(format!("zlib: {e}")))?;
-        if status == Status::StreamEnd {
-            return Ok(());
-        }
-        out.reserve(out.capacity().max(64));
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
     use crate::config::OrderBy;
-    use std::io::Read;
-
-    #[test]
-    fn zlib_round_trips_and_reuses_the_compressor() {
-        let mut c = new_compressor();
-        let mut out = Vec::new();
-        for input in [&b"hello hello hello"[..], &[7u8; 100_000][..], b""] {
-            zlib(&mut c, input, &mut out).unwrap();
-            assert_eq!(out[0], 0x78, "zlib header");
-            let mut back = Vec::new();
-            flate2::read::ZlibDecoder::new(&out[..])
-                .read_to_end(&mut back)
-                .unwrap();
-            assert_eq!(back, input);
-        }
-    }
 
     #[test]
     fn spawn_failure_is_an_error_and_stops_the_started_workers() {

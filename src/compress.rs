@@ -1,0 +1,247 @@
+//! zlib compression of event bodies (`docs/protocol.md` section 2): the zlib format
+//! (RFC 1950, what `Content-Encoding: deflate` carries), which any zlib inflater
+//! decodes, at level 5: libdeflate for small bodies, zlib-rs (through flate2) for
+//! large ones.
+//!
+//! Chosen by measurement (issue 10), compressing AKS node events
+//! (`tests/vectors/payloads/node.json`) into a reused buffer: instructions counted by
+//! callgrind, time per body on this 2-core machine, output size.
+//!
+//! | event | zlib-rs level 5 | libdeflate level 5 |
+//! | --- | --- | --- |
+//! | 1 node, 2.8 kB | 540k instr, 22 µs, 1,026 B | 230k instr, 15 µs, 1,028 B |
+//! | 4 nodes, 9.2 kB | 611k, 25 µs, 1,126 B | 402k, 25 µs, 1,118 B |
+//! | 10 nodes, 22 kB | 748k, 33 µs, 1,291 B | 736k, 45 µs, 1,268 B |
+//! | 12 nodes, 27 kB | 795k, 1,347 B | 848k, 1,317 B |
+//! | 18 nodes, 40 kB | 919k, 41 µs, 1,496 B | 1,242k, 80 µs, 1,463 B |
+//!
+//! zlib-rs pays a large fixed cost per stream (clearing its hash table: 44% of its
+//! instructions on one node); libdeflate pays less per call but more per byte on
+//! repetitive JSON (its lazy matcher walks long hash chains of near-identical nodes).
+//! Through the client (`scripts/count-instructions.sh`'s program, CPU time per
+//! notification) the two break even between 22 and 27 kB: [`SMALL`]. Lower libdeflate
+//! levels make the ten-node body over 3% larger than zlib's level 5; zlib-rs with
+//! `mem_level` 4 took 488k / 735k instructions for 1 / 10 nodes; zlib-ng needs cmake
+//! to build.
+
+use flate2::{Compress, Compression, FlushCompress, Status};
+use libdeflater::CompressionLvl;
+
+use crate::Error;
+
+/// The protocol's compression level, for both compressors.
+const LEVEL: u32 = 5;
+
+/// Bodies shorter than this go through libdeflate, longer ones through zlib-rs: where
+/// the two cost the same on node events (see the table above).
+const SMALL: usize = 24 * 1024;
+
+/// Reusable zlib compressors: keep one per sending thread. Once both have been used,
+/// compressing allocates nothing.
+pub(crate) struct Compressor {
+    /// For bodies under [`SMALL`]: keeps no stream state between calls.
+    small: libdeflater::Compressor,
+    /// For the others; made on the first such body (a thread that only sends small
+    /// ones never pays for its tables).
+    large: Option<Compress>,
+}
+
+/// Compressors at the protocol's level.
+pub(crate) fn new_compressor() -> Compressor {
+    // Level 5 is valid for libdeflate (0 to 12): the fallback is never taken.
+    let level = CompressionLvl::new(LEVEL as i32).unwrap_or_default();
+    Compressor {
+        small: libdeflater::Compressor::new(level),
+        large: None,
+    }
+}
+
+/// Compresses `input` into `out` (replacing what it held) as one zlib stream. `out`
+/// keeps its capacity, so a reused `out` stops allocating once it has seen the largest
+/// body.
+pub(crate) fn zlib(
+    compress: &mut Compressor,
+    input: &[u8],
+    out: &mut Vec<u8>,
+) -> Result<(), Error> {
+    if input.len() < SMALL {
+        libdeflate(&mut compress.small, input, out)
+    } else {
+        let large = compress
+            .large
+            .get_or_insert_with(|| Compress::new(Compression::new(LEVEL), true));
+        zlib_rs(large, input, out)
+    }
+}
+
+/// One call: `out` is sized to libdeflate's bound for `input`, then cut to the output.
+fn libdeflate(
+    compress: &mut libdeflater::Compressor,
+    input: &[u8],
+    out: &mut Vec<u8>,
+) -> Result<(), Error> {
+    let bound = compress.zlib_compress_bound(input.len());
+    // Old bytes are overwritten; only growth is zero-filled.
+    out.resize(bound, 0);
+    match compress.zlib_compress(input, out) {
+        Ok(len) => {
+            out.truncate(len);
+            Ok(())
+        }
+        Err(e) => {
+            out.clear();
+            Err(Error::Encode(format!("zlib: {e}")))
+        }
+    }
+}
+
+/// A stream on the reused `compress`, reset first.
+fn zlib_rs(compress: &mut Compress, input: &[u8], out: &mut Vec<u8>) -> Result<(), Error> {
+    compress.reset();
+    out.clear();
+    out.reserve(input.len() / 2 + 64);
+    loop {
+        let consumed = compress.total_in() as usize;
+        let status = compress
+            .compress_vec(&input[consumed..], out, FlushCompress::Finish)
+            .map_err(|e| Error::Encode(format!("zlib: {e}")))?;
+        if status == Status::StreamEnd {
+            return Ok(());
+        }
+        out.reserve(out.capacity().max(64));
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::model::{
+        Activity, ArmResource, ChangeAction, EncodeBuf, Encoded, Encoder, Notification,
+        NotificationResource, ResourceId,
+    };
+    use std::io::{Read, Write};
+    use std::process::{Command, Stdio};
+
+    /// The inline event of a notification of `count` AKS nodes
+    /// (`tests/vectors/payloads/node.json`), as `benches/encode.rs` builds it.
+    fn node_event(count: usize) -> Vec<u8> {
+        let path = concat!(
+            env!("CARGO_MANIFEST_DIR"),
+            "/tests/vectors/payloads/node.json"
+        );
+        let text = std::fs::read_to_string(path).expect("node.json");
+        let props: serde_json::Value = serde_json::from_str(&text).expect("node.json is JSON");
+        let resources = (0..count)
+            .map(|i| {
+                let id = ResourceId::parse(&format!(
+                    "/subscriptions/00000000-0000-0000-0000-000000000000/resourceGroups/test/providers/Microsoft.ContainerService/managedClusters/something/nodes/aks-nodepool1-12345678-vmss{i:06}"
+                ))
+                .expect("node id");
+                let arm = ArmResource::new(Activity::Snapshot, &id, "2024-01-01", &props)
+                    .expect("arm resource");
+                NotificationResource::new(arm, ChangeAction::Update)
+            })
+            .collect();
+        let n = Notification::new("eastus", "Microsoft.ContainerService", resources);
+        let mut buf = EncodeBuf::new();
+        match Encoder::default().encode(&n, &mut buf).expect("valid") {
+            Encoded::Inline(event) => event.to_vec(),
+            other => panic!("inline event expected, got {other:?}"),
+        }
+    }
+
+    fn inflate(compressed: &[u8]) -> Vec<u8> {
+        let mut back = Vec::new();
+        flate2::read::ZlibDecoder::new(compressed)
+            .read_to_end(&mut back)
+            .expect("a zlib stream");
+        back
+    }
+
+    fn compressed(input: &[u8]) -> Vec<u8> {
+        let mut out = Vec::new();
+        zlib(&mut new_compressor(), input, &mut out).expect("zlib");
+        out
+    }
+
+    #[test]
+    fn zlib_round_trips_and_reuses_the_compressor() {
+        let mut c = new_compressor();
+        let mut out = Vec::new();
+        let noise: Vec<u8> = (0u32..50_000)
+            .map(|i| (i.wrapping_mul(2_654_435_761) >> 13) as u8)
+            .collect();
+        let inputs = [
+            &b"hello hello hello"[..],
+            &[7u8; 100_000][..],
+            b"",
+            &noise[..5_000],
+            &noise,
+        ];
+        for input in inputs {
+            zlib(&mut c, input, &mut out).unwrap();
+            // RFC 1950: deflate, 32 kB window; the header is a multiple of 31.
+            assert_eq!(out[0] & 0x0f, 8, "CM = deflate");
+            assert_eq!(u16::from_be_bytes([out[0], out[1]]) % 31, 0, "FCHECK");
+            assert_eq!(inflate(&out), input);
+        }
+    }
+
+    #[test]
+    fn a_warm_buffer_and_both_compressors_are_reused() {
+        let (small, large) = (node_event(1), node_event(18));
+        assert!(small.len() < SMALL && large.len() >= SMALL);
+        let mut c = new_compressor();
+        let mut out = Vec::new();
+        for event in [&small, &large] {
+            zlib(&mut c, event, &mut out).unwrap();
+        }
+        let (ptr, capacity) = (out.as_ptr(), out.capacity());
+        for event in [&small, &large, &small] {
+            zlib(&mut c, event, &mut out).unwrap();
+            assert_eq!(inflate(&out), *event);
+            assert_eq!((out.as_ptr(), out.capacity()), (ptr, capacity));
+        }
+    }
+
+    #[test]
+    fn pythons_zlib_decodes_the_node_events() {
+        const INFLATE: &str =
+            "import sys,zlib; sys.stdout.buffer.write(zlib.decompress(sys.stdin.buffer.read()))";
+        // 1 and 10 nodes through libdeflate, 18 through zlib-rs.
+        for count in [1, 10, 18] {
+            let event = node_event(count);
+            let mut child = Command::new("python3")
+                .args(["-c", INFLATE])
+                .stdin(Stdio::piped())
+                .stdout(Stdio::piped())
+                .stderr(Stdio::inherit())
+                .spawn()
+                .expect("python3 (needed by this test) runs");
+            let mut stdin = child.stdin.take().expect("stdin");
+            let body = compressed(&event);
+            // python3 reads all of its input before it writes.
+            stdin.write_all(&body).expect("write to python3");
+            drop(stdin);
+            let output = child.wait_with_output().expect("python3 output");
+            assert!(output.status.success(), "python3: {}", output.status);
+            assert_eq!(output.stdout, event, "{count} nodes");
+        }
+    }
+
+    #[test]
+    fn node_events_are_at_most_2_percent_larger_than_zlib_level_5() {
+        for count in [1, 10, 18] {
+            let event = node_event(count);
+            let ours = compressed(&event).len();
+            let mut z = flate2::write::ZlibEncoder::new(Vec::new(), flate2::Compression::new(5));
+            z.write_all(&event).unwrap();
+            let zlib5 = z.finish().unwrap().len();
+            assert!(
+                ours * 100 <= zlib5 * 102,
+                "{count} nodes ({} bytes): {ours} bytes against zlib level 5's {zlib5}",
+                event.len()
+            );
+        }
+    }
+}

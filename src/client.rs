@@ -1,5 +1,7 @@
 //! The client: the submission API over the worker pool (`docs/protocol.md` section 8).
 
+mod hooks;
+
 use std::fmt;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
@@ -12,7 +14,7 @@ use parking_lot::Mutex;
 use crate::config::{ClientBuilder, ClientOptions};
 use crate::model::{Encoder, Notification};
 use crate::promise::{PromisePool, Resolver};
-use crate::scheduler::{Accepted, Callback, CallbackSlot, Job, Reply, Scheduler, Ticket, Wait};
+use crate::scheduler::{Accepted, Job, Reply, Scheduler, Ticket, Wait};
 use crate::stats::StatsInner;
 use crate::transport::SendGate;
 use crate::transport::{BlobStore, EventTransport};
@@ -400,76 +402,9 @@ impl Client {
             .map_err(|(error, job)| SubmitError::new(error, job.notification))
     }
 
-    /// Queues `n` whose outcome goes to `callback`, run once on a worker or a closing
-    /// thread, or here at once when the client refuses `n`: the publisher's hand-off.
-    pub(crate) fn submit_with_callback(
-        &self,
-        n: Notification,
-        deadline: Instant,
-        callback: Callback,
-    ) {
-        let n = match self.check(n) {
-            Ok(n) => n,
-            Err(refused) => {
-                let (error, n) = refused.into_parts();
-                return callback(Err(Failure::new(error, Some(n), None, 0)));
-            }
-        };
-        let job = Job {
-            notification: n,
-            deadline,
-            accepted: Instant::now(),
-            reply: Reply::Callback(CallbackSlot::new(callback)),
-        };
-        if let Err((error, job)) = self.submit_job(job, Wait::Until(deadline)) {
-            if let Reply::Callback(slot) = job.reply {
-                slot.run(Err(Failure::new(error, Some(job.notification), None, 0)));
-            }
-        }
-    }
-
-    /// The inline threshold: resources JSON this long or longer goes to blob storage.
-    pub(crate) fn inline_threshold(&self) -> usize {
-        self.ctx.encoder.inline_threshold()
-    }
-
-    /// The inline threshold when the client has no blob storage (every notification
-    /// must then go inline), else `None`.
-    pub(crate) fn inline_only_threshold(&self) -> Option<usize> {
-        match self.ctx.blobs {
-            Some(_) => None,
-            None => Some(self.ctx.encoder.inline_threshold()),
-        }
-    }
-
-    /// Waits until a submission would be accepted at once; `false` if `deadline`
-    /// passed first.
-    pub(crate) fn wait_for_room(&self, deadline: Instant) -> bool {
-        self.scheduler.wait_room(deadline)
-    }
-
-    /// Whether `n` could go without blob storage: `Ok` when the client has storage or
-    /// `n` fits inline, else [`Error::TooLarge`].
-    pub(crate) fn fits(&self, n: &Notification) -> Result<(), Error> {
-        match self.ctx.blobs {
-            Some(_) => Ok(()),
-            None => self.ctx.encoder.fits_inline(n),
-        }
-    }
-
-    /// The counters, shared with a publisher's promises.
-    pub(crate) fn stats_inner(&self) -> Arc<crate::stats::StatsInner> {
-        Arc::clone(&self.scheduler.stats)
-    }
-
-    /// The configured default deadline and close timeout.
-    pub(crate) fn timeouts(&self) -> (std::time::Duration, std::time::Duration) {
-        (self.options.default_deadline, self.options.close_timeout)
-    }
-
     /// Rejects a notification that can never be sent (`docs/protocol.md` section 1):
     /// more than 1000 resources, or too large to go inline without blob storage.
-    fn check(&self, n: Notification) -> Result<Notification, SubmitError> {
+    pub(crate) fn check(&self, n: Notification) -> Result<Notification, SubmitError> {
         if let Err(error) = n.check_batch_size() {
             return Err(SubmitError::new(Error::Invalid(error), n));
         }
@@ -484,7 +419,7 @@ impl Client {
     // Hands the job back by value (as crossbeam's `TrySendError` does): no allocation
     // on the `try_` fast-fail path before the caller's refusal.
     #[allow(clippy::result_large_err)]
-    fn submit_job(&self, job: Job, wait: Wait) -> Result<Ticket, (Error, Job)> {
+    pub(crate) fn submit_job(&self, job: Job, wait: Wait) -> Result<Ticket, (Error, Job)> {
         if self.is_closed() {
             return Err((Error::Closed, job));
         }

@@ -1,6 +1,7 @@
 //! The ARN v3 model: ARM resource ids, notifications, validation, the subject and the
 //! event encoder (`docs/protocol.md` sections 1, 3, 4, 5 and 6).
 
+mod arm;
 mod encode;
 mod enums;
 mod event;
@@ -10,12 +11,13 @@ mod subject;
 mod validate;
 mod wire;
 
+pub use arm::ArmResource;
 pub(crate) use encode::json_len;
 pub use encode::{EncodeBuf, Encoded, Encoder, PendingBlob, DEFAULT_INLINE_THRESHOLD, SDK_VERSION};
 pub use enums::{Activity, ChangeAction, DataBoundary};
 pub use event::{parse_resources, BlobInfo, ReceivedEvent, ResourcesContainer};
 pub use notification::{
-    ArmResource, Notification, NotificationResource, ResourceSystemProperties, MAX_BATCH_SIZE,
+    Notification, NotificationResource, ResourceSystemProperties, MAX_BATCH_SIZE,
 };
 pub use resource_id::{Parents, ResourceId, ResourceIdError, ResourceIdErrorKind, ResourceType};
 pub use subject::subject;

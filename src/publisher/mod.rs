@@ -17,6 +17,7 @@
 //! state, marked `coalesced`.
 
 mod change;
+mod fanout;
 mod groups;
 mod stats;
 
@@ -25,16 +26,17 @@ use std::sync::Arc;
 use std::thread::JoinHandle;
 use std::time::{Duration, Instant};
 
-use crossbeam_channel::{bounded, Sender, TrySendError};
+use crossbeam_channel::{bounded, Sender};
 use parking_lot::{Condvar, Mutex};
 
 pub use change::{Change, ChangeContext, ChangeFailure, ChangeOutcome, PublishError, Published};
+use fanout::{Fanout, Waiters};
 use groups::{Entry, Group, GroupKey, Groups, Limits, Reply};
 use stats::StatsCounters;
 pub use stats::{PublisherStats, RESOURCES_BUCKETS};
 
 use crate::promise::PromisePool;
-use crate::{Client, Delivery, Error, Failure, Promise};
+use crate::{Client, Error, Failure, Promise};
 
 mod builder;
 pub use builder::{PublisherBuilder, DEFAULT_LINGER};
@@ -450,73 +452,6 @@ impl Inner {
         self.stats
             .errors_dropped
             .load(std::sync::atomic::Ordering::Relaxed)
-    }
-}
-
-/// The replies of one resource of a batch.
-struct Waiters {
-    context: Arc<ChangeContext>,
-    own: Reply,
-    replaced: Vec<Reply>,
-}
-
-/// Gives a batch's outcome to each of its changes.
-struct Fanout {
-    waiters: Vec<Waiters>,
-    errors: Sender<ChangeFailure>,
-    dropped: Arc<std::sync::atomic::AtomicU64>,
-}
-
-impl Fanout {
-    fn deliver(self, outcome: Result<Delivery, Failure>) {
-        let Fanout {
-            waiters,
-            errors,
-            dropped,
-        } = self;
-        let send = |reply: Reply, failure: ChangeFailure| match reply {
-            Reply::Promise(r) => r.resolve(Err(failure)),
-            Reply::Errors => {
-                if let Err(TrySendError::Full(_)) = errors.try_send(failure) {
-                    dropped.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
-                }
-            }
-        };
-        match outcome {
-            Ok(delivery) => {
-                for w in waiters {
-                    let replies = std::iter::once((w.own, false))
-                        .chain(w.replaced.into_iter().map(|r| (r, true)));
-                    for (reply, coalesced) in replies {
-                        if let Reply::Promise(r) = reply {
-                            r.resolve(Ok(Published {
-                                delivery,
-                                coalesced,
-                            }));
-                        }
-                    }
-                }
-            }
-            Err(failure) => {
-                let event_id = failure.event_id();
-                let (error, n) = failure.into_parts();
-                let mut resources = n.map(|n| n.resources.into_iter());
-                for w in waiters {
-                    let resource = resources.as_mut().and_then(Iterator::next);
-                    let change = resource.map(|r| Change::new(Arc::clone(&w.context), r));
-                    send(
-                        w.own,
-                        ChangeFailure::new(error.duplicate(), change, false, event_id),
-                    );
-                    for reply in w.replaced {
-                        send(
-                            reply,
-                            ChangeFailure::new(error.duplicate(), None, true, event_id),
-                        );
-                    }
-                }
-            }
-        }
     }
 }
 

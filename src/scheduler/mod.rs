@@ -31,8 +31,11 @@
 //! accepted before it and holds nothing the workers need.
 
 mod chains;
+mod entry;
+mod epochs;
 mod job;
 mod keys;
+mod task;
 
 use std::cell::RefCell;
 use std::cmp::Reverse;
@@ -47,10 +50,13 @@ pub(crate) use chains::Key;
 use chains::{Chains, NodeId};
 pub(crate) use job::{Callback, CallbackSlot, Job, Reply, SendError, SendResult};
 
+pub(crate) use entry::Accepted;
+use entry::{abandon_handle, expire_due, Abandon, Entry, Pending};
+use epochs::Epochs;
 use keys::keys_of;
+pub(crate) use task::{Done, Task, Ticket};
 
 use crate::config::OrderBy;
-use crate::promise::Resolver;
 use crate::stats::StatsInner;
 use crate::{Error, Failure};
 
@@ -61,106 +67,6 @@ pub(crate) enum Wait {
     No,
     /// Block until there is room, the client closes, or the deadline passes.
     Until(Instant),
-}
-
-/// What close can still do for a notification being sent when it gives up.
-enum Abandon {
-    /// Nothing: its failure is reported when the worker's send ends.
-    Nothing,
-    /// Resolve its promise.
-    Promise(Resolver),
-    /// Run its callback.
-    Callback(Arc<CallbackSlot>),
-}
-
-/// What close may do for `reply` once its notification is being sent.
-fn abandon_handle(reply: &Reply) -> Abandon {
-    match reply {
-        Reply::Promise(r) => Abandon::Promise(r.handle()),
-        Reply::Callback(slot) => Abandon::Callback(Arc::clone(slot)),
-        Reply::Errors => Abandon::Nothing,
-    }
-}
-
-/// What [`Scheduler::accept_claiming`] did with a job.
-#[allow(clippy::large_enum_variant)] // boxing the task would allocate per notification
-pub(crate) enum Accepted<'a> {
-    /// Queued (or waiting for earlier notifications about its resources).
-    Queued(Ticket),
-    /// Ready and handed to the caller to send.
-    Claimed(Task<'a>),
-}
-
-/// A pending notification in the graph.
-#[allow(clippy::large_enum_variant)] // boxing the job would allocate per notification
-enum Entry {
-    /// Waiting for predecessors, or in the ready queue.
-    Queued(Job),
-    /// Taken by a worker; the handle lets close give up on its promise.
-    Running(Abandon),
-    /// Its outcome was given without sending (its deadline passed while it waited);
-    /// it stays in the graph until its predecessors are done, to keep their order.
-    Expired,
-}
-
-struct Pending {
-    entry: Entry,
-    epoch: u64,
-}
-
-/// Accepted nodes counted per flush epoch.
-#[derive(Default)]
-struct Epochs {
-    /// The epoch of `counts[0]`.
-    base: u64,
-    counts: VecDeque<usize>,
-}
-
-impl Epochs {
-    fn current(&mut self) -> u64 {
-        if self.counts.is_empty() {
-            self.counts.push_back(0);
-        }
-        self.base + self.counts.len() as u64 - 1
-    }
-
-    fn accept(&mut self) -> u64 {
-        let e = self.current();
-        *self.counts.back_mut().expect("current made one") += 1;
-        e
-    }
-
-    fn done(&mut self, epoch: u64) {
-        let Some(count) = epoch
-            .checked_sub(self.base)
-            .and_then(|i| self.counts.get_mut(i as usize))
-        else {
-            return;
-        };
-        *count -= 1;
-        while self.counts.len() > 1 && self.counts.front() == Some(&0) {
-            self.counts.pop_front();
-            self.base += 1;
-        }
-    }
-
-    /// Starts a new epoch; returns the last one a flush must wait for.
-    fn begin_flush(&mut self) -> u64 {
-        let e = self.current();
-        self.counts.push_back(0);
-        e
-    }
-
-    /// Whether every epoch up to `e` is empty.
-    fn passed(&self, e: u64) -> bool {
-        let upto = (e + 1).saturating_sub(self.base) as usize;
-        self.counts.iter().take(upto).all(|&c| c == 0)
-    }
-
-    fn reset(&mut self) {
-        self.base += self.counts.len() as u64;
-        self.counts.clear();
-    }
 }
 
 struct State {
@@ -582,101 +488,6 @@ impl Scheduler {
     pub(crate) fn queue_depth(&self) -> usize {
         let state = self.state.lock();
         state.chains.len() - state.running
-    }
-}
-
-/// Gives the outcome `Timeout` to every waiting node whose deadline passed; returns
-/// their jobs (to finish outside the lock).
-fn expire_due(state: &mut State, now: Instant) -> Vec<Job> {
-    let mut expired = Vec::new();
-    while let Some(Reverse((d, id, generation))) = state.expiries.peek().copied() {
-        if d > now {
-            break;
-        }
-        state.expiries.pop();
-        if state.chains.generation(id) != generation {
-            continue;
-        }
-        if let Some(pending) = state.chains.payload_mut(id) {
-            if let Entry::Queued(_) = pending.entry {
-                if let Entry::Queued(job) = std::mem::replace(&mut pending.entry, Entry::Expired) {
-                    expired.push(job);
-                }
-            }
-        }
-    }
-    expired
-}
-
-/// Names one accepted notification (its node and the node's generation).
-#[derive(Clone, Copy, Debug)]
-pub(crate) struct Ticket {
-    id: NodeId,
-    generation: u64,
-}
-
-/// A job a worker took: it must reach [`Task::complete`]. Dropped without (a panic
-/// escaped the worker's handling), it gives the job [`Error::Panicked`] and releases
-/// its successors, so nothing is lost.
-pub(crate) struct Task<'a> {
-    scheduler: &'a Scheduler,
-    id: NodeId,
-    generation: u64,
-    job: Option<Job>,
-    /// Set when [`Task::complete`] handed the node on to a [`Done`].
-    released: bool,
-}
-
-impl<'a> Task<'a> {
-    /// The job to send.
-    pub(crate) fn job(&self) -> &Job {
-        self.job.as_ref().expect("the job is held until completion")
-    }
-
-    /// Gives the job its outcome; the node is released (its successors go) when the
-    /// returned [`Done`] is handed to [`Scheduler::next`], or dropped.
-    pub(crate) fn complete(mut self, result: SendResult) -> Done<'a> {
-        if let Some(job) = self.job.take() {
-            job.finish(result, self.scheduler);
-        }
-        self.released = true;
-        Done {
-            scheduler: self.scheduler,
-            id: self.id,
-            generation: self.generation,
-            released: false,
-        }
-    }
-}
-
-impl Drop for Task<'_> {
-    fn drop(&mut self) {
-        if let Some(job) = self.job.take() {
-            self.scheduler.stats.panicked();
-            let error = Error::Panicked("the worker panicked outside the send".into());
-            job.finish(Err(error.into()), self.scheduler);
-        }
-        if !self.released {
-            self.scheduler.finish_task(self.id, self.generation);
-        }
-    }
-}
-
-/// A finished task whose node is not released yet: [`Scheduler::next`] releases it
-/// under the lock it takes anyway; dropped (a panic between the two), it releases the
-/// node itself.
-pub(crate) struct Done<'a> {
-    scheduler: &'a Scheduler,
-    id: NodeId,
-    generation: u64,
-    released: bool,
-}
-
-impl Drop for Done<'_> {
-    fn drop(&mut self) {
-        if !self.released {
-            self.scheduler.finish_task(self.id, self.generation);
-        }
     }
 }
 

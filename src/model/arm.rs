@@ -1,0 +1,156 @@
+//! The ARM description of one resource (`armResource`), with its properties
+//! serialized once.
+
+use serde::Serialize;
+use serde_json::value::RawValue;
+
+use super::{Activity, ResourceId, ResourceType, Rule, ValidationError};
+use crate::Error;
+
+/// The ARM description of one resource (`armResource` on the wire).
+///
+/// Built by [`ArmResource::new`] (which serializes the properties once),
+/// [`ArmResource::without_properties`] or [`ArmResource::from_raw`].
+#[derive(Clone, Debug)]
+pub struct ArmResource {
+    pub(crate) id: ResourceId,
+    pub(crate) activity: Activity,
+    pub(crate) api_version: String,
+    pub(crate) properties: Option<Box<RawValue>>,
+}
+
+impl PartialEq for ArmResource {
+    fn eq(&self, other: &Self) -> bool {
+        self.id == other.id
+            && self.activity == other.activity
+            && self.api_version == other.api_version
+            && self.properties.as_ref().map(|p| p.get())
+                == other.properties.as_ref().map(|p| p.get())
+    }
+}
+
+impl ArmResource {
+    /// Builds the ARM resource for `id` with `properties`, serialized here, once.
+    ///
+    /// Properties that serialize to JSON `null` count as none, which only a `delete`
+    /// may have (see [`ArmResource::without_properties`]). Fails with
+    /// [`Error::Invalid`] ([`Rule::PropertiesMissing`], or [`Rule::ArmIdMissing`] for
+    /// an id with an empty canonical string) or [`Error::Encode`] when the properties
+    /// cannot be serialized (`docs/protocol.md` section 4, step 2).
+    ///
+    /// ```
+    /// use arn_client::model::{Activity, ArmResource, ResourceId};
+    ///
+    /// let id: ResourceId = "/subscriptions/00000000-0000-0000-0000-000000000000/resourceGroups/rg/providers/Microsoft.Compute/virtualMachines/vm1".parse()?;
+    /// let vm = ArmResource::new(Activity::Write, &id, "2024-03-01", &serde_json::json!({ "vmSize": "D2s_v5" }))?;
+    /// assert_eq!(vm.properties(), Some(r#"{"vmSize":"D2s_v5"}"#));
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
+    pub fn new<T: Serialize + ?Sized>(
+        activity: Activity,
+        id: &ResourceId,
+        api_version: &str,
+        properties: &T,
+    ) -> Result<Self, Error> {
+        let properties = serde_json::value::to_raw_value(properties)
+            .map_err(|e| Error::Encode(format!("armResource.properties: {e}")))?;
+        Self::from_raw(activity, id, api_version, Some(properties))
+    }
+
+    /// Builds the ARM resource for `id` without properties: only a `delete` may omit
+    /// them; any other activity fails with [`Error::Invalid`]
+    /// ([`Rule::PropertiesMissing`]).
+    ///
+    /// ```
+    /// use arn_client::model::{Activity, ArmResource, ResourceId};
+    ///
+    /// let id: ResourceId = "/subscriptions/00000000-0000-0000-0000-000000000000/resourceGroups/rg/providers/Microsoft.Compute/virtualMachines/vm1".parse()?;
+    /// let gone = ArmResource::without_properties(Activity::Delete, &id, "2024-03-01")?;
+    /// assert_eq!(gone.properties(), None);
+    /// assert!(ArmResource::without_properties(Activity::Write, &id, "2024-03-01").is_err());
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
+    pub fn without_properties(
+        activity: Activity,
+        id: &ResourceId,
+        api_version: &str,
+    ) -> Result<Self, Error> {
+        Self::from_raw(activity, id, api_version, None)
+    }
+
+    /// Like [`ArmResource::new`], for properties that are already JSON (for example
+    /// read from another service with `serde_json::from_slice::<Box<RawValue>>`):
+    /// they are sent as they are, without another serialization.
+    pub fn from_raw(
+        activity: Activity,
+        id: &ResourceId,
+        api_version: &str,
+        properties: Option<Box<RawValue>>,
+    ) -> Result<Self, Error> {
+        if id.as_str().is_empty() {
+            return Err(ValidationError::new(
+                Rule::ArmIdMissing,
+                None,
+                "armResource.id is required".into(),
+            )
+            .into());
+        }
+        let properties = properties.filter(|p| p.get().trim() != "null");
+        if properties.is_none() && activity != Activity::Delete {
+            return Err(ValidationError::new(
+                Rule::PropertiesMissing,
+                None,
+                format!("armResource.properties is required for activity {activity}"),
+            )
+            .into());
+        }
+        Ok(Self {
+            id: id.clone(),
+            activity,
+            api_version: api_version.to_owned(),
+            properties,
+        })
+    }
+
+    /// The parsed resource id.
+    pub fn id(&self) -> &ResourceId {
+        &self.id
+    }
+
+    /// The activity this resource reports.
+    pub fn activity(&self) -> Activity {
+        self.activity
+    }
+
+    /// `armResource.apiVersion`: the API version of the properties' schema.
+    pub fn api_version(&self) -> &str {
+        &self.api_version
+    }
+
+    /// The serialized properties (`armResource.properties`), if any.
+    pub fn properties(&self) -> Option<&str> {
+        self.properties.as_deref().map(RawValue::get)
+    }
+
+    /// The resource type (`armResource.type`), from the id.
+    pub fn resource_type(&self) -> &ResourceType {
+        self.id.resource_type()
+    }
+
+    /// The resource type as its wire string, e.g.
+    /// `"Microsoft.ContainerService/managedClusters/nodes"`.
+    pub fn type_string(&self) -> String {
+        self.id.resource_type().to_string()
+    }
+
+    /// The resource name (`armResource.name`): the last name segment of the id, empty
+    /// when the id ends in a bare type.
+    pub fn name(&self) -> &str {
+        self.id.name()
+    }
+
+    /// The location segment of the id (`armResource.location`), if it has one.
+    pub fn location(&self) -> Option<&str> {
+        self.id.location()
+    }
+}

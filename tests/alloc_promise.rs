@@ -2,52 +2,27 @@
 //! thread. Its own test binary: it installs a counting global allocator that counts
 //! only while the calling thread has switched counting on.
 mod common;
+#[path = "common/counting_alloc.rs"]
+mod counting_alloc;
 
-use std::alloc::{GlobalAlloc, Layout, System};
 use std::cell::Cell;
-use std::sync::atomic::{AtomicUsize, Ordering::Relaxed};
+use std::sync::atomic::Ordering::Relaxed;
+
+use counting_alloc::ALLOCATIONS;
 use std::time::Duration;
 
 use arn_client::testing::FakeTransport;
 
-struct Counting;
-
 thread_local! {
     static COUNTING: Cell<bool> = const { Cell::new(false) };
 }
-static ALLOCATIONS: AtomicUsize = AtomicUsize::new(0);
-
-fn count() {
-    if COUNTING.try_with(Cell::get).unwrap_or(false) {
-        ALLOCATIONS.fetch_add(1, Relaxed);
-    }
-}
-
-// SAFETY: every call forwards to the system allocator unchanged; counting only touches
-// an atomic and a const-initialised thread-local `Cell` (which never allocates).
-unsafe impl GlobalAlloc for Counting {
-    unsafe fn alloc(&self, layout: Layout) -> *mut u8 {
-        count();
-        unsafe { System.alloc(layout) }
-    }
-
-    unsafe fn alloc_zeroed(&self, layout: Layout) -> *mut u8 {
-        count();
-        unsafe { System.alloc_zeroed(layout) }
-    }
-
-    unsafe fn realloc(&self, ptr: *mut u8, layout: Layout, new_size: usize) -> *mut u8 {
-        count();
-        unsafe { System.realloc(ptr, layout, new_size) }
-    }
-
-    unsafe fn dealloc(&self, ptr: *mut u8, layout: Layout) {
-        unsafe { System.dealloc(ptr, layout) }
-    }
+/// Counts the allocations of a thread that switched counting on.
+fn decide() -> bool {
+    COUNTING.try_with(Cell::get).unwrap_or(false)
 }
 
 #[global_allocator]
-static GLOBAL: Counting = Counting;
+static GLOBAL: counting_alloc::Counting = counting_alloc::Counting::new(decide);
 
 /// Runs `f` with allocation counting on for this thread; returns the count.
 fn allocations_in(f: impl FnOnce()) -> usize {

@@ -4,21 +4,21 @@
 //! counting global allocator that counts only on threads named `arn-worker-*`, and
 //! only while the test has counting switched on.
 mod common;
+#[path = "common/counting_alloc.rs"]
+mod counting_alloc;
 
-use std::alloc::{GlobalAlloc, Layout, System};
 use std::cell::Cell;
-use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering::Relaxed};
+use std::sync::atomic::{AtomicBool, Ordering::Relaxed};
+
+use counting_alloc::ALLOCATIONS;
 use std::sync::{Arc, Mutex, MutexGuard};
 use std::time::{Duration, Instant};
 
 use arn_client::testing::FakeTransport;
 use arn_client::Client;
 
-struct Counting;
-
 /// Whether allocations on worker threads are being counted.
 static COUNTING: AtomicBool = AtomicBool::new(false);
-static ALLOCATIONS: AtomicUsize = AtomicUsize::new(0);
 
 /// What this thread is, learned on its first allocation while counting.
 #[derive(Clone, Copy, PartialEq)]
@@ -34,12 +34,13 @@ thread_local! {
     static KIND: Cell<Kind> = const { Cell::new(Kind::Unknown) };
 }
 
-fn count() {
+/// Counts the allocations of worker threads while the test has counting on.
+fn decide() -> bool {
     if !COUNTING.load(Relaxed) {
-        return;
+        return false;
     }
     let Ok(kind) = KIND.try_with(Cell::get) else {
-        return; // a thread being torn down
+        return false; // a thread being torn down
     };
     let kind = match kind {
         Kind::Unknown => {
@@ -53,36 +54,11 @@ fn count() {
         }
         kind => kind,
     };
-    if kind == Kind::Worker {
-        ALLOCATIONS.fetch_add(1, Relaxed);
-    }
-}
-
-// SAFETY: every call forwards to the system allocator unchanged; counting only touches
-// atomics and a const-initialised thread-local `Cell` (which never allocates).
-unsafe impl GlobalAlloc for Counting {
-    unsafe fn alloc(&self, layout: Layout) -> *mut u8 {
-        count();
-        unsafe { System.alloc(layout) }
-    }
-
-    unsafe fn alloc_zeroed(&self, layout: Layout) -> *mut u8 {
-        count();
-        unsafe { System.alloc_zeroed(layout) }
-    }
-
-    unsafe fn realloc(&self, ptr: *mut u8, layout: Layout, new_size: usize) -> *mut u8 {
-        count();
-        unsafe { System.realloc(ptr, layout, new_size) }
-    }
-
-    unsafe fn dealloc(&self, ptr: *mut u8, layout: Layout) {
-        unsafe { System.dealloc(ptr, layout) }
-    }
+    kind == Kind::Worker
 }
 
 #[global_allocator]
-static GLOBAL: Counting = Counting;
+static GLOBAL: counting_alloc::Counting = counting_alloc::Counting::new(decide);
 
 /// Held by each test: counting is process-wide, and every client's workers are named
 /// `arn-worker-*`.

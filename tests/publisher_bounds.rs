@@ -90,3 +90,51 @@ fn a_stalled_receiver_bounds_pending_changes_and_close_gives_every_one_an_outcom
     }
     receiver.release_stalled();
 }
+
+#[test]
+fn without_blob_storage_batches_are_cut_to_fit_inline_and_oversized_changes_refused() {
+    let (receiver, _cred, config) = setup("inline-tok");
+    let client = Arc::new(
+        Client::with_transports(config.into_transport().unwrap())
+            .build()
+            .unwrap(),
+    );
+    let publisher = Publisher::builder(Arc::clone(&client))
+        .inline_batches(false) // asks for 1000-resource batches: no blob storage, so cut
+        .build()
+        .unwrap();
+    let ctx = Arc::new(ChangeContext::new("eastus", "Microsoft.ContainerService"));
+    let sized = |i: usize, padding: usize| {
+        let id: ResourceId = format!("/subscriptions/00000000-0000-0000-0000-000000000001/resourceGroups/rg/providers/Microsoft.ContainerService/managedClusters/mc/nodes/n{i}").parse().unwrap();
+        let props = serde_json::json!({ "seq": i, "padding": "x".repeat(padding) });
+        let arm = ArmResource::new(Activity::Snapshot, &id, "2024-01-01", &props).unwrap();
+        Change::new(
+            Arc::clone(&ctx),
+            NotificationResource::new(arm, ChangeAction::Update),
+        )
+    };
+    let too_big = publisher.submit(sized(0, 50_000)).unwrap_err();
+    assert!(
+        matches!(
+            too_big.error(),
+            Error::TooLarge {
+                threshold: 42_000,
+                ..
+            }
+        ),
+        "{too_big:?}"
+    );
+    assert_eq!(too_big.into_change(), sized(0, 50_000));
+    let promises: Vec<_> = (1..=300)
+        .map(|i| publisher.publish_async(sized(i, 2_500)).unwrap())
+        .collect();
+    for p in promises {
+        p.wait().expect("every batch fits inline");
+    }
+    let events = receiver.events();
+    assert!(events.iter().all(|e| e.inline));
+    assert!(events.len() > 1, "cut into several notifications");
+    assert_eq!(events.iter().map(|e| e.resources.len()).sum::<usize>(), 300);
+    publisher.close(Instant::now() + WAIT).unwrap();
+    client.close(Instant::now() + WAIT).unwrap();
+}

@@ -7,7 +7,7 @@ use std::time::Instant;
 use super::Client;
 use crate::model::Notification;
 use crate::scheduler::{Callback, CallbackSlot, Job, Reply, Wait};
-use crate::{Error, Failure};
+use crate::Failure;
 
 impl Client {
     /// Queues `n` whose outcome goes to `callback`, run once on a worker or a closing
@@ -56,15 +56,6 @@ impl Client {
     /// passed first.
     pub(crate) fn wait_for_room(&self, deadline: Instant) -> bool {
         self.scheduler.wait_room(deadline)
-    }
-
-    /// Whether `n` could go without blob storage: `Ok` when the client has storage or
-    /// `n` fits inline, else [`Error::TooLarge`].
-    pub(crate) fn fits(&self, n: &Notification) -> Result<(), Error> {
-        match self.ctx.blobs {
-            Some(_) => Ok(()),
-            None => self.ctx.encoder.fits_inline(n),
-        }
     }
 
     /// The counters, shared with a publisher's promises.

@@ -266,6 +266,11 @@ impl PublishError {
     pub fn into_change(self) -> Change {
         *self.change
     }
+
+    /// Splits into the error and the change.
+    pub fn into_parts(self) -> (Error, Change) {
+        (self.error, *self.change)
+    }
 }
 
 impl fmt::Debug for PublishError {

@@ -21,7 +21,6 @@ mod fanout;
 mod groups;
 mod stats;
 
-use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
 use std::thread::JoinHandle;
 use std::time::{Duration, Instant};
@@ -113,7 +112,6 @@ struct Inner {
 pub struct Publisher {
     inner: Arc<Inner>,
     linger: Mutex<Option<JoinHandle<()>>>,
-    closed: AtomicBool,
     errors: ChangeErrors,
 }
 
@@ -159,7 +157,6 @@ impl Publisher {
         Ok(Self {
             inner,
             linger: Mutex::new(Some(handle)),
-            closed: AtomicBool::new(false),
             errors: crate::Errors(rx),
         })
     }
@@ -170,7 +167,7 @@ impl Publisher {
         match self.publish_async(change) {
             Ok(promise) => promise.wait(),
             Err(refused) => {
-                let (error, change) = (refused.error().duplicate(), refused.into_change());
+                let (error, change) = refused.into_parts();
                 Err(ChangeFailure::new(error, Some(change), false, None))
             }
         }
@@ -229,7 +226,6 @@ impl Publisher {
     /// outcome. The client stays open. Idempotent; dropping the publisher closes it
     /// with the client's close timeout.
     pub fn close(&self, deadline: Instant) -> Result<(), Error> {
-        self.closed.store(true, Ordering::Release);
         self.inner.state.lock().closed = true;
         self.inner.wake.notify_all();
         self.inner.room.notify_all();
@@ -269,23 +265,31 @@ impl Publisher {
         let Change { context, resource } = change;
         // A change that can never be valid is refused now, not in a batch.
         let single = context.notification(vec![resource]);
-        let check = single
-            .validate()
-            .map_err(Error::Invalid)
-            .and_then(|()| self.inner.client.fits(&single));
+        let check = single.validate().map_err(Error::Invalid);
         let resource = single.resources.into_iter().next().expect("one resource");
+        // The resource's JSON length, counted once: it sizes the batches and says
+        // whether the change could ever go inline on a client without blob storage.
+        let check = check.and_then(|()| crate::model::json_len(&resource));
         let deadline = Instant::now() + self.inner.client.timeouts().0;
-        let bytes = crate::model::json_len(&resource).map(|len| len + 1);
-        let check = check.and(bytes.as_ref().map(|_| ()).map_err(Error::duplicate));
-        let mut entry = Entry::new(context, resource, reply, deadline, bytes.unwrap_or(0));
-        if let Err(error) = check {
+        let len = *check.as_ref().unwrap_or(&0);
+        let mut entry = Entry::new(context, resource, reply, deadline, len + 1);
+        let too_large = self
+            .inner
+            .client
+            .inline_only_threshold()
+            .filter(|&threshold| len + 2 >= threshold)
+            .map(|threshold| Error::TooLarge {
+                size: len + 2,
+                threshold,
+            });
+        if let Some(error) = check.err().or(too_large) {
             return Err(refuse(error, entry));
         }
         let key = GroupKey::of(&entry.context, &entry.resource);
         let opts = self.inner.options;
         loop {
             let mut state = self.inner.state.lock();
-            if state.closed || self.closed.load(Ordering::Acquire) {
+            if state.closed {
                 return Err(refuse(Error::Closed, entry));
             }
             let full = state.groups.changes >= opts.max_pending
@@ -339,6 +343,30 @@ impl Publisher {
     }
 }
 
+/// A taken group as a notification (its resources in entry order), the replies of
+/// each resource, and the batch's deadline (its earliest change's). Groups are capped
+/// by their exact JSON size, so a batch never needs cutting to go inline.
+fn batch(group: Group) -> (crate::model::Notification, Vec<Waiters>, Instant) {
+    let deadline = group
+        .entries
+        .iter()
+        .map(|e| e.deadline)
+        .min()
+        .expect("a group has entries");
+    let context = Arc::clone(&group.entries[0].context);
+    let mut resources = Vec::with_capacity(group.entries.len());
+    let mut waiters = Vec::with_capacity(group.entries.len());
+    for e in group.entries {
+        resources.push(e.resource);
+        waiters.push(Waiters {
+            context: e.context,
+            own: e.own,
+            replaced: e.replaced,
+        });
+    }
+    (context.notification(resources), waiters, deadline)
+}
+
 /// Refuses the change of `entry`: its reply is disarmed, the change handed back.
 fn refuse(error: Error, entry: Entry) -> PublishError {
     if let Reply::Promise(resolver) = entry.own {
@@ -367,24 +395,13 @@ impl Inner {
         self.room.notify_all();
         self.stats
             .built(group.entries.len(), group.opened.elapsed());
-        let Group { entries, .. } = group;
-        let deadline = entries
-            .iter()
-            .map(|e| e.deadline)
-            .min()
-            .expect("a group has entries");
-        let context = Arc::clone(&entries[0].context);
-        let mut resources = Vec::with_capacity(entries.len());
-        let mut waiters = Vec::with_capacity(entries.len());
-        for e in entries {
-            resources.push(e.resource);
-            waiters.push(Waiters {
-                context: e.context,
-                own: e.own,
-                replaced: e.replaced,
-            });
-        }
-        self.submit(&context, resources, waiters, deadline);
+        let (n, waiters, deadline) = batch(group);
+        let fan = self.fanout(waiters);
+        self.client.submit_with_callback(
+            n,
+            deadline,
+            Box::new(move |outcome| fan.deliver(outcome)),
+        );
         true
     }
 
@@ -396,56 +413,19 @@ impl Inner {
             let Some(group) = self.state.lock().groups.take(gid) else {
                 continue;
             };
-            let mut resources = Vec::with_capacity(group.entries.len());
-            let mut waiters = Vec::with_capacity(group.entries.len());
-            for e in group.entries {
-                resources.push(e.resource);
-                waiters.push(Waiters {
-                    context: e.context,
-                    own: e.own,
-                    replaced: e.replaced,
-                });
-            }
-            let context = Arc::clone(&waiters[0].context);
-            let n = context.notification(resources);
-            let fan = Fanout {
-                waiters,
-                errors: self.errors.clone(),
-                dropped: Arc::clone(&self.stats.errors_dropped),
-            };
-            fan.deliver(Err(Failure::new(error.duplicate(), Some(n), None, 0)));
+            let (n, waiters, _) = batch(group);
+            let failure = Failure::new(error.duplicate(), Some(n), None, 0);
+            self.fanout(waiters).deliver(Err(failure));
         }
         self.room.notify_all();
     }
 
-    /// Sends one batch; a batch too large to go inline on a client without blob
-    /// storage is cut in halves (the size estimate that closed the group was low).
-    fn submit(
-        &self,
-        context: &Arc<ChangeContext>,
-        mut resources: Vec<crate::model::NotificationResource>,
-        mut waiters: Vec<Waiters>,
-        deadline: Instant,
-    ) {
-        let n = context.notification(resources);
-        if n.resources.len() > 1 && self.client.fits(&n).is_err() {
-            resources = n.resources;
-            let tail = resources.split_off(resources.len() / 2);
-            let tail_waiters = waiters.split_off(waiters.len() / 2);
-            self.submit(context, resources, waiters, deadline);
-            self.submit(context, tail, tail_waiters, deadline);
-            return;
-        }
-        let fan = Fanout {
+    fn fanout(&self, waiters: Vec<Waiters>) -> Fanout {
+        Fanout {
             waiters,
             errors: self.errors.clone(),
             dropped: Arc::clone(&self.stats.errors_dropped),
-        };
-        self.client.submit_with_callback(
-            n,
-            deadline,
-            Box::new(move |outcome| fan.deliver(outcome)),
-        );
+        }
     }
 
     fn stats_dropped(&self) -> u64 {
@@ -488,7 +468,7 @@ fn linger_loop(inner: &Inner) {
 
 impl Drop for Publisher {
     fn drop(&mut self) {
-        if self.closed.load(Ordering::Acquire) {
+        if self.inner.state.lock().closed {
             return;
         }
         let timeout = self.inner.client.timeouts().1;

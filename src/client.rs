@@ -351,13 +351,8 @@ impl Client {
             accepted: Instant::now(),
             reply: Reply::Promise(resolver),
         };
-        let accepted = if self.is_closed() {
-            Err((Error::Closed, job))
-        } else {
-            let claim = send_here.then_some(self.options.workers);
-            self.scheduler.accept_claiming(job, wait, claim)
-        };
-        match accepted {
+        let claim = send_here.then_some(self.options.workers);
+        match self.scheduler.accept_claiming(job, wait, claim) {
             Ok(Accepted::Queued(ticket)) => Ok((promise, Some(ticket))),
             Ok(Accepted::Claimed(task)) => {
                 let job = task.job();
@@ -397,7 +392,8 @@ impl Client {
             accepted: Instant::now(),
             reply: Reply::Errors,
         };
-        self.submit_job(job, wait)
+        self.scheduler
+            .accept(job, wait)
             .map(|_| ())
             .map_err(|(error, job)| SubmitError::new(error, job.notification))
     }
@@ -414,16 +410,6 @@ impl Client {
             }
         }
         Ok(n)
-    }
-
-    // Hands the job back by value (as crossbeam's `TrySendError` does): no allocation
-    // on the `try_` fast-fail path before the caller's refusal.
-    #[allow(clippy::result_large_err)]
-    pub(crate) fn submit_job(&self, job: Job, wait: Wait) -> Result<Ticket, (Error, Job)> {
-        if self.is_closed() {
-            return Err((Error::Closed, job));
-        }
-        self.scheduler.accept(job, wait)
     }
 }
 

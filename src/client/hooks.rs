@@ -31,7 +31,7 @@ impl Client {
             accepted: Instant::now(),
             reply: Reply::Callback(CallbackSlot::new(callback)),
         };
-        if let Err((error, job)) = self.submit_job(job, Wait::Until(deadline)) {
+        if let Err((error, job)) = self.scheduler.accept(job, Wait::Until(deadline)) {
             if let Reply::Callback(slot) = job.reply {
                 slot.run(Err(Failure::new(error, Some(job.notification), None, 0)));
             }

@@ -241,3 +241,29 @@ fn a_ready_blocking_notify_sends_on_its_own_thread_and_a_waiting_one_keeps_order
         .collect();
     assert_eq!(seqs, [0, 1]);
 }
+
+#[test]
+fn a_blocking_notify_never_sends_on_its_thread_beyond_the_worker_count() {
+    let fake = FakeTransport::new();
+    let gate = Gate::new();
+    let stuck = common::node_id(0);
+    fake.script_subject(&stuck, Behavior::Gate(gate.clone()));
+    let client = std::sync::Arc::new(common::builder(&fake, 1).build().unwrap());
+    let first = client.send_async(common::node(&stuck, 0)).unwrap();
+    gate.wait_arrived(1);
+    // The one worker is busy: another resource's notify queues instead of sending on
+    // its own thread (two sends at once would exceed `workers(1)`).
+    let c = std::sync::Arc::clone(&client);
+    let other = thread::spawn(move || c.notify(common::node(&common::node_id(1), 0)).map(|_| ()));
+    let until = Instant::now() + Duration::from_secs(10);
+    while client.stats().queue_depth == 0 && fake.post_count() == 1 && Instant::now() < until {
+        thread::yield_now();
+    }
+    assert_eq!(client.stats().queue_depth, 1, "queued for the worker");
+    assert_eq!(fake.post_count(), 1, "not sent beside the busy worker");
+    gate.open();
+    first.wait().unwrap();
+    other.join().unwrap().unwrap();
+    let last = fake.posts().pop().unwrap();
+    assert!(last.thread.unwrap().starts_with("arn-worker-"));
+}

@@ -267,3 +267,29 @@ fn a_blocking_notify_never_sends_on_its_thread_beyond_the_worker_count() {
     let last = fake.posts().pop().unwrap();
     assert!(last.thread.unwrap().starts_with("arn-worker-"));
 }
+
+#[test]
+fn global_order_sends_everything_one_at_a_time_in_acceptance_order() {
+    let fake = FakeTransport::new();
+    // Uneven delays would let other resources overtake under per-resource order.
+    for k in (0..8).step_by(2) {
+        fake.script_subject(
+            &common::node_id(k),
+            Behavior::Delay(Duration::from_micros(300)),
+        );
+    }
+    let client = common::builder(&fake, 4)
+        .order_by(arn_client::OrderBy::Global)
+        .build()
+        .unwrap();
+    for seq in 0..80u64 {
+        client
+            .submit(common::node(&common::node_id(seq as usize % 8), seq))
+            .unwrap();
+    }
+    client
+        .flush(Instant::now() + Duration::from_secs(60))
+        .unwrap();
+    let seqs: Vec<u64> = fake.posts().iter().map(common::seq).collect();
+    assert_eq!(seqs, (0..80).collect::<Vec<_>>());
+}

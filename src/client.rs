@@ -356,13 +356,7 @@ impl Client {
             Ok(Accepted::Queued(ticket)) => Ok((promise, Some(ticket))),
             Ok(Accepted::Claimed(task)) => {
                 let job = task.job();
-                let result = worker::send_on_caller(
-                    &self.ctx,
-                    &self.scheduler.stats,
-                    &job.notification,
-                    job.deadline,
-                    job.accepted,
-                );
+                let result = worker::send_on_caller(&self.ctx, &self.scheduler.stats, job);
                 // The outcome goes to the promise; the node is released on drop.
                 drop(task.complete(result));
                 Ok((promise, None))

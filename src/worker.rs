@@ -10,7 +10,7 @@ use std::time::{Duration, Instant};
 use crate::compress::{new_compressor, zlib, Compressor};
 use crate::config::ClientOptions;
 use crate::model::{EncodeBuf, Encoded, Encoder, Notification};
-use crate::scheduler::{Scheduler, SendError, SendResult};
+use crate::scheduler::{Job, Scheduler, SendError, SendResult};
 use crate::stats::StatsInner;
 use crate::transport::{
     post_with_gate, BlobStore, EventPost, EventTransport, RetryPolicy, SendGate,
@@ -108,14 +108,8 @@ impl Buffers {
     }
 
     /// Sends `n`; a panic in the send (a transport's, say) is its outcome.
-    fn send_caught(
-        &mut self,
-        ctx: &SendContext,
-        stats: &StatsInner,
-        n: &Notification,
-        deadline: Instant,
-        accepted: Instant,
-    ) -> SendResult {
+    fn send_caught(&mut self, ctx: &SendContext, stats: &StatsInner, job: &Job) -> SendResult {
+        let (n, deadline, accepted) = (&job.notification, job.deadline, job.accepted);
         let Self {
             buf,
             compress,
@@ -155,19 +149,13 @@ thread_local! {
 /// Sends `n` on the calling thread, with that thread's own reusable buffers: a
 /// blocking `notify` whose notification was ready at once sends it itself instead of
 /// waking a worker and waiting to be woken.
-pub(crate) fn send_on_caller(
-    ctx: &SendContext,
-    stats: &StatsInner,
-    n: &Notification,
-    deadline: Instant,
-    accepted: Instant,
-) -> SendResult {
+pub(crate) fn send_on_caller(ctx: &SendContext, stats: &StatsInner, job: &Job) -> SendResult {
     CALLER.with(|cell| match cell.try_borrow_mut() {
         Ok(mut slot) => slot
             .get_or_insert_with(Buffers::new)
-            .send_caught(ctx, stats, n, deadline, accepted),
+            .send_caught(ctx, stats, job),
         // Re-entered (a transport that notifies from inside a send): fresh buffers.
-        Err(_) => Buffers::new().send_caught(ctx, stats, n, deadline, accepted),
+        Err(_) => Buffers::new().send_caught(ctx, stats, job),
     })
 }
 
@@ -197,13 +185,9 @@ impl Worker {
         while let Some(task) = scheduler.next(done.take()) {
             let job = task.job();
             let resources = job.notification.resources.len();
-            let result = self.buffers.send_caught(
-                &self.ctx,
-                &self.scheduler.stats,
-                &job.notification,
-                job.deadline,
-                job.accepted,
-            );
+            let result = self
+                .buffers
+                .send_caught(&self.ctx, &self.scheduler.stats, job);
             let ok = result.is_ok();
             done = Some(task.complete(result));
             log::trace!(

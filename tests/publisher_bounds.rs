@@ -138,3 +138,36 @@ fn without_blob_storage_batches_are_cut_to_fit_inline_and_oversized_changes_refu
     publisher.close(Instant::now() + WAIT).unwrap();
     client.close(Instant::now() + WAIT).unwrap();
 }
+
+#[test]
+fn pending_changes_are_bounded_by_bytes_too() {
+    let fake = arn_client::testing::FakeTransport::new();
+    let gate = arn_client::testing::Gate::new();
+    fake.script_default(arn_client::testing::Behavior::Gate(gate.clone()));
+    let client = Arc::new(
+        Client::with_transports(fake.clone())
+            .workers(1)
+            .queue_capacity(1)
+            .build()
+            .unwrap(),
+    );
+    let publisher = Publisher::builder(Arc::clone(&client))
+        .max_batch(10)
+        .max_pending_bytes(20_000)
+        .build()
+        .unwrap();
+    let ctx = Arc::new(ChangeContext::new("eastus", "Microsoft.ContainerService"));
+    // Each change is about 1 kB of JSON: at most about 20 wait in open groups.
+    let mut refused = 0;
+    for i in 0..500 {
+        if let Err(e) = publisher.try_submit(change(&ctx, i)) {
+            assert!(matches!(e.error(), Error::QueueFull), "{e:?}");
+            refused += 1;
+        }
+        assert!(publisher.stats().pending <= 21, "{:?}", publisher.stats());
+    }
+    assert!(refused > 400, "{refused} refused");
+    gate.open();
+    publisher.close(Instant::now() + WAIT).unwrap();
+    client.close(Instant::now() + WAIT).unwrap();
+}

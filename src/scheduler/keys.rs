@@ -62,18 +62,47 @@ pub(crate) fn top_level_scope(id: &str) -> &str {
     }
 }
 
-/// A 64-bit hash of the ASCII-lowercased bytes (ARM ids compare case-insensitively):
-/// FNV-1a, then the murmur3 finalizer so every output bit depends on every input
-/// byte. Two different ids with the same hash are merely ordered as one resource.
+/// A 64-bit hash of the ASCII-lowercased bytes (ARM ids compare case-insensitively).
+/// Eight bytes at a time: each word is lowercased in place (SWAR) and folded in with
+/// a multiply (as FxHash does), then the length and the murmur3 finalizer, so every
+/// output bit depends on every input byte. About a tenth of the instructions of
+/// byte-at-a-time FNV-1a on a 150-byte id. Two different ids with the same hash are
+/// merely ordered as one resource.
 pub(crate) fn hash_ci(bytes: &[u8]) -> u64 {
-    let mut h = bytes.iter().fold(0xcbf2_9ce4_8422_2325_u64, |h, b| {
-        (h ^ u64::from(b.to_ascii_lowercase())).wrapping_mul(0x0100_0000_01b3)
+    const K: u64 = 0x517c_c1b7_2722_0a95;
+    let fold = |h: u64, w: u64| (h.rotate_left(23) ^ lower_ascii(w)).wrapping_mul(K);
+    let mut words = bytes.chunks_exact(8);
+    let mut h = (&mut words).fold(0xcbf2_9ce4_8422_2325_u64, |h, w| {
+        let mut b = [0u8; 8];
+        b.copy_from_slice(w);
+        fold(h, u64::from_le_bytes(b))
     });
+    let tail = words.remainder();
+    if !tail.is_empty() {
+        let mut b = [0u8; 8];
+        b[..tail.len()].copy_from_slice(tail);
+        h = fold(h, u64::from_le_bytes(b));
+    }
+    h ^= bytes.len() as u64;
     h ^= h >> 33;
     h = h.wrapping_mul(0xff51_afd7_ed55_8ccd);
     h ^= h >> 33;
     h = h.wrapping_mul(0xc4ce_b9fe_1a85_ec53);
     h ^ (h >> 33)
+}
+
+/// The eight bytes of `w` with ASCII `A`..=`Z` turned to lowercase; every other byte,
+/// non-ASCII ones included, unchanged.
+fn lower_ascii(w: u64) -> u64 {
+    const ONES: u64 = 0x0101_0101_0101_0101;
+    const HIGH: u64 = 0x8080_8080_8080_8080;
+    let low7 = w & !HIGH;
+    // Per byte (no carries cross bytes: each lane is below 0x80 before the add):
+    // high bit set when the 7-bit value is >= 'A', resp. > 'Z'.
+    let from_a = low7 + ONES * u64::from(0x80 - b'A');
+    let past_z = low7 + ONES * u64::from(0x80 - b'Z' - 1);
+    let upper = from_a & !past_z & !w & HIGH;
+    w | (upper >> 2)
 }
 
 #[cfg(test)]
@@ -101,6 +130,33 @@ mod tests {
         let mg = "/providers/Microsoft.Management/managementGroups/mg1";
         assert_eq!(top_level_scope(&format!("{mg}/resourceGroups/rg1")), mg);
         assert_eq!(top_level_scope("/providers/NS"), "/providers/NS");
+    }
+
+    #[test]
+    fn words_lowercase_exactly_the_ascii_capitals() {
+        // Every byte value, in every lane: the same as `to_ascii_lowercase`.
+        for b in 0..=255u8 {
+            for lane in 0..8 {
+                let mut bytes = *b"xY9/-_Z@";
+                bytes[lane] = b;
+                let got = lower_ascii(u64::from_le_bytes(bytes)).to_le_bytes();
+                assert_eq!(
+                    got,
+                    bytes.map(|c| c.to_ascii_lowercase()),
+                    "byte {b} lane {lane}"
+                );
+            }
+        }
+        // Lengths around the word size, and ids that differ only in case or length.
+        let id = b"/subscriptions/S/resourceGroups/RG/providers/P.X/t/N";
+        for len in 0..id.len() {
+            let lower = id[..len].to_ascii_lowercase();
+            assert_eq!(hash_ci(&id[..len]), hash_ci(&lower), "length {len}");
+            if len > 0 {
+                assert_ne!(hash_ci(&id[..len]), hash_ci(&id[..len - 1]));
+            }
+        }
+        assert_ne!(hash_ci(b"a"), hash_ci(b"a\0"));
     }
 
     #[test]

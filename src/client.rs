@@ -340,7 +340,10 @@ impl Client {
         wait: Wait,
         send_here: bool,
     ) -> Result<(Promise, Option<Ticket>), SubmitError> {
-        let n = self.check(n)?;
+        // A blocking `notify` learns that a notification is too large to go inline
+        // from its encoding (the same `TooLarge`, the notification handed back), so
+        // it is not serialized twice.
+        let n = self.check(n, !send_here)?;
         if n.resources.is_empty() {
             return Ok((self.pool.resolved(Ok(Delivery::empty())), None));
         }
@@ -376,7 +379,7 @@ impl Client {
         deadline: Instant,
         wait: Wait,
     ) -> Result<(), SubmitError> {
-        let n = self.check(n)?;
+        let n = self.check(n, true)?;
         if n.resources.is_empty() {
             return Ok(());
         }
@@ -393,12 +396,13 @@ impl Client {
     }
 
     /// Rejects a notification that can never be sent (`docs/protocol.md` section 1):
-    /// more than 1000 resources, or too large to go inline without blob storage.
-    pub(crate) fn check(&self, n: Notification) -> Result<Notification, SubmitError> {
+    /// more than 1000 resources, or (with `size`) too large to go inline without blob
+    /// storage.
+    pub(crate) fn check(&self, n: Notification, size: bool) -> Result<Notification, SubmitError> {
         if let Err(error) = n.check_batch_size() {
             return Err(SubmitError::new(Error::Invalid(error), n));
         }
-        if self.ctx.blobs.is_none() {
+        if size && self.ctx.blobs.is_none() {
             if let Err(error) = self.ctx.encoder.fits_inline(&n) {
                 return Err(SubmitError::new(error, n));
             }

@@ -18,7 +18,7 @@ impl Client {
         deadline: Instant,
         callback: Callback,
     ) {
-        let n = match self.check(n) {
+        let n = match self.check(n, true) {
             Ok(n) => n,
             Err(refused) => {
                 let (error, n) = refused.into_parts();

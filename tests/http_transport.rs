@@ -317,3 +317,30 @@ fn the_configured_timeout_is_a_retryable_connection_error() {
     receiver.release_stalled();
     t.post(&post(&body, false, WAIT)).unwrap();
 }
+
+/// A token source whose token the test changes.
+struct Switching(parking_lot::Mutex<&'static str>);
+
+impl arn_client::transport::TokenSource for Switching {
+    fn token(&self, _deadline: Instant) -> Result<arn_client::SecretString, Error> {
+        Ok(arn_client::SecretString::new(self.0.lock().to_string()))
+    }
+}
+
+#[test]
+fn each_request_carries_the_current_token() {
+    // The transport keeps the last `Authorization` value; a new token must replace it.
+    let (receiver, _cred, config) = setup("tok-right");
+    let tokens = std::sync::Arc::new(Switching(parking_lot::Mutex::new("tok-wrong")));
+    let t = config.build().unwrap().with_token_source(tokens.clone());
+    let body = serde_json::to_vec(&inline_event(&["n1"])).unwrap();
+    let err = t.post(&post(&body, false, WAIT)).unwrap_err();
+    assert!(matches!(err, Error::Http { status: 401, .. }), "{err}");
+    *tokens.0.lock() = "tok-right";
+    t.post(&post(&body, false, WAIT)).unwrap();
+    *tokens.0.lock() = "tok-wrong-again";
+    let err = t.post(&post(&body, false, WAIT)).unwrap_err();
+    assert!(matches!(err, Error::Http { status: 401, .. }), "{err}");
+    let statuses: Vec<_> = receiver.requests().iter().map(|r| r.status).collect();
+    assert_eq!(statuses, [Some(401), Some(200), Some(401)]);
+}

@@ -6,6 +6,9 @@ use std::sync::Arc;
 use std::time::{Duration, Instant, SystemTime};
 
 use azure_core::credentials::TokenCredential;
+use parking_lot::Mutex;
+use ureq::http::header::{ACCEPT, AUTHORIZATION, CONTENT_ENCODING, CONTENT_TYPE};
+use ureq::http::{HeaderName, HeaderValue};
 use ureq::tls::Certificate;
 use ureq::Agent;
 
@@ -16,12 +19,17 @@ use super::tls::{
 };
 use super::{EventPost, EventTransport, TokenSource};
 use crate::auth::{Cloud, CredentialTokenSource};
-use crate::Error;
+use crate::{Error, SecretString};
 
 /// The longest excerpt of an error response body kept in [`Error::Http`].
 const BODY_EXCERPT: usize = 256;
 /// The most of an error response body that is read (the rest is dropped).
 const BODY_READ_LIMIT: u64 = 16 * 1024;
+/// The publisher header (`docs/protocol.md` section 2); header names and constant
+/// values are made once, not parsed on every request.
+const PUBLISHER_INFO: HeaderName = HeaderName::from_static("publisherinfo");
+const JSON: HeaderValue = HeaderValue::from_static("application/json");
+const DEFLATE: HeaderValue = HeaderValue::from_static("deflate");
 
 /// Where and how to reach the ARN receiver; [`ReceiverConfig::build`] turns it into an
 /// [`HttpTransport`].
@@ -137,6 +145,7 @@ impl ReceiverConfig {
             url,
             tokens: Arc::new(tokens),
             timeout: self.timeout,
+            authorization: Mutex::new(None),
         })
     }
 
@@ -211,13 +220,33 @@ pub struct HttpTransport {
     url: String,
     tokens: Arc<dyn TokenSource>,
     timeout: Duration,
+    /// The last token and its `Authorization` value (marked sensitive): an AAD token
+    /// is 1.5 to 2.5 kB, which would otherwise be formatted and checked again on
+    /// every request.
+    authorization: Mutex<Option<(SecretString, HeaderValue)>>,
 }
 
 impl HttpTransport {
     /// Replaces the token source (e.g. to share one token cache between transports).
     pub fn with_token_source(mut self, tokens: Arc<dyn TokenSource>) -> Self {
         self.tokens = tokens;
+        *self.authorization.get_mut() = None;
         self
+    }
+
+    /// `Bearer {token}`, reused while the token stays the same.
+    fn authorization(&self, token: SecretString) -> Result<HeaderValue, Error> {
+        let mut cached = self.authorization.lock();
+        if let Some((last, value)) = &*cached {
+            if last.expose() == token.expose() {
+                return Ok(value.clone());
+            }
+        }
+        let mut value = HeaderValue::try_from(format!("Bearer {}", token.expose()))
+            .map_err(|_| Error::Credential("the token is not a valid HTTP header value".into()))?;
+        value.set_sensitive(true);
+        *cached = Some((token, value.clone()));
+        Ok(value)
     }
 }
 
@@ -239,26 +268,24 @@ impl EventTransport for HttpTransport {
         if Instant::now() >= post.deadline {
             return Err(Error::TIMEOUT);
         }
-        let token = self.tokens.token(post.deadline)?;
+        let authorization = self.authorization(self.tokens.token(post.deadline)?)?;
         let remaining = post
             .deadline
             .checked_duration_since(Instant::now())
             .filter(|d| !d.is_zero())
             .ok_or(Error::TIMEOUT)?;
-        // A shorter timeout for this call when the deadline is nearer.
-        let mut request = self
-            .agent
-            .post(&self.url)
-            .config()
-            .timeout_global(Some(remaining.min(self.timeout)))
-            .build();
+        let mut request = self.agent.post(&self.url);
+        if remaining < self.timeout {
+            // A shorter timeout for this call: the deadline is nearer than the agent's.
+            request = request.config().timeout_global(Some(remaining)).build();
+        }
         request = request
-            .header("Authorization", format!("Bearer {}", token.expose()))
-            .header("Content-Type", "application/json")
-            .header("Accept", "application/json")
-            .header("publisherinfo", post.publisher_info);
+            .header(AUTHORIZATION, authorization)
+            .header(CONTENT_TYPE, JSON)
+            .header(ACCEPT, JSON)
+            .header(PUBLISHER_INFO, post.publisher_info);
         if post.compressed {
-            request = request.header("Content-Encoding", "deflate");
+            request = request.header(CONTENT_ENCODING, DEFLATE);
         }
         let mut response = match request.send(post.body) {
             Ok(r) => r,

@@ -52,7 +52,7 @@ impl ArmResource {
         api_version: &str,
         properties: &T,
     ) -> Result<Self, Error> {
-        let properties = serde_json::value::to_raw_value(properties)
+        let properties = super::json::to_raw_value(properties)
             .map_err(|e| Error::Encode(format!("armResource.properties: {e}")))?;
         Self::from_raw(activity, id, api_version, Some(properties))
     }

@@ -2,17 +2,17 @@
 //!
 //! The resources array is serialized once into [`EncodeBuf`]; an inline event embeds
 //! exactly those bytes, a blob event names the upload. The envelope is written by hand
-//! around them, keys in the reference's order; values go through `serde_json` for
-//! escaping. Buffers are cleared, never shrunk, so a worker that keeps one
+//! around them, keys in the reference's order; values go through the crate's JSON
+//! serializer (`model::json`: serde_json's bytes, written faster). Buffers are cleared, never shrunk, so a worker that keeps one
 //! [`EncodeBuf`] stops allocating once it has seen its largest notification.
 
 use std::fmt;
-use std::io::Write;
 
 use serde::Serialize;
 use time::OffsetDateTime;
 use uuid::Uuid;
 
+use super::json::{to_vec_into, Out};
 use super::wire::Rfc3339Nano;
 use super::Notification;
 use crate::Error;
@@ -171,7 +171,7 @@ impl Encoder {
         if n.resources.is_empty() {
             return Ok(Encoded::Empty);
         }
-        serde_json::to_writer(&mut buf.resources, &n.resources).map_err(encode_error)?;
+        to_vec_into(&mut buf.resources, &n.resources).map_err(encode_error)?;
         buf.event_id = Some(id);
         write_head(&mut buf.event, n, id, OffsetDateTime::now_utc()).map_err(encode_error)?;
         if buf.resources.len() < self.inline_threshold {
@@ -214,31 +214,18 @@ impl<'b> PendingBlob<'b> {
         let size = buf.resources.len();
         let ev = &mut buf.event;
         ev.extend_from_slice(br#"null,"resourcesBlobInfo":{"blobUri":"#);
-        // Writing a &str into a Vec cannot fail.
-        let _ = serde_json::to_writer(&mut *ev, blob_uri);
-        let _ = write!(
-            ev,
-            r#","blobSize":{size}}},"resourcesContainer":"blob"}}}}"#
-        );
+        ev.string(blob_uri);
+        ev.extend_from_slice(br#","blobSize":"#);
+        // Writing a number into a Vec cannot fail.
+        let _ = to_vec_into(ev, &size);
+        ev.extend_from_slice(br#"},"resourcesContainer":"blob"}}"#);
         &buf.event
     }
 }
 
 /// The size of `value`'s JSON, counted without writing it anywhere.
 pub(crate) fn json_len<T: Serialize + ?Sized>(value: &T) -> Result<usize, Error> {
-    struct Count(usize);
-    impl std::io::Write for Count {
-        fn write(&mut self, bytes: &[u8]) -> std::io::Result<usize> {
-            self.0 += bytes.len();
-            Ok(bytes.len())
-        }
-        fn flush(&mut self) -> std::io::Result<()> {
-            Ok(())
-        }
-    }
-    let mut count = Count(0);
-    serde_json::to_writer(&mut count, value).map_err(encode_error)?;
-    Ok(count.0)
+    super::json::len_of(value).map_err(encode_error)
 }
 
 fn encode_error(e: impl fmt::Display) -> Error {
@@ -251,7 +238,7 @@ fn field<T: Serialize + ?Sized>(w: &mut Vec<u8>, key: &str, value: &T) -> serde_
     w.push(b'"');
     w.extend_from_slice(key.as_bytes());
     w.extend_from_slice(b"\":");
-    serde_json::to_writer(&mut *w, value)
+    to_vec_into(w, value)
 }
 
 fn field_if(w: &mut Vec<u8>, key: &str, value: &str) -> serde_json::Result<()> {
@@ -280,14 +267,14 @@ fn write_head(
     let mut id_buf = Uuid::encode_buffer();
     field(w, "id", id.hyphenated().encode_lower(&mut id_buf))?;
     w.extend_from_slice(br#","dataVersion":"3.0","metadataVersion":"1.0","data":{"additionalBatchProperties":{"batchCorrelationId":"#);
-    serde_json::to_writer(&mut *w, &n.batch_correlation_id)?;
+    to_vec_into(w, &n.batch_correlation_id)?;
     field(w, "sdkVersion", super::SDK_VERSION)?;
     field(w, "batchSize", &n.resources.len())?;
     for (k, v) in &n.additional_batch_properties {
         w.push(b',');
-        serde_json::to_writer(&mut *w, k)?;
+        to_vec_into(w, k)?;
         w.push(b':');
-        serde_json::to_writer(&mut *w, v)?;
+        to_vec_into(w, v)?;
     }
     w.push(b'}');
     field_if(w, "homeTenantId", &n.home_tenant_id)?;

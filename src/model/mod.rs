@@ -5,6 +5,8 @@ mod arm;
 mod encode;
 mod enums;
 mod event;
+pub(crate) mod json;
+mod json_key;
 mod notification;
 mod resource_id;
 mod subject;

@@ -17,3 +17,27 @@ pub use receiver::{
     AcceptedEvent, ArnReceiver, ArnReceiverBuilder, Fault, ReceivedRequest, ReceiverBlobStore,
 };
 pub use tls::agent_trusting;
+
+/// The crate's JSON serializer (`model::json`), through each of its outputs, for
+/// `tests/prop_json.rs`, which holds them to `serde_json`. Not part of the API.
+#[doc(hidden)]
+pub mod json {
+    use serde::Serialize;
+    use serde_json::value::RawValue;
+
+    /// The bytes it appends to a `Vec` (`serde_json::to_vec`'s).
+    pub fn to_vec<T: Serialize + ?Sized>(value: &T) -> serde_json::Result<Vec<u8>> {
+        let mut out = Vec::new();
+        crate::model::json::to_vec_into(&mut out, value).map(|()| out)
+    }
+
+    /// The length it counts without writing.
+    pub fn len<T: Serialize + ?Sized>(value: &T) -> serde_json::Result<usize> {
+        crate::model::json::len_of(value)
+    }
+
+    /// The `RawValue` it builds (`serde_json::value::to_raw_value`'s).
+    pub fn to_raw_value<T: Serialize + ?Sized>(value: &T) -> serde_json::Result<Box<RawValue>> {
+        crate::model::json::to_raw_value(value)
+    }
+}

@@ -1,0 +1,497 @@
+//! A compact JSON serializer whose output is byte-identical to `serde_json::to_vec`
+//! (serde_json 1.0.154), written for speed.
+//!
+//! Why it exists: counted with `scripts/count-instructions.sh` (callgrind), turning an
+//! AKS node's properties and a notification into JSON was most of the client's work:
+//! ~43.5k instructions per resource on the blob path, of which
+//! `serde_json::value::to_raw_value` in [`ArmResource::new`](super::ArmResource::new)
+//! was ~24k (~18k in serde_json's `format_escaped_str`, which looks every byte up in a
+//! table and writes each piece through `io::Write`; ~2k regrowing its `Vec`) and the
+//! encoder's `serde_json::to_writer` ~9k more. Here strings are scanned a word (8
+//! bytes) at a time and clean runs copied with one call; properties are serialized into
+//! a per-thread scratch buffer and copied once into an exactly sized `Box<RawValue>`.
+//!
+//! What stays serde_json's: the digits of numbers (its `CompactFormatter`), the
+//! escapes (`\"` `\\` `\b` `\f` `\n` `\r` `\t`, other controls as `\u00xx`, nothing
+//! else), the map-key rules (`json_key`), the `RawValue` protocol, and every error,
+//! which is a `serde_json::Error` built by serde_json itself (see `json_key`).
+
+use std::cell::Cell;
+use std::fmt::{self, Display};
+use std::io;
+
+use serde::de::value::MapDeserializer;
+use serde::de::Deserialize;
+use serde::ser::{self, Serialize};
+use serde_json::ser::{CompactFormatter, Formatter};
+use serde_json::value::RawValue;
+use serde_json::{Error, Result};
+
+use super::json_key::{open_variant, Compound};
+
+/// The struct name through which `RawValue` serializes its text (serde_json's
+/// `raw::TOKEN`): a struct of that name with one field of that name is written raw.
+pub(crate) const RAW_TOKEN: &str = "$serde_json::private::RawValue";
+
+/// Where the serializer writes: a `Vec<u8>`, or a [`Count`] of its bytes.
+pub(crate) trait Out {
+    /// Appends `s`.
+    fn put(&mut self, s: &str);
+    /// Appends one ASCII byte.
+    fn byte(&mut self, b: u8);
+    /// Appends `s` as a JSON string, quotes included.
+    #[inline]
+    fn string(&mut self, s: &str) {
+        self.byte(b'"');
+        write_str_contents(self, s);
+        self.byte(b'"');
+    }
+}
+
+impl Out for Vec<u8> {
+    #[inline]
+    fn put(&mut self, s: &str) {
+        self.extend_from_slice(s.as_bytes());
+    }
+    #[inline]
+    fn byte(&mut self, b: u8) {
+        self.push(b);
+    }
+    /// Most strings (keys, short values) are at most 16 bytes: one or two words
+    /// cover them, and when clean they are written as fixed 8-byte stores (the
+    /// second overlapping the first, the excess cut off) instead of a `memcpy` call.
+    #[inline]
+    fn string(&mut self, s: &str) {
+        let b = s.as_bytes();
+        let n = b.len();
+        if n <= 16 {
+            let (lo, hi) = if n >= 8 {
+                (word(b, 0), word(b, n - 8))
+            } else {
+                (short_word(b), SPACES)
+            };
+            if specials(lo) | specials(hi) == 0 {
+                let at = self.len() + 1;
+                self.reserve(18);
+                self.push(b'"');
+                self.extend_from_slice(&lo.to_le_bytes());
+                if n > 8 {
+                    self.truncate(at + n - 8);
+                    self.extend_from_slice(&hi.to_le_bytes());
+                }
+                self.truncate(at + n);
+                self.push(b'"');
+                return;
+            }
+        }
+        self.push(b'"');
+        write_str_contents(self, s);
+        self.push(b'"');
+    }
+}
+
+/// Counts the bytes instead of writing them.
+pub(crate) struct Count(pub(crate) usize);
+
+impl Out for Count {
+    #[inline]
+    fn put(&mut self, s: &str) {
+        self.0 += s.len();
+    }
+    #[inline]
+    fn byte(&mut self, _: u8) {
+        self.0 += 1;
+    }
+}
+
+/// Appends `value`'s JSON to `out`, exactly the bytes `serde_json::to_vec` would
+/// produce. On error `out` may hold part of it.
+pub(crate) fn to_vec_into<T: Serialize + ?Sized>(out: &mut Vec<u8>, value: &T) -> Result<()> {
+    value.serialize(Ser(out))
+}
+
+/// The length of `value`'s JSON, counted without writing it.
+pub(crate) fn len_of<T: Serialize + ?Sized>(value: &T) -> Result<usize> {
+    let mut count = Count(0);
+    value.serialize(Ser(&mut count))?;
+    Ok(count.0)
+}
+
+thread_local! {
+    /// [`to_raw_value`]'s scratch: once it has grown to a thread's usual properties,
+    /// serializing them allocates only the exactly sized result.
+    static SCRATCH: Cell<Vec<u8>> = const { Cell::new(Vec::new()) };
+}
+
+/// A scratch buffer that grew larger than this is dropped, not kept for the thread.
+const SCRATCH_KEEP: usize = 1 << 20;
+
+/// `serde_json::value::to_raw_value`, same text and errors: serialized into the
+/// thread's scratch buffer (no regrowth once warm), then copied once into an exactly
+/// sized box, without re-parsing it (the UTF-8 check is a fraction of what the
+/// byte-wise writes it permits save; the crate forbids `unsafe`).
+pub(crate) fn to_raw_value<T: Serialize + ?Sized>(value: &T) -> Result<Box<RawValue>> {
+    // Taken, not borrowed: a `Serialize` impl that calls back in here finds an empty
+    // buffer instead of a borrow conflict.
+    let mut buf = SCRATCH.try_with(Cell::take).unwrap_or_default();
+    buf.clear();
+    let raw = value.serialize(Ser(&mut buf)).and_then(|()| {
+        let json = std::str::from_utf8(&buf).map_err(ser::Error::custom)?;
+        boxed_raw(json)
+    });
+    if buf.capacity() <= SCRATCH_KEEP {
+        let _ = SCRATCH.try_with(|s| s.set(buf));
+    }
+    raw
+}
+
+/// `json`, which this serializer wrote, as an owned `RawValue`. serde_json's public
+/// constructors re-parse (`RawValue::from_string`) or are `unsafe`; its own
+/// `Deserialize for Box<RawValue>` takes the text as given from a one-entry map keyed
+/// by [`RAW_TOKEN`] (how its deserializers hand it over), which serde's
+/// `MapDeserializer` provides. Should a later serde_json stop accepting that, the
+/// re-parsing constructor still gives the right answer.
+fn boxed_raw(json: &str) -> Result<Box<RawValue>> {
+    Box::<RawValue>::deserialize(raw_map(json)).or_else(|_| RawValue::from_string(json.to_owned()))
+}
+
+pub(crate) fn raw_map(
+    json: &str,
+) -> MapDeserializer<'_, std::iter::Once<(&'static str, &str)>, Error> {
+    MapDeserializer::new(std::iter::once((RAW_TOKEN, json)))
+}
+
+const ONES: u64 = 0x0101_0101_0101_0101;
+const HIGHS: u64 = 0x8080_8080_8080_8080;
+const SPACES: u64 = ONES * b' ' as u64;
+
+/// Flags (high bit of the byte) the bytes of `w` that need escaping: `"`, `\\` or
+/// below 0x20 (the classic has-zero-byte / has-less-than tricks; a byte >= 0x80 is
+/// never flagged). A borrow can flag a clean byte only above a flagged one, so the
+/// lowest flag is always exact.
+#[inline]
+fn specials(w: u64) -> u64 {
+    let quote = w ^ (ONES * b'"' as u64);
+    let backslash = w ^ (ONES * b'\\' as u64);
+    (w.wrapping_sub(ONES * 0x20) | quote.wrapping_sub(ONES) | backslash.wrapping_sub(ONES))
+        & !w
+        & HIGHS
+}
+
+/// The 8 bytes of `b` from `at`, little-endian (the first byte lowest).
+#[inline]
+fn word(b: &[u8], at: usize) -> u64 {
+    let mut w = [0; 8];
+    w.copy_from_slice(&b[at..at + 8]);
+    u64::from_le_bytes(w)
+}
+
+/// `b` (shorter than 8 bytes) as a word padded with spaces, loaded as two
+/// overlapping halves instead of byte by byte.
+#[inline]
+fn short_word(b: &[u8]) -> u64 {
+    let n = b.len();
+    let u32_at = |at: usize| {
+        let mut w = [0; 4];
+        w.copy_from_slice(&b[at..at + 4]);
+        u64::from(u32::from_le_bytes(w))
+    };
+    let u16_at = |at: usize| u64::from(u16::from_le_bytes([b[at], b[at + 1]]));
+    let w = match n {
+        4.. => u32_at(0) | (u32_at(n - 4) << (8 * (n - 4))),
+        2.. => u16_at(0) | (u16_at(n - 2) << (8 * (n - 2))),
+        1 => u64::from(b[0]),
+        _ => 0,
+    };
+    w | (SPACES << (8 * n))
+}
+
+/// `\u00xx` for the control bytes, with serde_json's short forms.
+static CONTROL: [&str; 32] = [
+    "\\u0000", "\\u0001", "\\u0002", "\\u0003", "\\u0004", "\\u0005", "\\u0006", "\\u0007", "\\b",
+    "\\t", "\\n", "\\u000b", "\\f", "\\r", "\\u000e", "\\u000f", "\\u0010", "\\u0011", "\\u0012",
+    "\\u0013", "\\u0014", "\\u0015", "\\u0016", "\\u0017", "\\u0018", "\\u0019", "\\u001a",
+    "\\u001b", "\\u001c", "\\u001d", "\\u001e", "\\u001f",
+];
+
+#[inline]
+fn escape(b: u8) -> &'static str {
+    match b {
+        b'"' => "\\\"",
+        b'\\' => "\\\\",
+        _ => CONTROL[usize::from(b & 0x1f)],
+    }
+}
+
+/// Writes `s` escaped as serde_json escapes it: 8 bytes at a time, each clean run in
+/// one piece. A string of 8 bytes or more ends with one overlapping word (the bytes
+/// already seen shifted out, spaces shifted in); a shorter one is checked bytewise.
+pub(crate) fn write_str_contents<O: Out + ?Sized>(out: &mut O, s: &str) {
+    let b = s.as_bytes();
+    let n = b.len();
+    let (mut start, mut i) = (0, 0);
+    while i < n {
+        let found = if i + 8 <= n {
+            let m = specials(word(b, i));
+            if m == 0 {
+                i += 8;
+                continue;
+            }
+            i + (m.trailing_zeros() / 8) as usize
+        } else if n >= 8 {
+            let seen = 8 * (i + 8 - n) as u32; // 8..=56 bits
+            let m = specials((word(b, n - 8) >> seen) | (SPACES << (64 - seen)));
+            if m == 0 {
+                break;
+            }
+            i + (m.trailing_zeros() / 8) as usize
+        } else {
+            match b[i..]
+                .iter()
+                .position(|&c| c < 0x20 || c == b'"' || c == b'\\')
+            {
+                Some(p) => i + p,
+                None => break,
+            }
+        };
+        // Both ends sit next to ASCII bytes, so they are char boundaries.
+        out.put(&s[start..found]);
+        out.put(escape(b[found]));
+        i = found + 1;
+        start = i;
+    }
+    out.put(&s[start..]);
+}
+
+/// Writes a number with serde_json's own formatter (same digits), through a small
+/// stack buffer: 48 bytes hold any integer up to 128 bits and any float.
+#[inline]
+pub(crate) fn number<O: Out + ?Sized>(
+    out: &mut O,
+    write: impl FnOnce(&mut CompactFormatter, &mut &mut [u8]) -> io::Result<()>,
+) -> Result<()> {
+    let mut buf = [0u8; 48];
+    let mut rest = &mut buf[..];
+    write(&mut CompactFormatter, &mut rest).map_err(Error::io)?;
+    let len = 48 - rest.len();
+    out.put(std::str::from_utf8(&buf[..len]).map_err(ser::Error::custom)?);
+    Ok(())
+}
+
+/// Writes a `Display` value's text escaped (for `collect_str`).
+pub(crate) fn collect<O: Out + ?Sized, T: Display + ?Sized>(out: &mut O, value: &T) -> Result<()> {
+    struct Escaping<'a, O: ?Sized>(&'a mut O);
+    impl<O: Out + ?Sized> fmt::Write for Escaping<'_, O> {
+        fn write_str(&mut self, s: &str) -> fmt::Result {
+            write_str_contents(self.0, s);
+            Ok(())
+        }
+    }
+    out.byte(b'"');
+    // Writing cannot fail, so an error comes from the `Display` impl itself (where
+    // serde_json panics, this returns an error).
+    fmt::write(&mut Escaping(out), format_args!("{value}")).map_err(|_| {
+        ser::Error::custom("a Display implementation returned an error unexpectedly")
+    })?;
+    out.byte(b'"');
+    Ok(())
+}
+
+/// The serializer: `serde_json::Serializer` with the compact formatter, over an
+/// [`Out`].
+pub(crate) struct Ser<'a, O: ?Sized>(pub(crate) &'a mut O);
+
+macro_rules! numbers {
+    ($($method:ident($ty:ty) => $write:ident;)*) => {$(
+        #[inline]
+        fn $method(self, v: $ty) -> Result<()> {
+            number(self.0, |f, w| f.$write(w, v))
+        }
+    )*};
+}
+
+impl<'a, O: Out + ?Sized> ser::Serializer for Ser<'a, O> {
+    type Ok = ();
+    type Error = Error;
+    type SerializeSeq = Compound<'a, O>;
+    type SerializeTuple = Compound<'a, O>;
+    type SerializeTupleStruct = Compound<'a, O>;
+    type SerializeTupleVariant = Compound<'a, O>;
+    type SerializeMap = Compound<'a, O>;
+    type SerializeStruct = Compound<'a, O>;
+    type SerializeStructVariant = Compound<'a, O>;
+
+    #[inline]
+    fn serialize_bool(self, v: bool) -> Result<()> {
+        self.0.put(if v { "true" } else { "false" });
+        Ok(())
+    }
+
+    numbers! {
+        serialize_i8(i8) => write_i8;
+        serialize_i16(i16) => write_i16;
+        serialize_i32(i32) => write_i32;
+        serialize_i64(i64) => write_i64;
+        serialize_i128(i128) => write_i128;
+        serialize_u8(u8) => write_u8;
+        serialize_u16(u16) => write_u16;
+        serialize_u32(u32) => write_u32;
+        serialize_u64(u64) => write_u64;
+        serialize_u128(u128) => write_u128;
+    }
+
+    fn serialize_f32(self, v: f32) -> Result<()> {
+        if !v.is_finite() {
+            return self.serialize_unit();
+        }
+        number(self.0, |f, w| f.write_f32(w, v))
+    }
+
+    fn serialize_f64(self, v: f64) -> Result<()> {
+        if !v.is_finite() {
+            return self.serialize_unit();
+        }
+        number(self.0, |f, w| f.write_f64(w, v))
+    }
+
+    fn serialize_char(self, v: char) -> Result<()> {
+        self.serialize_str(v.encode_utf8(&mut [0; 4]))
+    }
+
+    #[inline]
+    fn serialize_str(self, v: &str) -> Result<()> {
+        self.0.string(v);
+        Ok(())
+    }
+
+    fn serialize_bytes(self, v: &[u8]) -> Result<()> {
+        let mut seq = self.serialize_seq(Some(v.len()))?;
+        for b in v {
+            ser::SerializeSeq::serialize_element(&mut seq, b)?;
+        }
+        ser::SerializeSeq::end(seq)
+    }
+
+    fn serialize_none(self) -> Result<()> {
+        self.serialize_unit()
+    }
+
+    fn serialize_some<T: ?Sized + Serialize>(self, value: &T) -> Result<()> {
+        value.serialize(self)
+    }
+
+    fn serialize_unit(self) -> Result<()> {
+        self.0.put("null");
+        Ok(())
+    }
+
+    fn serialize_unit_struct(self, _: &'static str) -> Result<()> {
+        self.serialize_unit()
+    }
+
+    fn serialize_unit_variant(self, _: &'static str, _: u32, variant: &'static str) -> Result<()> {
+        self.serialize_str(variant)
+    }
+
+    fn serialize_newtype_struct<T: ?Sized + Serialize>(
+        self,
+        _: &'static str,
+        value: &T,
+    ) -> Result<()> {
+        value.serialize(self)
+    }
+
+    fn serialize_newtype_variant<T: ?Sized + Serialize>(
+        self,
+        _: &'static str,
+        _: u32,
+        variant: &'static str,
+        value: &T,
+    ) -> Result<()> {
+        let out = self.0;
+        open_variant(out, variant);
+        value.serialize(Ser(&mut *out))?;
+        out.byte(b'}');
+        Ok(())
+    }
+
+    #[inline]
+    fn serialize_seq(self, len: Option<usize>) -> Result<Compound<'a, O>> {
+        Ok(Compound::open(self.0, b'[', b']', len))
+    }
+
+    fn serialize_tuple(self, len: usize) -> Result<Compound<'a, O>> {
+        self.serialize_seq(Some(len))
+    }
+
+    fn serialize_tuple_struct(self, _: &'static str, len: usize) -> Result<Compound<'a, O>> {
+        self.serialize_seq(Some(len))
+    }
+
+    fn serialize_tuple_variant(
+        self,
+        _: &'static str,
+        _: u32,
+        variant: &'static str,
+        len: usize,
+    ) -> Result<Compound<'a, O>> {
+        open_variant(self.0, variant);
+        self.serialize_seq(Some(len))
+    }
+
+    #[inline]
+    fn serialize_map(self, len: Option<usize>) -> Result<Compound<'a, O>> {
+        Ok(Compound::open(self.0, b'{', b'}', len))
+    }
+
+    #[inline]
+    fn serialize_struct(self, name: &'static str, len: usize) -> Result<Compound<'a, O>> {
+        if name == RAW_TOKEN {
+            return Ok(Compound::raw(self.0));
+        }
+        self.serialize_map(Some(len))
+    }
+
+    fn serialize_struct_variant(
+        self,
+        _: &'static str,
+        _: u32,
+        variant: &'static str,
+        len: usize,
+    ) -> Result<Compound<'a, O>> {
+        open_variant(self.0, variant);
+        self.serialize_map(Some(len))
+    }
+
+    fn collect_str<T: ?Sized + Display>(self, value: &T) -> Result<()> {
+        collect(self.0, value)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn raw_values_are_built_without_reparsing() {
+        // Text that does not parse is taken as it is: the cheap path, not the fallback.
+        let raw = Box::<RawValue>::deserialize(raw_map("[1,")).unwrap();
+        assert_eq!(raw.get(), "[1,");
+        let raw = to_raw_value(&serde_json::json!({"a": [1, "\n"]})).unwrap();
+        assert_eq!(raw.get(), r#"{"a":[1,"\n"]}"#);
+    }
+
+    #[test]
+    fn the_scratch_buffer_is_kept_and_reused() {
+        let big = "x".repeat(4000);
+        to_raw_value(&big).unwrap();
+        let cap = SCRATCH.with(|s| {
+            let b = s.take();
+            let cap = b.capacity();
+            s.set(b);
+            cap
+        });
+        assert!(cap >= 4002);
+        assert_eq!(to_raw_value("y").unwrap().get(), r#""y""#);
+    }
+}

@@ -57,36 +57,36 @@ impl Out for Vec<u8> {
     fn byte(&mut self, b: u8) {
         self.push(b);
     }
-    /// Most strings (keys, short values) are at most 16 bytes: one or two words
-    /// cover them, and when clean they are written as fixed 8-byte stores (the
-    /// second overlapping the first, the excess cut off) instead of a `memcpy` call.
+    /// A clean string (most are) is copied in one piece; one of at most 16 bytes
+    /// (most keys and values) as fixed-size stores through a stack buffer (the
+    /// excess cut off) instead of a `memcpy` call.
     #[inline]
     fn string(&mut self, s: &str) {
         let b = s.as_bytes();
         let n = b.len();
-        if n <= 16 {
-            let (lo, hi) = if n >= 8 {
-                (word(b, 0), word(b, n - 8))
+        let first = next_special(b, 0);
+        if first < n {
+            self.push(b'"');
+            write_escaped(self, s, first);
+            self.push(b'"');
+        } else if n <= 16 {
+            let mut buf = [b'"'; 18];
+            if n >= 8 {
+                buf[1..9].copy_from_slice(&b[..8]);
+                buf[n - 7..n + 1].copy_from_slice(&b[n - 8..]);
             } else {
-                (short_word(b), SPACES)
-            };
-            if specials(lo) | specials(hi) == 0 {
-                let at = self.len() + 1;
-                self.reserve(18);
-                self.push(b'"');
-                self.extend_from_slice(&lo.to_le_bytes());
-                if n > 8 {
-                    self.truncate(at + n - 8);
-                    self.extend_from_slice(&hi.to_le_bytes());
-                }
-                self.truncate(at + n);
-                self.push(b'"');
-                return;
+                buf[1..9].copy_from_slice(&short_word(b).to_le_bytes());
             }
+            buf[n + 1] = b'"';
+            let at = self.len();
+            self.extend_from_slice(&buf);
+            self.truncate(at + n + 2);
+        } else {
+            self.reserve(n + 2);
+            self.push(b'"');
+            self.extend_from_slice(b);
+            self.push(b'"');
         }
-        self.push(b'"');
-        write_str_contents(self, s);
-        self.push(b'"');
     }
 }
 
@@ -162,32 +162,22 @@ pub(crate) fn raw_map(
 }
 
 const ONES: u64 = 0x0101_0101_0101_0101;
-const HIGHS: u64 = 0x8080_8080_8080_8080;
 const SPACES: u64 = ONES * b' ' as u64;
 
-/// Flags (high bit of the byte) the bytes of `w` that need escaping: `"`, `\\` or
-/// below 0x20 (the classic has-zero-byte / has-less-than tricks; a byte >= 0x80 is
-/// never flagged). A borrow can flag a clean byte only above a flagged one, so the
+/// Flags (high bit of the byte) the bytes of `w` that need escaping: below 0x20 or
+/// `"` (the bytes that, XORed with 0x02, are below 0x21) or `\` (zero when XORed
+/// with it), with the classic has-less-than / has-zero-byte tricks; a byte >= 0x80 is
+/// never flagged. A borrow can flag a clean byte only above a flagged one, so the
 /// lowest flag is always exact.
 #[inline]
 fn specials(w: u64) -> u64 {
-    let quote = w ^ (ONES * b'"' as u64);
-    let backslash = w ^ (ONES * b'\\' as u64);
-    (w.wrapping_sub(ONES * 0x20) | quote.wrapping_sub(ONES) | backslash.wrapping_sub(ONES))
-        & !w
-        & HIGHS
+    let control_or_quote = (w ^ (ONES * 0x02)).wrapping_sub(ONES * 0x21);
+    let backslash = (w ^ (ONES * u64::from(b'\\'))).wrapping_sub(ONES);
+    (control_or_quote | backslash) & !w & (ONES * 0x80)
 }
 
-/// The 8 bytes of `b` from `at`, little-endian (the first byte lowest).
-#[inline]
-fn word(b: &[u8], at: usize) -> u64 {
-    let mut w = [0; 8];
-    w.copy_from_slice(&b[at..at + 8]);
-    u64::from_le_bytes(w)
-}
-
-/// `b` (shorter than 8 bytes) as a word padded with spaces, loaded as two
-/// overlapping halves instead of byte by byte.
+/// `b` (shorter than 8 bytes) as a little-endian word padded with spaces, loaded as
+/// two overlapping halves instead of byte by byte.
 #[inline]
 fn short_word(b: &[u8]) -> u64 {
     let n = b.len();
@@ -204,6 +194,41 @@ fn short_word(b: &[u8]) -> u64 {
         _ => 0,
     };
     w | (SPACES << (8 * n))
+}
+
+/// The index of the first byte of `b` from `at` on that needs escaping, or `b.len()`:
+/// 8 bytes at a time; the last few as the string's last 8 bytes (the ones before
+/// them were checked clean, so the lowest flag is still the first special) or, when
+/// fewer than 8 are left from `at`, as one padded word.
+#[inline]
+fn next_special(b: &[u8], at: usize) -> usize {
+    let n = b.len();
+    let rest = &b[at..];
+    if rest.len() < 8 {
+        let m = specials(short_word(rest));
+        return if m == 0 {
+            n
+        } else {
+            at + (m.trailing_zeros() / 8) as usize
+        };
+    }
+    let mut i = at;
+    for w in rest.chunks_exact(8) {
+        let m = specials(u64::from_le_bytes(w.try_into().unwrap_or_default()));
+        if m != 0 {
+            return i + (m.trailing_zeros() / 8) as usize;
+        }
+        i += 8;
+    }
+    if i < n {
+        let mut last = [0; 8];
+        last.copy_from_slice(&b[n - 8..]);
+        let m = specials(u64::from_le_bytes(last));
+        if m != 0 {
+            return n - 8 + (m.trailing_zeros() / 8) as usize;
+        }
+    }
+    n
 }
 
 /// `\u00xx` for the control bytes, with serde_json's short forms.
@@ -223,42 +248,21 @@ fn escape(b: u8) -> &'static str {
     }
 }
 
-/// Writes `s` escaped as serde_json escapes it: 8 bytes at a time, each clean run in
-/// one piece. A string of 8 bytes or more ends with one overlapping word (the bytes
-/// already seen shifted out, spaces shifted in); a shorter one is checked bytewise.
+/// Writes `s` escaped as serde_json escapes it, each clean run in one piece.
 pub(crate) fn write_str_contents<O: Out + ?Sized>(out: &mut O, s: &str) {
+    write_escaped(out, s, next_special(s.as_bytes(), 0));
+}
+
+/// [`write_str_contents`], the first byte to escape (or the end) already found.
+fn write_escaped<O: Out + ?Sized>(out: &mut O, s: &str, mut found: usize) {
     let b = s.as_bytes();
-    let n = b.len();
-    let (mut start, mut i) = (0, 0);
-    while i < n {
-        let found = if i + 8 <= n {
-            let m = specials(word(b, i));
-            if m == 0 {
-                i += 8;
-                continue;
-            }
-            i + (m.trailing_zeros() / 8) as usize
-        } else if n >= 8 {
-            let seen = 8 * (i + 8 - n) as u32; // 8..=56 bits
-            let m = specials((word(b, n - 8) >> seen) | (SPACES << (64 - seen)));
-            if m == 0 {
-                break;
-            }
-            i + (m.trailing_zeros() / 8) as usize
-        } else {
-            match b[i..]
-                .iter()
-                .position(|&c| c < 0x20 || c == b'"' || c == b'\\')
-            {
-                Some(p) => i + p,
-                None => break,
-            }
-        };
+    let mut start = 0;
+    while found < b.len() {
         // Both ends sit next to ASCII bytes, so they are char boundaries.
         out.put(&s[start..found]);
         out.put(escape(b[found]));
-        i = found + 1;
-        start = i;
+        start = found + 1;
+        found = next_special(b, start);
     }
     out.put(&s[start..]);
 }

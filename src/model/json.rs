@@ -57,37 +57,49 @@ impl Out for Vec<u8> {
     fn byte(&mut self, b: u8) {
         self.push(b);
     }
-    /// A clean string (most are) is copied in one piece; one of at most 16 bytes
-    /// (most keys and values) as fixed-size stores through a stack buffer (the
-    /// excess cut off) instead of a `memcpy` call.
+    /// Most strings (keys, short values) have at most 16 bytes: checked as one or
+    /// two words and, when clean, written as fixed-size stores through a stack
+    /// buffer (the excess cut off), inline. Longer ones: [`long_string`].
     #[inline]
     fn string(&mut self, s: &str) {
         let b = s.as_bytes();
         let n = b.len();
-        let first = next_special(b, 0);
-        if first < n {
-            self.push(b'"');
-            write_escaped(self, s, first);
-            self.push(b'"');
-        } else if n <= 16 {
-            let mut buf = [b'"'; 18];
-            if n >= 8 {
-                buf[1..9].copy_from_slice(&b[..8]);
-                buf[n - 7..n + 1].copy_from_slice(&b[n - 8..]);
+        if n <= 16 {
+            let (lo, hi) = if n >= 8 {
+                (word(b, 0), word(b, n - 8))
             } else {
-                buf[1..9].copy_from_slice(&short_word(b).to_le_bytes());
+                let w = short_word(b);
+                (w, w)
+            };
+            if specials(lo) | specials(hi) == 0 {
+                let mut buf = [b'"'; 18];
+                buf[1..9].copy_from_slice(&lo.to_le_bytes());
+                if n >= 8 {
+                    buf[n - 7..n + 1].copy_from_slice(&hi.to_le_bytes());
+                }
+                buf[n + 1] = b'"';
+                let at = self.len();
+                self.extend_from_slice(&buf);
+                self.truncate(at + n + 2);
+                return;
             }
-            buf[n + 1] = b'"';
-            let at = self.len();
-            self.extend_from_slice(&buf);
-            self.truncate(at + n + 2);
-        } else {
-            self.reserve(n + 2);
-            self.push(b'"');
-            self.extend_from_slice(b);
-            self.push(b'"');
         }
+        long_string(self, s);
     }
+}
+
+/// A string longer than 16 bytes, or one to escape: a clean one is copied whole.
+#[inline(never)]
+fn long_string(out: &mut Vec<u8>, s: &str) {
+    let first = next_special(s.as_bytes(), 0);
+    out.reserve(s.len() + 2);
+    out.push(b'"');
+    if first < s.len() {
+        write_escaped(out, s, first);
+    } else {
+        out.extend_from_slice(s.as_bytes());
+    }
+    out.push(b'"');
 }
 
 /// Counts the bytes instead of writing them.
@@ -176,6 +188,14 @@ fn specials(w: u64) -> u64 {
     (control_or_quote | backslash) & !w & (ONES * 0x80)
 }
 
+/// The 8 bytes of `b` from `at` as a little-endian word.
+#[inline]
+fn word(b: &[u8], at: usize) -> u64 {
+    let mut w = [0; 8];
+    w.copy_from_slice(&b[at..at + 8]);
+    u64::from_le_bytes(w)
+}
+
 /// `b` (shorter than 8 bytes) as a little-endian word padded with spaces, loaded as
 /// two overlapping halves instead of byte by byte.
 #[inline]
@@ -221,9 +241,7 @@ fn next_special(b: &[u8], at: usize) -> usize {
         i += 8;
     }
     if i < n {
-        let mut last = [0; 8];
-        last.copy_from_slice(&b[n - 8..]);
-        let m = specials(u64::from_le_bytes(last));
+        let m = specials(word(b, n - 8));
         if m != 0 {
             return n - 8 + (m.trailing_zeros() / 8) as usize;
         }

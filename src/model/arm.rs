@@ -140,7 +140,7 @@ impl ArmResource {
     /// The resource type as its wire string, e.g.
     /// `"Microsoft.ContainerService/managedClusters/nodes"`.
     pub fn type_string(&self) -> String {
-        self.id.resource_type().to_string()
+        self.id.resource_type().as_str().to_owned()
     }
 
     /// The resource name (`armResource.name`): the last name segment of the id, empty

@@ -68,15 +68,6 @@ impl Serialize for Rfc3339Nano<'_> {
     }
 }
 
-/// The resource type's wire string, written without an intermediate `String`.
-struct TypeStr<'a>(&'a ArmResource);
-
-impl Serialize for TypeStr<'_> {
-    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
-        s.collect_str(&self.0.id.resource_type())
-    }
-}
-
 impl Serialize for ArmResource {
     /// `armResource`: `properties` (omitted when none), `name` (omitted when empty),
     /// `type` (omitted when empty), `id`, `location` (omitted when none),
@@ -91,7 +82,7 @@ impl Serialize for ArmResource {
             st.serialize_field("name", name)?;
         }
         if !self.id.resource_type().namespace().is_empty() {
-            st.serialize_field("type", &TypeStr(self))?;
+            st.serialize_field("type", self.id.resource_type().as_str())?;
         }
         st.serialize_field("id", self.id.as_str())?;
         if let Some(loc) = self.id.location().filter(|l| !l.is_empty()) {

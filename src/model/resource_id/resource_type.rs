@@ -7,9 +7,14 @@ use super::grammar::{Level, Span, BUILTIN_NAMESPACE};
 /// The type of an ARM resource: a namespace and a chain of types, e.g.
 /// `Microsoft.Network/virtualNetworks/subnets`. Compared as exact strings, as the Go
 /// reference compares types.
-#[derive(Clone, Debug, PartialEq, Eq, Hash)]
+#[derive(Clone, PartialEq, Eq, Hash)]
 pub struct ResourceType {
-    namespace: String,
+    /// The `Display` string, joined once instead of a namespace string: every
+    /// resource sent writes it (through `fmt` that cost ~800 instructions per
+    /// resource encoded, by `scripts/count-instructions.sh`).
+    full: String,
+    /// `full[..namespace_len]` is the namespace.
+    namespace_len: usize,
     types: Vec<String>,
 }
 
@@ -19,7 +24,8 @@ impl ResourceType {
     pub(super) fn of(canonical: &str, levels: &[Level]) -> Self {
         let Some(leaf) = levels.last() else {
             return ResourceType {
-                namespace: String::new(),
+                full: String::new(),
+                namespace_len: 0,
                 types: Vec::new(),
             };
         };
@@ -28,33 +34,51 @@ impl ResourceType {
             Some(span) => Span::of(canonical, span),
         };
         let chain = levels.get(leaf.base as usize..).unwrap_or(&[]);
+        let types: Vec<String> = chain
+            .iter()
+            .map(|l| Span::of(canonical, l.last_type).to_owned())
+            .collect();
+        let len = types.iter().map(|t| t.len() + 1).sum::<usize>();
+        let mut full = String::with_capacity(namespace.len() + len);
+        full.push_str(namespace);
+        for t in &types {
+            full.push('/');
+            full.push_str(t);
+        }
         ResourceType {
-            namespace: namespace.to_owned(),
-            types: chain
-                .iter()
-                .map(|l| Span::of(canonical, l.last_type).to_owned())
-                .collect(),
+            full,
+            namespace_len: namespace.len(),
+            types,
         }
     }
 
     /// The namespace, e.g. `Microsoft.ContainerService`.
     pub fn namespace(&self) -> &str {
-        &self.namespace
+        self.full.get(..self.namespace_len).unwrap_or("")
     }
 
     /// The type chain, e.g. `["managedClusters", "nodes"]`.
     pub fn types(&self) -> &[String] {
         &self.types
     }
+
+    /// The wire string (as `Display`), e.g. `Microsoft.Network/virtualNetworks`.
+    pub(crate) fn as_str(&self) -> &str {
+        &self.full
+    }
 }
 
 impl fmt::Display for ResourceType {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(&self.namespace)?;
-        for t in &self.types {
-            f.write_str("/")?;
-            f.write_str(t)?;
-        }
-        Ok(())
+        f.write_str(&self.full)
+    }
+}
+
+impl fmt::Debug for ResourceType {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("ResourceType")
+            .field("namespace", &self.namespace())
+            .field("types", &self.types)
+            .finish()
     }
 }

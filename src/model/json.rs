@@ -220,7 +220,7 @@ fn short_word(b: &[u8]) -> u64 {
 /// 8 bytes at a time; the last few as the string's last 8 bytes (the ones before
 /// them were checked clean, so the lowest flag is still the first special) or, when
 /// fewer than 8 are left from `at`, as one padded word.
-#[inline]
+#[inline(always)]
 fn next_special(b: &[u8], at: usize) -> usize {
     let n = b.len();
     let rest = &b[at..];

@@ -3,8 +3,9 @@
 //! The resources array is serialized once into [`EncodeBuf`]; an inline event embeds
 //! exactly those bytes, a blob event names the upload. The envelope is written by hand
 //! around them, keys in the reference's order; values go through the crate's JSON
-//! serializer (`model::json`: serde_json's bytes, written faster). Buffers are cleared, never shrunk, so a worker that keeps one
-//! [`EncodeBuf`] stops allocating once it has seen its largest notification.
+//! serializer (`model::json`: serde_json's bytes, written faster). Buffers are
+//! cleared, never shrunk, so a worker that keeps one [`EncodeBuf`] stops allocating
+//! once it has seen its largest notification.
 
 use std::fmt;
 

@@ -17,17 +17,16 @@
 //! which is a `serde_json::Error` built by serde_json itself (see `json_key`).
 
 use std::cell::Cell;
-use std::fmt::{self, Display};
-use std::io;
+use std::fmt::Display;
 
 use serde::de::value::MapDeserializer;
 use serde::de::Deserialize;
 use serde::ser::{self, Serialize};
-use serde_json::ser::{CompactFormatter, Formatter};
+use serde_json::ser::Formatter;
 use serde_json::value::RawValue;
 use serde_json::{Error, Result};
 
-use super::json_key::{open_variant, Compound};
+use super::json_key::{collect, number, open_variant, Compound};
 
 /// The struct name through which `RawValue` serializes its text (serde_json's
 /// `raw::TOKEN`): a struct of that name with one field of that name is written raw.
@@ -283,40 +282,6 @@ fn write_escaped<O: Out + ?Sized>(out: &mut O, s: &str, mut found: usize) {
         found = next_special(b, start);
     }
     out.put(&s[start..]);
-}
-
-/// Writes a number with serde_json's own formatter (same digits), through a small
-/// stack buffer: 48 bytes hold any integer up to 128 bits and any float.
-#[inline]
-pub(crate) fn number<O: Out + ?Sized>(
-    out: &mut O,
-    write: impl FnOnce(&mut CompactFormatter, &mut &mut [u8]) -> io::Result<()>,
-) -> Result<()> {
-    let mut buf = [0u8; 48];
-    let mut rest = &mut buf[..];
-    write(&mut CompactFormatter, &mut rest).map_err(Error::io)?;
-    let len = 48 - rest.len();
-    out.put(std::str::from_utf8(&buf[..len]).map_err(ser::Error::custom)?);
-    Ok(())
-}
-
-/// Writes a `Display` value's text escaped (for `collect_str`).
-pub(crate) fn collect<O: Out + ?Sized, T: Display + ?Sized>(out: &mut O, value: &T) -> Result<()> {
-    struct Escaping<'a, O: ?Sized>(&'a mut O);
-    impl<O: Out + ?Sized> fmt::Write for Escaping<'_, O> {
-        fn write_str(&mut self, s: &str) -> fmt::Result {
-            write_str_contents(self.0, s);
-            Ok(())
-        }
-    }
-    out.byte(b'"');
-    // Writing cannot fail, so an error comes from the `Display` impl itself (where
-    // serde_json panics, this returns an error).
-    fmt::write(&mut Escaping(out), format_args!("{value}")).map_err(|_| {
-        ser::Error::custom("a Display implementation returned an error unexpectedly")
-    })?;
-    out.byte(b'"');
-    Ok(())
 }
 
 /// The serializer: `serde_json::Serializer` with the compact formatter, over an

@@ -1,20 +1,22 @@
 //! What [`super::json`] writes inside `{}` and `[]`: the compound writer (arrays,
 //! objects, structs, variants, with serde_json's separators), the map-key serializer
 //! (serde_json's `MapKeySerializer`) and the text of a `RawValue` (its
-//! `RawValueStrEmitter`), with serde_json's errors.
+//! `RawValueStrEmitter`), with serde_json's errors; and the number and `collect_str`
+//! writers both serializers share.
 //!
 //! The errors are serde_json's own values, not look-alikes: its constructors for
 //! "key must be a string" and the like are private, so each is obtained by asking
 //! serde_json's serializer (into `io::sink()`) to do the same wrong thing. That only
 //! happens on an error path, and `Error::classify` and the message stay the same.
 
-use std::fmt::Display;
+use std::fmt::{self, Display};
 use std::io;
 
 use serde::ser::{self, Impossible, Serialize, SerializeStruct, Serializer};
+use serde_json::ser::CompactFormatter;
 use serde_json::{Error, Result};
 
-use super::json::{collect, number, Out, Ser, RAW_TOKEN};
+use super::json::{write_str_contents, Out, Ser, RAW_TOKEN};
 
 fn sink() -> serde_json::Serializer<io::Sink> {
     serde_json::Serializer::new(io::sink())
@@ -44,6 +46,40 @@ pub(crate) fn invalid_raw_value() -> Error {
         .serialize_struct(RAW_TOKEN, 1)
         .and_then(|mut s| s.serialize_field("", &()));
     or_custom(r, "expected value")
+}
+
+/// Writes a number with serde_json's own formatter (same digits), through a small
+/// stack buffer: 48 bytes hold any integer up to 128 bits and any float.
+#[inline]
+pub(crate) fn number<O: Out + ?Sized>(
+    out: &mut O,
+    write: impl FnOnce(&mut CompactFormatter, &mut &mut [u8]) -> io::Result<()>,
+) -> Result<()> {
+    let mut buf = [0u8; 48];
+    let mut rest = &mut buf[..];
+    write(&mut CompactFormatter, &mut rest).map_err(Error::io)?;
+    let len = 48 - rest.len();
+    out.put(std::str::from_utf8(&buf[..len]).map_err(ser::Error::custom)?);
+    Ok(())
+}
+
+/// Writes a `Display` value's text escaped (for `collect_str`).
+pub(crate) fn collect<O: Out + ?Sized, T: Display + ?Sized>(out: &mut O, value: &T) -> Result<()> {
+    struct Escaping<'a, O: ?Sized>(&'a mut O);
+    impl<O: Out + ?Sized> fmt::Write for Escaping<'_, O> {
+        fn write_str(&mut self, s: &str) -> fmt::Result {
+            write_str_contents(self.0, s);
+            Ok(())
+        }
+    }
+    out.byte(b'"');
+    // Writing cannot fail, so an error comes from the `Display` impl itself (where
+    // serde_json panics, this returns an error).
+    fmt::write(&mut Escaping(out), format_args!("{value}")).map_err(|_| {
+        ser::Error::custom("a Display implementation returned an error unexpectedly")
+    })?;
+    out.byte(b'"');
+    Ok(())
 }
 
 /// Rejects the methods a restricted serializer does not take, with `$err`.

@@ -5,7 +5,7 @@
 use std::collections::VecDeque;
 
 /// Accepted nodes counted per flush epoch.
-#[derive(Default)]
+#[derive(Clone, Default)]
 pub(super) struct Epochs {
     /// The epoch of `counts[0]`.
     base: u64,
@@ -26,18 +26,23 @@ impl Epochs {
         e
     }
 
-    pub(super) fn done(&mut self, epoch: u64) {
-        let Some(count) = epoch
-            .checked_sub(self.base)
-            .and_then(|i| self.counts.get_mut(i as usize))
-        else {
-            return;
+    /// Counts one node of `epoch` done; `true` when that emptied an epoch a flush
+    /// waits for (one before the current), the only time a flush can pass.
+    pub(super) fn done(&mut self, epoch: u64) -> bool {
+        let Some(i) = epoch.checked_sub(self.base).map(|i| i as usize) else {
+            return false;
+        };
+        let last = self.counts.len().saturating_sub(1);
+        let Some(count) = self.counts.get_mut(i) else {
+            return false;
         };
         *count -= 1;
+        let emptied = *count == 0 && i < last;
         while self.counts.len() > 1 && self.counts.front() == Some(&0) {
             self.counts.pop_front();
             self.base += 1;
         }
+        emptied
     }
 
     /// Starts a new epoch; returns the last one a flush must wait for.

@@ -3,11 +3,16 @@
 //! should reach at least 0.95x of the bare loop). Local HTTPS receiver, real TLS on
 //! loopback, 1-resource notifications.
 //!
-//! For each receiver latency (0 and 5 ms) and compression setting it runs `RUNS`
-//! alternating pairs (client, then bare loop) and prints min/median/max of each and of
-//! the per-pair ratio. The bare loop does none of the client's work: no validation, no
-//! encoding, no compression (its bodies are compressed before the clock starts), no
-//! retries, so a ratio of 1.0 means the client's own work costs nothing.
+//! For each receiver latency (0 and 5 ms) and compression setting it runs 10
+//! alternating rounds (client, bare loop, bare loop without lookups) and prints
+//! min/median/max of each and of the per-round ratios. The bare loops do none of the
+//! client's work: no validation, no encoding, no compression (their bodies are
+//! compressed before the clock starts), no retries.
+//!
+//! Two bare loops: a plain ureq agent, which resolves the host on a new thread before
+//! every request (what issue 10 compares with), and the same agent with a resolver
+//! that answers the receiver's address at once. The client caches lookups
+//! (`src/transport/resolver.rs`), so the second ratio is the client's own overhead.
 //!
 //! `cargo bench --bench single_caller` (all), `-- quick` (3 pairs, 0 ms, uncompressed).
 
@@ -22,6 +27,8 @@ use arn_client::model::{
 use arn_client::testing::{ArnReceiver, StaticTokenCredential};
 use arn_client::transport::ReceiverConfig;
 use arn_client::Client;
+use ureq::unversioned::resolver::{ResolvedSocketAddrs, Resolver};
+use ureq::unversioned::transport::{DefaultConnector, NextTimeout};
 
 const TOKEN: &str = "bench-token";
 
@@ -117,6 +124,23 @@ fn with_cpu(items: usize, f: impl FnOnce() -> f64) -> (f64, f64, f64) {
     (rate, per(t1 - t0), per(p1 - p0))
 }
 
+/// A resolver that answers one address without any lookup.
+#[derive(Debug)]
+struct Fixed(std::net::SocketAddr);
+
+impl Resolver for Fixed {
+    fn resolve(
+        &self,
+        _uri: &ureq::http::Uri,
+        _config: &ureq::config::Config,
+        _timeout: NextTimeout,
+    ) -> Result<ResolvedSocketAddrs, ureq::Error> {
+        let mut addrs = self.empty();
+        addrs.push(self.0);
+        Ok(addrs)
+    }
+}
+
 /// (min, median, max) of `xs`.
 fn spread(xs: &mut [f64]) -> (f64, f64, f64) {
     xs.sort_by(f64::total_cmp);
@@ -134,6 +158,11 @@ fn main() {
     let agent =
         arn_client::testing::agent_trusting(receiver.certificate_der(), Duration::from_secs(60))
             .expect("the receiver's certificate");
+    let no_lookup = ureq::Agent::with_parts(
+        agent.config().clone(),
+        DefaultConnector::new(),
+        Fixed(receiver.addr()),
+    );
     let url = format!("{}/arnnotify", receiver.url());
     let runs = if quick { 3 } else { 10 };
     println!(
@@ -165,22 +194,27 @@ fn main() {
             // Warm up both: connections, the token, the caller's buffers.
             client_rate(&client, notes[..20].to_vec());
             bare_rate(&agent, &url, &bodies[..20], compression);
+            bare_rate(&no_lookup, &url, &bodies[..20], compression);
             let (mut ours, mut bare, mut ratio) = (Vec::new(), Vec::new(), Vec::new());
+            let mut ratio_fixed = Vec::new();
             let (mut cpu_ours, mut cpu_bare) = ((0.0, 0.0), (0.0, 0.0));
             for _ in 0..runs {
                 let run = notes.clone();
                 let (c, ct, cp) = with_cpu(count, || client_rate(&client, run));
                 let (b, bt, bp) = with_cpu(count, || bare_rate(&agent, &url, &bodies, compression));
+                let f = bare_rate(&no_lookup, &url, &bodies, compression);
                 ours.push(c);
                 bare.push(b);
                 ratio.push(c / b);
+                ratio_fixed.push(c / f);
                 cpu_ours = (cpu_ours.0 + ct / runs as f64, cpu_ours.1 + cp / runs as f64);
                 cpu_bare = (cpu_bare.0 + bt / runs as f64, cpu_bare.1 + bp / runs as f64);
             }
             let (o, b, r) = (spread(&mut ours), spread(&mut bare), spread(&mut ratio));
+            let f = spread(&mut ratio_fixed);
             println!(
-                "{:>5}ms {:>5} {:>5} {:>8.0}/{:>7.0}/{:>7.0} {:>8.0}/{:>7.0}/{:>7.0} {:>6.3}/{:>6.3}/{:>6.3}",
-                latency_ms, compression, count, o.0, o.1, o.2, b.0, b.1, b.2, r.0, r.1, r.2
+                "{:>5}ms {:>5} {:>5} {:>8.0}/{:>7.0}/{:>7.0} {:>8.0}/{:>7.0}/{:>7.0} {:>6.3}/{:>6.3}/{:>6.3} {:>6.3}/{:>6.3}/{:>6.3}",
+                latency_ms, compression, count, o.0, o.1, o.2, b.0, b.1, b.2, r.0, r.1, r.2, f.0, f.1, f.2
             );
             println!(
                 "        CPU µs per notification (mean): caller {:.1} vs {:.1}, process {:.1} vs {:.1}",

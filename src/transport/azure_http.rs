@@ -151,13 +151,13 @@ impl UreqHttpClientBuilder {
             certs.extend(super::tls::parse_certificates(pem)?);
         }
         // The SDK reads redirects itself: a 3xx is a response, not an error.
-        let agent =
+        let agent = super::tls::new_agent(
             super::tls::agent_config(Some(self.connect_timeout), self.request_timeout, &certs)
                 .max_redirects(0)
                 .max_redirects_will_error(false)
                 .https_only(false)
-                .build()
-                .new_agent();
+                .build(),
+        );
         Ok(UreqHttpClient {
             agent,
             request_timeout: self.request_timeout,

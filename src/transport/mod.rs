@@ -7,6 +7,7 @@
 mod azure_http;
 mod gate;
 mod http;
+mod resolver;
 mod retry;
 mod tls;
 

@@ -85,13 +85,25 @@ pub(crate) fn build_agent(
     roots: &[Certificate<'static>],
     https_only: bool,
 ) -> Agent {
-    agent_config(Some(connect_timeout), timeout, roots)
-        .https_only(https_only)
-        .max_redirects(0)
-        .max_idle_connections(256)
-        .max_idle_connections_per_host(256)
-        .build()
-        .new_agent()
+    new_agent(
+        agent_config(Some(connect_timeout), timeout, roots)
+            .https_only(https_only)
+            .max_redirects(0)
+            .max_idle_connections(256)
+            .max_idle_connections_per_host(256)
+            .build(),
+    )
+}
+
+/// An agent for `config` whose host lookups are cached (see
+/// [`super::resolver`]): without it ureq resolves, on a new thread, before every
+/// request.
+pub(crate) fn new_agent(config: ureq::config::Config) -> Agent {
+    Agent::with_parts(
+        config,
+        ureq::unversioned::transport::DefaultConnector::new(),
+        super::resolver::CachingResolver::default(),
+    )
 }
 
 /// A failed request (no response read) as the crate's error: [`Error::Tls`] when the

@@ -27,10 +27,9 @@ use arn_client::model::{
 use arn_client::testing::{ArnReceiver, StaticTokenCredential};
 use arn_client::transport::ReceiverConfig;
 use arn_client::Client;
-use ureq::unversioned::resolver::{ResolvedSocketAddrs, Resolver};
-use ureq::unversioned::transport::{DefaultConnector, NextTimeout};
 
-const TOKEN: &str = "bench-token";
+mod common;
+use common::{no_lookup, post, TOKEN};
 
 /// Notification `seq`: one AKS node of one of 64 clusters.
 fn notification(seq: usize) -> Notification {
@@ -82,18 +81,7 @@ fn bodies(notes: &[Notification], compression: bool) -> Vec<Vec<u8>> {
 fn bare_rate(agent: &ureq::Agent, url: &str, bodies: &[Vec<u8>], compression: bool) -> f64 {
     let start = Instant::now();
     for b in bodies {
-        let mut req = agent
-            .post(url)
-            .header("Authorization", format!("Bearer {TOKEN}"))
-            .header("Content-Type", "application/json")
-            .header("Accept", "application/json")
-            .header("publisherinfo", "Microsoft.ContainerService");
-        if compression {
-            req = req.header("Content-Encoding", "deflate");
-        }
-        let mut resp = req.send(&b[..]).expect("bare POST");
-        assert_eq!(resp.status(), 200);
-        let _ = resp.body_mut().read_to_vec();
+        post(agent, url, b, compression);
     }
     bodies.len() as f64 / start.elapsed().as_secs_f64()
 }
@@ -124,23 +112,6 @@ fn with_cpu(items: usize, f: impl FnOnce() -> f64) -> (f64, f64, f64) {
     (rate, per(t1 - t0), per(p1 - p0))
 }
 
-/// A resolver that answers one address without any lookup.
-#[derive(Debug)]
-struct Fixed(std::net::SocketAddr);
-
-impl Resolver for Fixed {
-    fn resolve(
-        &self,
-        _uri: &ureq::http::Uri,
-        _config: &ureq::config::Config,
-        _timeout: NextTimeout,
-    ) -> Result<ResolvedSocketAddrs, ureq::Error> {
-        let mut addrs = self.empty();
-        addrs.push(self.0);
-        Ok(addrs)
-    }
-}
-
 /// (min, median, max) of `xs`.
 fn spread(xs: &mut [f64]) -> (f64, f64, f64) {
     xs.sort_by(f64::total_cmp);
@@ -158,11 +129,7 @@ fn main() {
     let agent =
         arn_client::testing::agent_trusting(receiver.certificate_der(), Duration::from_secs(60))
             .expect("the receiver's certificate");
-    let no_lookup = ureq::Agent::with_parts(
-        agent.config().clone(),
-        DefaultConnector::new(),
-        Fixed(receiver.addr()),
-    );
+    let fixed = no_lookup(&agent, receiver.addr());
     let url = format!("{}/arnnotify", receiver.url());
     let runs = if quick { 3 } else { 10 };
     println!(
@@ -194,7 +161,7 @@ fn main() {
             // Warm up both: connections, the token, the caller's buffers.
             client_rate(&client, notes[..20].to_vec());
             bare_rate(&agent, &url, &bodies[..20], compression);
-            bare_rate(&no_lookup, &url, &bodies[..20], compression);
+            bare_rate(&fixed, &url, &bodies[..20], compression);
             let (mut ours, mut bare, mut ratio) = (Vec::new(), Vec::new(), Vec::new());
             let mut ratio_fixed = Vec::new();
             let (mut cpu_ours, mut cpu_bare) = ((0.0, 0.0), (0.0, 0.0));
@@ -202,7 +169,7 @@ fn main() {
                 let run = notes.clone();
                 let (c, ct, cp) = with_cpu(count, || client_rate(&client, run));
                 let (b, bt, bp) = with_cpu(count, || bare_rate(&agent, &url, &bodies, compression));
-                let f = bare_rate(&no_lookup, &url, &bodies, compression);
+                let f = bare_rate(&fixed, &url, &bodies, compression);
                 ours.push(c);
                 bare.push(b);
                 ratio.push(c / b);

@@ -13,7 +13,7 @@ use serde::Serialize;
 use time::OffsetDateTime;
 use uuid::Uuid;
 
-use super::json::{to_vec_into, Out};
+use super::json::{to_vec_into, write_str_contents, Out};
 use super::wire::Rfc3339Nano;
 use super::Notification;
 use crate::Error;
@@ -259,11 +259,12 @@ fn write_head(
     let first = &n.resources[0].arm_resource;
     w.extend_from_slice(br#"{"topic":"""#);
     field(w, "subject", n.subject().as_ref())?;
-    field(
-        w,
-        "eventType",
-        &format_args!("{}/{}", first.id.resource_type(), first.activity),
-    )?;
+    // `{resource type}/{activity}`, written as one string without `fmt`.
+    w.extend_from_slice(br#","eventType":""#);
+    write_str_contents(w, first.id.resource_type().as_str());
+    w.push(b'/');
+    write_str_contents(w, first.activity.as_str());
+    w.push(b'"');
     field(w, "eventTime", &Rfc3339Nano(&now))?;
     let mut id_buf = Uuid::encode_buffer();
     field(w, "id", id.hyphenated().encode_lower(&mut id_buf))?;

@@ -3,7 +3,6 @@
 //! shapes a received event is read into.
 
 use std::collections::BTreeMap;
-use std::fmt;
 
 use serde::ser::{SerializeStruct, Serializer};
 use serde::{Deserialize, Deserializer, Serialize};
@@ -11,62 +10,11 @@ use serde_json::value::RawValue;
 use time::format_description::well_known::Rfc3339;
 use time::OffsetDateTime;
 
+pub(crate) use super::rfc3339::Rfc3339Nano;
 use super::{ArmResource, DataBoundary, NotificationResource, ResourceSystemProperties};
 
 /// `statusCode` of every resource a publisher sends (`docs/protocol.md` section 3).
 pub(crate) const STATUS_OK: &str = "OK";
-
-/// A time formatted as Go's `time.RFC3339Nano`: fractional seconds with trailing zeros
-/// dropped (none when zero), the offset kept as given, UTC as `Z`.
-#[derive(Clone, Copy)]
-pub(crate) struct Rfc3339Nano<'a>(pub(crate) &'a OffsetDateTime);
-
-impl fmt::Display for Rfc3339Nano<'_> {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        // RFC 3339 offsets have no seconds: such a time is written in UTC, so the
-        // instant is kept.
-        let utc;
-        let t = if self.0.offset().seconds_past_minute() != 0 {
-            utc = self.0.to_offset(time::UtcOffset::UTC);
-            &utc
-        } else {
-            self.0
-        };
-        write!(
-            f,
-            "{:04}-{:02}-{:02}T{:02}:{:02}:{:02}",
-            t.year(),
-            u8::from(t.month()),
-            t.day(),
-            t.hour(),
-            t.minute(),
-            t.second()
-        )?;
-        let mut nanos = t.nanosecond();
-        if nanos != 0 {
-            let mut width = 9;
-            while nanos % 10 == 0 {
-                nanos /= 10;
-                width -= 1;
-            }
-            write!(f, ".{nanos:0width$}")?;
-        }
-        let offset = t.offset();
-        if offset.is_utc() {
-            return f.write_str("Z");
-        }
-        let secs = offset.whole_seconds();
-        let sign = if secs < 0 { '-' } else { '+' };
-        let abs = secs.unsigned_abs();
-        write!(f, "{sign}{:02}:{:02}", abs / 3600, abs % 3600 / 60)
-    }
-}
-
-impl Serialize for Rfc3339Nano<'_> {
-    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
-        s.collect_str(self)
-    }
-}
 
 impl Serialize for ArmResource {
     /// `armResource`: `properties` (omitted when none), `name` (omitted when empty),

@@ -190,6 +190,7 @@ impl ArnReceiverBuilder {
             crate::transport::DEFAULT_TIMEOUT,
             &roots,
             false,
+            &crate::transport::CachingResolver::default(),
         );
         let listener = TcpListener::bind("127.0.0.1:0")?;
         let addr = listener.local_addr()?;

@@ -157,6 +157,7 @@ impl UreqHttpClientBuilder {
                 .max_redirects_will_error(false)
                 .https_only(false)
                 .build(),
+            &super::resolver::CachingResolver::default(),
         );
         Ok(UreqHttpClient {
             agent,

@@ -12,6 +12,7 @@ use ureq::http::{HeaderName, HeaderValue};
 use ureq::tls::Certificate;
 use ureq::Agent;
 
+use super::resolver::CachingResolver;
 use super::retry::parse_retry_after;
 use super::tls::{
     build_agent, parse_certificates, strip_urls, transport_error, truncate,
@@ -139,9 +140,17 @@ impl ReceiverConfig {
         let scope = self.effective_scope();
         let tokens = CredentialTokenSource::new(self.credential, scope);
         let https_only = url.starts_with("https://");
+        let lookups = CachingResolver::default();
         log::debug!("ARN receiver transport for {}", strip_urls(&url));
         Ok(HttpTransport {
-            agent: build_agent(self.connect_timeout, self.timeout, &roots, https_only),
+            agent: build_agent(
+                self.connect_timeout,
+                self.timeout,
+                &roots,
+                https_only,
+                &lookups,
+            ),
+            lookups,
             url,
             tokens: Arc::new(tokens),
             timeout: self.timeout,
@@ -224,6 +233,8 @@ pub struct HttpTransport {
     /// is 1.5 to 2.5 kB, which would otherwise be formatted and checked again on
     /// every request.
     authorization: Mutex<Option<(SecretString, HeaderValue)>>,
+    /// The agent's cached host lookups, forgotten when a request fails to connect.
+    lookups: CachingResolver,
 }
 
 impl HttpTransport {
@@ -291,6 +302,10 @@ impl EventTransport for HttpTransport {
             Ok(r) => r,
             Err(e) => {
                 let error = transport_error(&e);
+                if matches!(error, Error::Connection(_)) {
+                    // The address may be gone (a DNS failover): look it up again.
+                    self.lookups.forget();
+                }
                 log::debug!("ARN receiver POST failed: {error}");
                 if matches!(error, Error::Tls(_)) {
                     return Err(error);
@@ -395,5 +410,37 @@ mod tests {
         assert_eq!(body_excerpt(long.as_bytes()).len(), BODY_EXCERPT);
         let e = body_excerpt(b"bad\r\nsee https://h/p?sig=SECRET now");
         assert!(!e.contains("SECRET") && !e.contains('\n'), "{e}");
+    }
+
+    #[cfg(feature = "testing")]
+    #[test]
+    fn a_refused_connection_forgets_the_cached_lookups() {
+        // A port nobody listens on: bind one, note it, close it.
+        let port = std::net::TcpListener::bind("127.0.0.1:0")
+            .and_then(|l| l.local_addr())
+            .unwrap()
+            .port();
+        let credential = crate::testing::StaticTokenCredential::new("t");
+        let t = ReceiverConfig::new(format!("https://127.0.0.1:{port}"), credential.shared())
+            .build()
+            .unwrap();
+        let body = b"{}";
+        let deadline = Instant::now() + Duration::from_secs(10);
+        let err = t
+            .post(&EventPost::new(body, false, "P", deadline))
+            .unwrap_err();
+        assert!(matches!(err, Error::Connection(_)), "{err}");
+        assert_eq!(t.lookups.len(), 0, "forgotten after the failure");
+        // Without the failure the answer stays: resolve through the agent's cache.
+        let uri: ureq::http::Uri = t.url.parse().unwrap();
+        let config = ureq::Agent::config_builder().build();
+        let timeout = ureq::unversioned::transport::NextTimeout {
+            after: Duration::from_secs(5).into(),
+            reason: ureq::Timeout::Global,
+            per_read: None,
+            per_write: None,
+        };
+        ureq::unversioned::resolver::Resolver::resolve(&t.lookups, &uri, &config, timeout).unwrap();
+        assert_eq!(t.lookups.len(), 1);
     }
 }

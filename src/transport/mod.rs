@@ -14,6 +14,8 @@ mod tls;
 pub(crate) use azure_http::{find_cause, with_deadline, DeadlineExceeded, SendFailed};
 pub use azure_http::{UreqHttpClient, UreqHttpClientBuilder};
 pub use http::{HttpTransport, ReceiverConfig};
+#[cfg(feature = "testing")]
+pub(crate) use resolver::CachingResolver;
 pub(crate) use retry::{post_with_gate, SendGate};
 pub use retry::{post_with_retries, retry_delay, RetryPolicy};
 #[cfg(feature = "testing")]

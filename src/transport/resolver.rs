@@ -7,12 +7,15 @@
 //! literal IP. For a host name it is also one system resolver query per POST. The Go
 //! client (net/http) resolves only when it opens a connection; this resolver reuses
 //! the last answer for a host for [`TTL`], so the thread and the lookup happen about
-//! once per [`TTL`] per host. A failed lookup is not cached.
+//! once per [`TTL`] per host. A failed lookup is not cached, and the receiver
+//! transport forgets its answers when a request fails to connect or is cut (so a
+//! retry after a DNS failover looks the name up again).
 //!
 //! ureq's `unversioned` module (the `Resolver` trait) may change in a minor release;
 //! `Cargo.toml` pins ureq's minor version for that reason.
 
 use std::fmt;
+use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use parking_lot::Mutex;
@@ -31,10 +34,34 @@ pub(crate) const TTL: Duration = Duration::from_secs(30);
 const HOSTS: usize = 8;
 
 /// ureq's [`DefaultResolver`] behind a small cache keyed by scheme and authority.
+/// Clones share the cache (the agent owns one, its transport keeps another to
+/// [`forget`](Self::forget)).
 #[derive(Default)]
 pub(crate) struct CachingResolver {
     inner: DefaultResolver,
-    cache: Mutex<Vec<Answer>>,
+    cache: Arc<Mutex<Vec<Answer>>>,
+}
+
+impl Clone for CachingResolver {
+    fn clone(&self) -> Self {
+        Self {
+            inner: DefaultResolver::default(),
+            cache: Arc::clone(&self.cache),
+        }
+    }
+}
+
+impl CachingResolver {
+    /// Drops every answer: the next request looks its host up again.
+    pub(crate) fn forget(&self) {
+        self.cache.lock().clear();
+    }
+
+    /// How many hosts have an answer.
+    #[cfg(test)]
+    pub(crate) fn len(&self) -> usize {
+        self.cache.lock().len()
+    }
 }
 
 struct Answer {
@@ -144,11 +171,22 @@ mod tests {
     }
 
     #[test]
-    fn the_receiver_agent_resolves_through_it() {
-        let agent = super::super::tls::build_agent(Duration::from_secs(1), TTL, &[], true);
+    fn the_receiver_agent_resolves_through_it_and_forget_clears_it() {
+        let lookups = CachingResolver::default();
+        let agent =
+            super::super::tls::build_agent(Duration::from_secs(1), TTL, &[], true, &lookups);
         assert!(
             format!("{agent:?}").contains("CachingResolver"),
             "{agent:?}"
         );
+        let uri: Uri = "https://127.0.0.1:8443/".parse().unwrap();
+        lookups.resolve(&uri, &config(), far()).unwrap();
+        assert_eq!(
+            lookups.clone().cache.lock().len(),
+            1,
+            "clones share the cache"
+        );
+        lookups.clone().forget();
+        assert!(lookups.cache.lock().is_empty());
     }
 }

@@ -84,6 +84,7 @@ pub(crate) fn build_agent(
     timeout: Duration,
     roots: &[Certificate<'static>],
     https_only: bool,
+    lookups: &super::resolver::CachingResolver,
 ) -> Agent {
     new_agent(
         agent_config(Some(connect_timeout), timeout, roots)
@@ -92,17 +93,21 @@ pub(crate) fn build_agent(
             .max_idle_connections(256)
             .max_idle_connections_per_host(256)
             .build(),
+        lookups,
     )
 }
 
 /// An agent for `config` whose host lookups are cached (see
 /// [`super::resolver`]): without it ureq resolves, on a new thread, before every
 /// request.
-pub(crate) fn new_agent(config: ureq::config::Config) -> Agent {
+pub(crate) fn new_agent(
+    config: ureq::config::Config,
+    lookups: &super::resolver::CachingResolver,
+) -> Agent {
     Agent::with_parts(
         config,
         ureq::unversioned::transport::DefaultConnector::new(),
-        super::resolver::CachingResolver::default(),
+        lookups.clone(),
     )
 }
 

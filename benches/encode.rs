@@ -1,9 +1,9 @@
 //! Encoder benchmarks: notifications of 1, 10, 100 and 1000 AKS node resources
 //! (`tests/vectors/payloads/node.json`, about 1.5 KB of properties each) encoded into a
 //! reused buffer; the same followed by zlib compression (`docs/protocol.md` section 2):
-//! flate2 with zlib-rs at level 5 and libdeflate at level 5 (the client uses the
-//! first for bodies of 24 kB and more, the second below, `src/compress.rs`); and a
-//! caller's construction of one resource.
+//! flate2 with zlib-rs at level 5, and the client's own compressor (which uses zlib-rs
+//! above 32 kB, `src/compress.rs`); compression alone by the client's, libdeflate's and
+//! zlib-rs' level 5; and a caller's construction of one resource.
 
 use std::hint::black_box;
 
@@ -11,6 +11,7 @@ use arn_client::model::{
     Activity, ArmResource, ChangeAction, EncodeBuf, Encoded, Encoder, Notification,
     NotificationResource, ResourceId,
 };
+use arn_client::testing::compress::Zlib;
 use criterion::{criterion_group, criterion_main, BenchmarkId, Criterion, Throughput};
 use flate2::{Compress, Compression, FlushCompress};
 use serde_json::Value;
@@ -124,7 +125,8 @@ fn bench_encode_zlib(c: &mut Criterion) {
     group.finish();
 }
 
-/// The client's compressor: libdeflate level 5 into a reused buffer sized to its bound.
+/// libdeflate level 5 into a reused buffer sized to its bound (the client's
+/// compressor for small bodies before its own, `src/compress/deflate.rs`).
 fn libdeflate5(c: &mut libdeflater::Compressor, input: &[u8], out: &mut Vec<u8>) -> usize {
     let bound = c.zlib_compress_bound(input.len());
     out.resize(bound, 0);
@@ -137,21 +139,23 @@ fn new_libdeflate5() -> libdeflater::Compressor {
     libdeflater::Compressor::new(libdeflater::CompressionLvl::new(5).expect("level 5"))
 }
 
-fn bench_encode_libdeflate(c: &mut Criterion) {
+/// Encoding followed by the client's own compressor, as a worker does.
+fn bench_encode_client(c: &mut Criterion) {
     let props: Value = serde_json::from_str(NODE).expect("node.json");
     let enc = Encoder::default();
-    let mut z = new_libdeflate5();
-    let mut group = c.benchmark_group("encode_libdeflate5");
+    let mut z = Zlib::default();
+    let mut group = c.benchmark_group("encode_client_zlib");
     for count in SIZES {
         let n = notification(&props, count);
         let (mut buf, mut body, mut compressed) = (EncodeBuf::new(), Vec::new(), Vec::new());
         let mut run = |buf: &mut EncodeBuf, body: &mut Vec<u8>, compressed: &mut Vec<u8>| {
             encode_once(&enc, black_box(&n), buf, body);
-            libdeflate5(&mut z, body, compressed)
+            z.compress(body, compressed).expect("zlib");
+            compressed.len()
         };
         let zlen = run(&mut buf, &mut body, &mut compressed);
         println!(
-            "encode_libdeflate5/{count}: body {} bytes -> {zlen} bytes",
+            "encode_client_zlib/{count}: body {} bytes -> {zlen} bytes",
             body.len()
         );
         group.throughput(Throughput::Bytes(body.len() as u64));
@@ -162,35 +166,38 @@ fn bench_encode_libdeflate(c: &mut Criterion) {
     group.finish();
 }
 
+/// Compression alone, each compressor reused, on 1, 4 and 10-node event bodies.
 fn bench_zlib_only(c: &mut Criterion) {
     let props: Value = serde_json::from_str(NODE).expect("node.json");
-    let n = notification(&props, 1);
-    let (mut buf, mut body) = (EncodeBuf::new(), Vec::new());
-    encode_once(&Encoder::default(), &n, &mut buf, &mut body);
-    let mut z = Compress::new(Compression::new(5), true);
-    let mut out = Vec::with_capacity(body.len() + 64);
-    c.bench_function("zlib5_only_reused/1", |b| {
-        b.iter(|| {
-            z.reset();
-            out.clear();
-            z.compress_vec(&body, &mut out, FlushCompress::Finish)
-                .expect("zlib");
-            black_box(out.len())
-        })
-    });
-    let mut ld = new_libdeflate5();
-    c.bench_function("libdeflate5_only_reused/1", |b| {
-        b.iter(|| black_box(libdeflate5(&mut ld, black_box(&body), &mut out)))
-    });
-    c.bench_function("zlib5_only_fresh/1", |b| {
-        b.iter(|| {
-            let mut z = Compress::new(Compression::new(5), true);
-            out.clear();
-            z.compress_vec(&body, &mut out, FlushCompress::Finish)
-                .expect("zlib");
-            black_box(out.len())
-        })
-    });
+    let mut group = c.benchmark_group("zlib_only");
+    for count in [1, 4, 10] {
+        let n = notification(&props, count);
+        let (mut buf, mut body) = (EncodeBuf::new(), Vec::new());
+        encode_once(&Encoder::default(), &n, &mut buf, &mut body);
+        let mut out = Vec::with_capacity(body.len() + 64);
+        let mut ours = Zlib::default();
+        group.bench_function(BenchmarkId::new("client", count), |b| {
+            b.iter(|| {
+                ours.compress(black_box(&body), &mut out).expect("zlib");
+                black_box(out.len())
+            })
+        });
+        let mut ld = new_libdeflate5();
+        group.bench_function(BenchmarkId::new("libdeflate5", count), |b| {
+            b.iter(|| black_box(libdeflate5(&mut ld, black_box(&body), &mut out)))
+        });
+        let mut z = Compress::new(Compression::new(5), true);
+        group.bench_function(BenchmarkId::new("zlib_rs5", count), |b| {
+            b.iter(|| {
+                z.reset();
+                out.clear();
+                z.compress_vec(&body, &mut out, FlushCompress::Finish)
+                    .expect("zlib");
+                black_box(out.len())
+            })
+        });
+    }
+    group.finish();
 }
 
 fn bench_construct(c: &mut Criterion) {
@@ -210,7 +217,7 @@ criterion_group!(
     benches,
     bench_encode,
     bench_encode_zlib,
-    bench_encode_libdeflate,
+    bench_encode_client,
     bench_zlib_only,
     bench_construct
 );

@@ -1,57 +1,51 @@
 //! zlib compression of event bodies (`docs/protocol.md` section 2): the zlib format
 //! (RFC 1950, what `Content-Encoding: deflate` carries), which any zlib inflater
-//! decodes, at level 5: libdeflate for small bodies, zlib-rs (through flate2) for
-//! large ones.
+//! decodes. Bodies of one deflate window (32 kB) or less, every inline event and every
+//! blob event, go through the crate's own deflate ([`deflate`], [`lz77`],
+//! [`huffman`]); larger ones through zlib-rs (flate2) at level 5.
 //!
 //! Chosen by measurement (issue 10), compressing AKS node events
-//! (`tests/vectors/payloads/node.json`) into a reused buffer: instructions counted by
-//! callgrind, time per body on this 2-core machine, output size.
+//! (`tests/vectors/payloads/node.json`) with a reused compressor: instructions per
+//! body counted by callgrind, median time per body (`benches/encode.rs`, group
+//! `zlib_only`, this 2-core machine), output size.
 //!
-//! | event | zlib-rs level 5 | libdeflate level 5 |
-//! | --- | --- | --- |
-//! | 1 node, 2.8 kB | 540k instr, 22 µs, 1,026 B | 230k instr, 15 µs, 1,028 B |
-//! | 4 nodes, 9.2 kB | 611k, 25 µs, 1,126 B | 402k, 25 µs, 1,118 B |
-//! | 10 nodes, 22 kB | 748k, 33 µs, 1,291 B | 736k, 45 µs, 1,268 B |
-//! | 12 nodes, 27 kB | 795k, 1,347 B | 848k, 1,317 B |
-//! | 18 nodes, 40 kB | 919k, 41 µs, 1,496 B | 1,242k, 80 µs, 1,463 B |
+//! | event | zlib-rs level 5 | libdeflate level 5 | this crate's |
+//! | --- | --- | --- | --- |
+//! | 1 node, 2.8 kB | 551k instr, 21.7 µs, 1,025 B | 230k, 15.4 µs, 1,028 B | 221k, 11.8 µs, 1,031 B |
+//! | 4 nodes, 9.2 kB | 661k, 27.8 µs, 1,129 B | 402k, 25.0 µs, 1,121 B | 274k, 14.5 µs, 1,132 B |
+//! | 10 nodes, 22 kB | 876k, 40.5 µs, 1,291 B | 735k, 43.2 µs, 1,266 B | 327k, 17.3 µs, 1,295 B |
 //!
-//! zlib-rs pays a large fixed cost per stream (clearing its hash table: 44% of its
-//! instructions on one node); libdeflate pays less per call but more per byte on
-//! repetitive JSON (its lazy matcher walks long hash chains of near-identical nodes).
-//! Through the client (`scripts/count-instructions.sh`'s program, CPU time per
-//! notification) the two break even between 22 and 27 kB: [`SMALL`]. Lower libdeflate
-//! levels make the ten-node body over 3% larger than zlib's level 5; zlib-rs with
-//! `mem_level` 4 took 488k / 735k instructions for 1 / 10 nodes; zlib-ng needs cmake
-//! to build.
+//! Every library level under 700k instructions on ten nodes is more than 2% larger
+//! than zlib's level 5 (libdeflate 1-4: +3.3% to +13%; zlib-rs 1-3: +5% to +31%;
+//! miniz_oxide 1-3 costs more). Their general match finders rediscover byte by byte
+//! what an array of near-identical resources makes plain: each resource repeats the
+//! previous one at one distance, which [`lz77`] tries first. zlib-ng needs cmake.
+
+mod deflate;
+mod huffman;
+mod lz77;
 
 use flate2::{Compress, Compression, FlushCompress, Status};
-use libdeflater::CompressionLvl;
 
 use crate::Error;
 
-/// The protocol's compression level, for both compressors.
+/// zlib-rs' level, the protocol's.
 const LEVEL: u32 = 5;
-
-/// Bodies shorter than this go through libdeflate, longer ones through zlib-rs: where
-/// the two cost the same on node events (see the table above).
-const SMALL: usize = 24 * 1024;
 
 /// Reusable zlib compressors: keep one per sending thread. Once both have been used,
 /// compressing allocates nothing.
 pub(crate) struct Compressor {
-    /// For bodies under [`SMALL`]: keeps no stream state between calls.
-    small: libdeflater::Compressor,
+    /// For bodies of one window at most.
+    small: deflate::Deflater,
     /// For the others; made on the first such body (a thread that only sends small
     /// ones never pays for its tables).
     large: Option<Compress>,
 }
 
-/// Compressors at the protocol's level.
+/// A compressor with nothing allocated for large bodies yet.
 pub(crate) fn new_compressor() -> Compressor {
-    // Level 5 is valid for libdeflate (0 to 12): the fallback is never taken.
-    let level = CompressionLvl::new(LEVEL as i32).unwrap_or_default();
     Compressor {
-        small: libdeflater::Compressor::new(level),
+        small: deflate::Deflater::default(),
         large: None,
     }
 }
@@ -64,34 +58,14 @@ pub(crate) fn zlib(
     input: &[u8],
     out: &mut Vec<u8>,
 ) -> Result<(), Error> {
-    if input.len() < SMALL {
-        libdeflate(&mut compress.small, input, out)
+    if input.len() <= lz77::WINDOW {
+        compress.small.zlib(input, out);
+        Ok(())
     } else {
         let large = compress
             .large
             .get_or_insert_with(|| Compress::new(Compression::new(LEVEL), true));
         zlib_rs(large, input, out)
-    }
-}
-
-/// One call: `out` is sized to libdeflate's bound for `input`, then cut to the output.
-fn libdeflate(
-    compress: &mut libdeflater::Compressor,
-    input: &[u8],
-    out: &mut Vec<u8>,
-) -> Result<(), Error> {
-    let bound = compress.zlib_compress_bound(input.len());
-    // Old bytes are overwritten; only growth is zero-filled.
-    out.resize(bound, 0);
-    match compress.zlib_compress(input, out) {
-        Ok(len) => {
-            out.truncate(len);
-            Ok(())
-        }
-        Err(e) => {
-            out.clear();
-            Err(Error::Encode(format!("zlib: {e}")))
-        }
     }
 }
 
@@ -190,7 +164,7 @@ mod tests {
     #[test]
     fn a_warm_buffer_and_both_compressors_are_reused() {
         let (small, large) = (node_event(1), node_event(18));
-        assert!(small.len() < SMALL && large.len() >= SMALL);
+        assert!(small.len() <= lz77::WINDOW && large.len() > lz77::WINDOW);
         let mut c = new_compressor();
         let mut out = Vec::new();
         for event in [&small, &large] {
@@ -208,7 +182,7 @@ mod tests {
     fn pythons_zlib_decodes_the_node_events() {
         const INFLATE: &str =
             "import sys,zlib; sys.stdout.buffer.write(zlib.decompress(sys.stdin.buffer.read()))";
-        // 1 and 10 nodes through libdeflate, 18 through zlib-rs.
+        // 1 and 10 nodes through the crate's deflate, 18 through zlib-rs.
         for count in [1, 10, 18] {
             let event = node_event(count);
             let mut child = Command::new("python3")

@@ -20,6 +20,26 @@ pub use tls::agent_trusting;
 
 /// The crate's JSON serializer (`model::json`), through each of its outputs, for
 /// `tests/prop_json.rs`, which holds them to `serde_json`. Not part of the API.
+/// The client's zlib compressor, for the benches (not an API).
+#[doc(hidden)]
+pub mod compress {
+    /// A reusable compressor, as each sending thread keeps one.
+    pub struct Zlib(crate::compress::Compressor);
+
+    impl Default for Zlib {
+        fn default() -> Self {
+            Self(crate::compress::new_compressor())
+        }
+    }
+
+    impl Zlib {
+        /// Compresses `input` into `out` (replacing what it held) as one zlib stream.
+        pub fn compress(&mut self, input: &[u8], out: &mut Vec<u8>) -> Result<(), crate::Error> {
+            crate::compress::zlib(&mut self.0, input, out)
+        }
+    }
+}
+
 #[doc(hidden)]
 pub mod json {
     use serde::Serialize;

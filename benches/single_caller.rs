@@ -133,13 +133,14 @@ fn main() {
     let url = format!("{}/arnnotify", receiver.url());
     let runs = if quick { 3 } else { 10 };
     println!(
-        "{:>7} {:>5} {:>5} {:>24} {:>24} {:>20}",
+        "{:>7} {:>5} {:>5} {:>24} {:>24} {:>20} {:>20}",
         "latency",
         "zlib",
         "count",
         "client/s min/med/max",
         "bare/s min/med/max",
-        "ratio min/med/max"
+        "ratio min/med/max",
+        "vs no-lookup loop"
     );
     let latencies: &[u64] = if quick { &[0] } else { &[0, 5] };
     for &latency_ms in latencies {

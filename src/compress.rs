@@ -87,7 +87,7 @@ fn zlib_rs(compress: &mut Compress, input: &[u8], out: &mut Vec<u8>) -> Result<(
 }
 
 #[cfg(test)]
-mod tests {
+pub(crate) mod tests {
     use super::*;
     use crate::model::{
         Activity, ArmResource, ChangeAction, EncodeBuf, Encoded, Encoder, Notification,
@@ -124,7 +124,7 @@ mod tests {
         }
     }
 
-    fn inflate(compressed: &[u8]) -> Vec<u8> {
+    pub(crate) fn inflate(compressed: &[u8]) -> Vec<u8> {
         let mut back = Vec::new();
         flate2::read::ZlibDecoder::new(compressed)
             .read_to_end(&mut back)

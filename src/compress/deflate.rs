@@ -258,16 +258,8 @@ fn run_lengths(lens: &[u8], out: &mut Vec<(u8, u8)>) {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::compress::tests::inflate;
     use proptest::prelude::*;
-    use std::io::Read;
-
-    fn inflate(compressed: &[u8]) -> Vec<u8> {
-        let mut back = Vec::new();
-        flate2::read::ZlibDecoder::new(compressed)
-            .read_to_end(&mut back)
-            .expect("a zlib stream");
-        back
-    }
 
     /// Inputs like event bodies: pieces of a few JSON-ish words, repeated with small
     /// changes, mixed with runs and noise; up to one window.

@@ -49,13 +49,8 @@ impl Rfc3339Nano<'_> {
         b[16] = b':';
         two(&mut b, 17, u32::from(t.second()));
         let mut n = 19;
-        let mut nanos = t.nanosecond();
-        if nanos != 0 {
-            let mut width = 9;
-            while nanos.is_multiple_of(10) {
-                nanos /= 10;
-                width -= 1;
-            }
+        let (mut nanos, width) = fraction(t.nanosecond());
+        if width > 0 {
             b[n] = b'.';
             for i in (1..=width).rev() {
                 b[n + i] = b'0' + (nanos % 10) as u8;
@@ -76,6 +71,20 @@ impl Rfc3339Nano<'_> {
         two(&mut b, n + 4, abs % 3600 / 60);
         Some((b, n + 6))
     }
+}
+
+/// The fractional digits of `nanos` without trailing zeros, and how many there are
+/// (none for zero).
+fn fraction(mut nanos: u32) -> (u32, usize) {
+    if nanos == 0 {
+        return (0, 0);
+    }
+    let mut width = 9;
+    while nanos.is_multiple_of(10) {
+        nanos /= 10;
+        width -= 1;
+    }
+    (nanos, width)
 }
 
 impl fmt::Display for Rfc3339Nano<'_> {
@@ -101,13 +110,8 @@ impl Rfc3339Nano<'_> {
             t.minute(),
             t.second()
         )?;
-        let mut nanos = t.nanosecond();
-        if nanos != 0 {
-            let mut width = 9;
-            while nanos.is_multiple_of(10) {
-                nanos /= 10;
-                width -= 1;
-            }
+        let (nanos, width) = fraction(t.nanosecond());
+        if width > 0 {
             write!(f, ".{nanos:0width$}")?;
         }
         let offset = t.offset();

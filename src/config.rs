@@ -228,7 +228,8 @@ impl ClientBuilder {
         self
     }
 
-    /// Whether event bodies are zlib-compressed (level 5) and sent with
+    /// Whether event bodies are zlib-compressed (as zlib's level 5 would, within 2% of
+    /// its size) and sent with
     /// `Content-Encoding: deflate` (`docs/protocol.md` section 2). The one place
     /// compression is set: the workers compress, and every transport sends what
     /// they hand it. Defaults to `false` (as the Go client).

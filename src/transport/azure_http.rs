@@ -20,6 +20,8 @@ use azure_core::http::{
 };
 use futures::AsyncReadExt;
 
+use super::resolver::CachingResolver;
+
 /// Default time allowed for one HTTP exchange (connect, send, receive).
 const DEFAULT_REQUEST_TIMEOUT: Duration = Duration::from_secs(30);
 /// Default time allowed to establish a connection.
@@ -151,17 +153,19 @@ impl UreqHttpClientBuilder {
             certs.extend(super::tls::parse_certificates(pem)?);
         }
         // The SDK reads redirects itself: a 3xx is a response, not an error.
+        let lookups = CachingResolver::default();
         let agent = super::tls::new_agent(
             super::tls::agent_config(Some(self.connect_timeout), self.request_timeout, &certs)
                 .max_redirects(0)
                 .max_redirects_will_error(false)
                 .https_only(false)
                 .build(),
-            &super::resolver::CachingResolver::default(),
+            &lookups,
         );
         Ok(UreqHttpClient {
             agent,
             request_timeout: self.request_timeout,
+            lookups,
         })
     }
 }
@@ -174,6 +178,9 @@ impl UreqHttpClientBuilder {
 pub struct UreqHttpClient {
     agent: ureq::Agent,
     request_timeout: Duration,
+    /// The agent's cached host lookups, forgotten when a request fails to connect
+    /// (the next try looks the name up again).
+    lookups: CachingResolver,
 }
 
 impl fmt::Debug for UreqHttpClient {
@@ -247,7 +254,15 @@ impl UreqHttpClient {
         );
         let response = match self.agent.run(http_request) {
             Ok(r) => r,
-            Err(e) => return Err(map_ureq_error(e)),
+            Err(e) => {
+                if matches!(
+                    e,
+                    ureq::Error::HostNotFound | ureq::Error::ConnectionFailed | ureq::Error::Io(_)
+                ) {
+                    self.lookups.forget();
+                }
+                return Err(map_ureq_error(e));
+            }
         };
         let status = StatusCode::from(response.status().as_u16());
         let mut headers = Headers::new();
@@ -390,6 +405,8 @@ mod tests {
             matches!(err.kind(), ErrorKind::Connection | ErrorKind::Io),
             "{err:?}"
         );
+        // The host's cached lookup is forgotten: the next try resolves it again.
+        assert_eq!(client.lookups.len(), 0);
     }
 
     #[cfg(feature = "testing")]

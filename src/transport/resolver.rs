@@ -7,8 +7,8 @@
 //! literal IP. For a host name it is also one system resolver query per POST. The Go
 //! client (net/http) resolves only when it opens a connection; this resolver reuses
 //! the last answer for a host for [`TTL`], so the thread and the lookup happen about
-//! once per [`TTL`] per host. A failed lookup is not cached, and the receiver
-//! transport forgets its answers when a request fails to connect or is cut (so a
+//! once per [`TTL`] per host. A failed lookup is not cached, and both transports
+//! (receiver and storage) forget their answers when a request fails to connect (so a
 //! retry after a DNS failover looks the name up again).
 //!
 //! ureq's `unversioned` module (the `Resolver` trait) may change in a minor release;

@@ -97,6 +97,14 @@ impl Deflater {
     pub(crate) fn zlib(&mut self, input: &[u8], out: &mut Vec<u8>) {
         assert!(input.len() <= WINDOW, "one window at most");
         out.clear();
+        // Every buffer at its largest on the first call (a token per byte, the longest
+        // header; a dynamic block is at most a few hundred bytes over its input before
+        // the stored fallback cuts it), so none grows later.
+        if self.tokens.capacity() < WINDOW {
+            self.tokens.reserve_exact(WINDOW);
+            self.header.reserve_exact(LITLEN + DIST);
+        }
+        out.reserve(WINDOW + 1024);
         // CMF: deflate, 32 kB window; FLG: default level, check bits (a multiple of 31).
         out.extend_from_slice(&[0x78, 0x9c]);
         self.tokens.clear();

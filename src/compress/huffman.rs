@@ -25,6 +25,9 @@ pub(super) fn lengths(freq: &[u32], limit: u8, lens: &mut [u8], scratch: &mut Sc
         syms: scratch,
         depth,
     } = scratch;
+    // Room for the largest alphabet from the first call on: never grown later.
+    scratch.reserve(286);
+    depth.reserve(286);
     lens.fill(0);
     scratch.clear();
     scratch.extend(

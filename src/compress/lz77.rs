@@ -45,9 +45,11 @@ pub(super) struct Matcher {
 }
 
 impl Default for Matcher {
+    /// Allocates nothing: the tables are made at their full size on the first call, so
+    /// no later body grows them (a worker allocates nothing per notification).
     fn default() -> Self {
         Self {
-            head: vec![0; 1 << HASH_BITS],
+            head: Vec::new(),
             prev: Vec::new(),
             base: 0,
         }
@@ -86,7 +88,8 @@ fn hash(quad: u32) -> usize {
 }
 
 impl Matcher {
-    /// Appends the tokens of `data` (at most [`WINDOW`] bytes) to `tokens`.
+    /// Appends the tokens of `data` (at most [`WINDOW`] bytes) to `tokens`, which must
+    /// have room for one per byte (then it never grows).
     pub(super) fn tokens(&mut self, data: &[u8], tokens: &mut Vec<Token>) {
         debug_assert!(data.len() <= WINDOW);
         let n = data.len();
@@ -97,8 +100,9 @@ impl Matcher {
         }
         let base = self.base;
         self.base += n as u32 + 1;
-        if self.prev.len() < n {
-            self.prev.resize(n, 0);
+        if self.head.is_empty() {
+            self.head = vec![0; 1 << HASH_BITS];
+            self.prev = vec![0; WINDOW];
         }
         let mut rep = 0usize;
         let mut i = 0;

@@ -68,13 +68,8 @@ fn submissions_after_close_are_refused_with_the_notification() {
 
 #[test]
 fn close_with_a_stuck_transport_times_out_and_resolves_every_promise() {
-    let fake = FakeTransport::new();
-    let gate = Gate::new();
-    fake.script_default(Behavior::Gate(gate.clone()));
-    let client = common::builder(&fake, 2)
-        .queue_capacity(32)
-        .build()
-        .unwrap();
+    let (_, gate, builder) = common::gated(2);
+    let client = builder.queue_capacity(32).build().unwrap();
     let promises: Vec<_> = (0..20)
         .map(|i| {
             client
@@ -114,10 +109,8 @@ fn close_with_a_stuck_transport_times_out_and_resolves_every_promise() {
 
 #[test]
 fn drop_with_a_stuck_transport_returns() {
-    let fake = FakeTransport::new();
-    let gate = Gate::new();
-    fake.script_default(Behavior::Gate(gate.clone()));
-    let client = common::builder(&fake, 1)
+    let (_, gate, builder) = common::gated(1);
+    let client = builder
         .close_timeout(Duration::from_millis(20))
         .build()
         .unwrap();

@@ -7,7 +7,7 @@ use std::sync::{mpsc, Arc, Barrier};
 use std::thread;
 use std::time::{Duration, Instant};
 
-use arn_client::testing::{Behavior, FakeTransport, Gate};
+use arn_client::testing::{Behavior, FakeTransport};
 use arn_client::transport::RetryPolicy;
 use arn_client::Error;
 
@@ -20,10 +20,8 @@ fn far() -> Instant {
 /// queue senders, so the workers never saw the close and both timed out).
 #[test]
 fn flush_and_a_concurrent_close_both_finish_when_the_transport_frees_up() {
-    let fake = FakeTransport::new();
-    let gate = Gate::new();
-    fake.script_default(Behavior::Gate(gate.clone()));
-    let client = Arc::new(common::builder(&fake, 1).queue_capacity(4).build().unwrap());
+    let (fake, gate, builder) = common::gated(1);
+    let client = Arc::new(builder.queue_capacity(4).build().unwrap());
     for i in 0..5 {
         client.submit(common::node(&common::node_id(i), 0)).unwrap();
     }
@@ -42,10 +40,8 @@ fn flush_and_a_concurrent_close_both_finish_when_the_transport_frees_up() {
 /// close timeout again (here an hour: a second wait would hang the test).
 #[test]
 fn drop_after_a_close_that_gave_up_does_not_wait_again() {
-    let fake = FakeTransport::new();
-    let gate = Gate::new();
-    fake.script_default(Behavior::Gate(gate.clone()));
-    let client = common::builder(&fake, 1)
+    let (_, gate, builder) = common::gated(1);
+    let client = builder
         .close_timeout(Duration::from_secs(3600))
         .build()
         .unwrap();
@@ -76,10 +72,8 @@ fn drop_after_a_close_that_gave_up_does_not_wait_again() {
 /// worker.
 #[test]
 fn submissions_racing_with_a_close_that_gives_up_all_have_outcomes_when_it_returns() {
-    let fake = FakeTransport::new();
-    let gate = Gate::new();
-    fake.script_default(Behavior::Gate(gate.clone()));
-    let client = Arc::new(common::builder(&fake, 2).build().unwrap());
+    let (_, gate, builder) = common::gated(2);
+    let client = Arc::new(builder.build().unwrap());
     let start = Arc::new(Barrier::new(5));
     let submitters: Vec<_> = (0..4)
         .map(|t| {

@@ -6,7 +6,7 @@ use std::sync::Arc;
 use arn_client::model::{
     Activity, ArmResource, ChangeAction, Notification, NotificationResource, ResourceId,
 };
-use arn_client::testing::{FakeTransport, RecordedPost};
+use arn_client::testing::{Behavior, FakeTransport, Gate, RecordedPost};
 use arn_client::{Client, ClientBuilder};
 
 /// The id of test node `i` (all in one cluster, one resource type).
@@ -58,6 +58,16 @@ pub fn builder(fake: &Arc<FakeTransport>, workers: usize) -> ClientBuilder {
     Client::with_transports(fake.clone())
         .blob_store(fake.clone())
         .workers(workers)
+}
+
+/// A fake whose every post waits at the returned gate until the test opens it (a
+/// stuck receiver), and a builder over it with `workers` workers.
+pub fn gated(workers: usize) -> (Arc<FakeTransport>, Gate, ClientBuilder) {
+    let fake = FakeTransport::new();
+    let gate = Gate::new();
+    fake.script_default(Behavior::Gate(gate.clone()));
+    let builder = builder(&fake, workers);
+    (fake, gate, builder)
 }
 
 /// The parsed body of a recorded post.

@@ -322,33 +322,45 @@ fn replay(
     }
 }
 
+/// An observable counter with one value per (`success`, `inline`) form, read from
+/// `pick` of the refreshed totals.
+fn per_form_counter(
+    meter: &Meter,
+    shared: &Arc<Shared>,
+    name: &'static str,
+    description: &'static str,
+    pick: fn(&Totals) -> &[[u64; 2]; 2],
+) {
+    let s = Arc::clone(shared);
+    meter
+        .u64_observable_counter(name)
+        .with_description(description)
+        .with_callback(move |o: &dyn AsyncInstrument<u64>| {
+            let t = s.refresh();
+            for (success, inline) in FORMS {
+                let value = pick(&t)[usize::from(success)][usize::from(inline)];
+                o.observe(value, &attributes(success, inline));
+            }
+        })
+        .build();
+}
+
 /// Registers the four observable instruments; their callbacks hold `shared`.
 fn register_observers(meter: &Meter, shared: &Arc<Shared>) {
-    let s = Arc::clone(shared);
-    meter
-        .u64_observable_counter(EVENT_SENT)
-        .with_description("total number of events sent by the ARN client")
-        .with_callback(move |o: &dyn AsyncInstrument<u64>| {
-            let t = s.refresh();
-            for (success, inline) in FORMS {
-                let count = t.events[usize::from(success)][usize::from(inline)];
-                o.observe(count, &attributes(success, inline));
-            }
-        })
-        .build();
-
-    let s = Arc::clone(shared);
-    meter
-        .u64_observable_counter(EVENT_SENT_BYTES)
-        .with_description("total number of bytes in event data sent by the ARN client")
-        .with_callback(move |o: &dyn AsyncInstrument<u64>| {
-            let t = s.refresh();
-            for (success, inline) in FORMS {
-                let bytes = t.bytes[usize::from(success)][usize::from(inline)];
-                o.observe(bytes, &attributes(success, inline));
-            }
-        })
-        .build();
+    per_form_counter(
+        meter,
+        shared,
+        EVENT_SENT,
+        "total number of events sent by the ARN client",
+        |t| &t.events,
+    );
+    per_form_counter(
+        meter,
+        shared,
+        EVENT_SENT_BYTES,
+        "total number of bytes in event data sent by the ARN client",
+        |t| &t.bytes,
+    );
 
     let s = Arc::clone(shared);
     meter

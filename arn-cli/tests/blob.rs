@@ -5,7 +5,7 @@
 mod common;
 
 use arn_client::model::Notification;
-use common::{event_line, node, node_names, temp_dir, text, Receiver};
+use common::{assert_valid, event_line, node, node_names, saved_events, temp_dir, text, Receiver};
 
 /// 1000 AKS nodes with the real node payload: about 2 MB of resources JSON.
 fn thousand_nodes() -> Notification {
@@ -31,19 +31,10 @@ fn a_large_notification_goes_through_azurite() {
     let small = event_line(&common::notification("mc-small", &["s0".into()]));
     std::fs::write(dir.join("in.ndjson"), format!("{big}\n{small}\n")).unwrap();
 
-    let out = common::arn()
-        .args([
-            "send",
-            "in.ndjson",
-            "--endpoint",
-            &receiver.url,
-            "--ca",
-            &receiver.ca,
-        ])
+    let out = receiver
+        .send(&dir, "in.ndjson")
         .args(&receiver.storage)
         .arg("--compress")
-        .env("ARN_TOKEN", &receiver.token)
-        .current_dir(&dir)
         .output()
         .unwrap();
     let (stdout, stderr) = (text(&out.stdout), text(&out.stderr));
@@ -76,15 +67,10 @@ fn a_large_notification_goes_through_azurite() {
     );
     receiver.stop();
     // Saved with the resources inline, so the file can be sent again.
-    let saved = std::fs::read_to_string(save.join("events.ndjson")).unwrap();
-    let names = node_names(&saved);
+    let names = node_names(&saved_events(&save));
     assert_eq!(names.len(), 1001);
     assert!(names.contains(&"big0999".to_string()) && names.contains(&"s0".to_string()));
-    let out = common::run(
-        &dir,
-        &["validate", save.join("events.ndjson").to_str().unwrap()],
-    );
-    assert_eq!(out.status.code(), Some(0), "{}", text(&out.stdout));
+    assert_valid(&dir, &save.join("events.ndjson"));
 }
 
 #[test]
@@ -93,18 +79,9 @@ fn without_storage_a_large_notification_fails_and_is_kept() {
     let receiver = Receiver::start(&[]);
     let big = event_line(&thousand_nodes());
     std::fs::write(dir.join("in.ndjson"), format!("{big}\n")).unwrap();
-    let out = common::arn()
-        .args([
-            "send",
-            "in.ndjson",
-            "--endpoint",
-            &receiver.url,
-            "--ca",
-            &receiver.ca,
-        ])
+    let out = receiver
+        .send(&dir, "in.ndjson")
         .args(["--unsent", "left.ndjson"])
-        .env("ARN_TOKEN", &receiver.token)
-        .current_dir(&dir)
         .output()
         .unwrap();
     let stdout = text(&out.stdout);

@@ -9,7 +9,7 @@ use std::io::Read;
 use std::process::Stdio;
 use std::time::Duration;
 
-use common::{interrupt, ndjson, node_names, read_lines, temp_dir, text, Receiver};
+use common::{interrupt, ndjson, node_names, read_lines, saved_events, temp_dir, text, Receiver};
 
 const COUNT: usize = 300;
 
@@ -21,15 +21,8 @@ fn interrupted_send(name: &str, extra: &[&str]) {
     let receiver = Receiver::start(&["--latency", "150", "--save", save.to_str().unwrap()]);
     let input = ndjson(COUNT);
     std::fs::write(dir.join("in.ndjson"), &input).unwrap();
-    let mut child = common::arn()
-        .args([
-            "send",
-            "in.ndjson",
-            "--endpoint",
-            &receiver.url,
-            "--ca",
-            &receiver.ca,
-        ])
+    let mut child = receiver
+        .send(&dir, "in.ndjson")
         .args([
             "--workers",
             "4",
@@ -39,8 +32,6 @@ fn interrupted_send(name: &str, extra: &[&str]) {
             "left.ndjson",
         ])
         .args(extra)
-        .env("ARN_TOKEN", &receiver.token)
-        .current_dir(&dir)
         .stdout(Stdio::piped())
         .stderr(Stdio::piped())
         .spawn()
@@ -117,18 +108,9 @@ fn interrupted_send(name: &str, extra: &[&str]) {
     );
 
     // Resume: everything reaches the receiver.
-    let out = common::arn()
-        .args([
-            "send",
-            "left.ndjson",
-            "--endpoint",
-            &receiver.url,
-            "--ca",
-            &receiver.ca,
-        ])
+    let out = receiver
+        .send(&dir, "left.ndjson")
         .args(["--workers", "8", "--quiet"])
-        .env("ARN_TOKEN", &receiver.token)
-        .current_dir(&dir)
         .output()
         .unwrap();
     assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
@@ -137,10 +119,7 @@ fn interrupted_send(name: &str, extra: &[&str]) {
         rest.iter().any(|l| l.starts_with("arn receive: stopped")),
         "{rest:?}"
     );
-    let accepted: BTreeSet<String> =
-        node_names(&std::fs::read_to_string(save.join("events.ndjson")).unwrap())
-            .into_iter()
-            .collect();
+    let accepted: BTreeSet<String> = node_names(&saved_events(&save)).into_iter().collect();
     let all: BTreeSet<String> = node_names(&input).into_iter().collect();
     assert!(
         confirmed.is_subset(&accepted),

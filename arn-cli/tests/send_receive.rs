@@ -6,7 +6,7 @@ mod common;
 
 use std::collections::BTreeSet;
 
-use common::{ndjson, node_names, run, temp_dir, text, Receiver};
+use common::{assert_valid, ndjson, node_names, saved_events, temp_dir, text, Receiver};
 
 fn free_port() -> u16 {
     std::net::TcpListener::bind("127.0.0.1:0")
@@ -34,18 +34,9 @@ fn send_to_receive_through_tls_with_a_retried_fault() {
     let input = ndjson(20);
     std::fs::write(dir.join("in.ndjson"), &input).unwrap();
 
-    let out = common::arn()
-        .args([
-            "send",
-            "in.ndjson",
-            "--endpoint",
-            &receiver.url,
-            "--ca",
-            &receiver.ca,
-        ])
+    let out = receiver
+        .send(&dir, "in.ndjson")
         .args(["--compress", "--workers", "4"])
-        .env("ARN_TOKEN", &receiver.token)
-        .current_dir(&dir)
         .output()
         .unwrap();
     let (stdout, stderr) = (text(&out.stdout), text(&out.stderr));
@@ -89,18 +80,14 @@ fn send_to_receive_through_tls_with_a_retried_fault() {
     assert!(rest
         .iter()
         .any(|l| l.contains("20 event(s) accepted, 1 request(s) rejected")));
-    let saved = std::fs::read_to_string(save.join("events.ndjson")).unwrap();
+    let saved = saved_events(&save);
     let want: BTreeSet<String> = node_names(&input).into_iter().collect();
     let got: BTreeSet<String> = node_names(&saved).into_iter().collect();
     assert_eq!(got, want);
     assert_eq!(saved.lines().count(), 20);
 
     // The saved file is valid input.
-    let out = run(
-        &dir,
-        &["validate", save.join("events.ndjson").to_str().unwrap()],
-    );
-    assert_eq!(out.status.code(), Some(0), "{}", text(&out.stdout));
+    assert_valid(&dir, &save.join("events.ndjson"));
 }
 
 #[test]
@@ -110,15 +97,8 @@ fn a_rejected_notification_goes_to_the_resume_file() {
     let input = ndjson(3);
     std::fs::write(dir.join("in.ndjson"), &input).unwrap();
     // One at a time, so the 400 hits the first one.
-    let out = common::arn()
-        .args([
-            "send",
-            "in.ndjson",
-            "--endpoint",
-            &receiver.url,
-            "--ca",
-            &receiver.ca,
-        ])
+    let out = receiver
+        .send(&dir, "in.ndjson")
         .args([
             "--in-flight",
             "1",
@@ -127,8 +107,6 @@ fn a_rejected_notification_goes_to_the_resume_file() {
             "--unsent",
             "left.ndjson",
         ])
-        .env("ARN_TOKEN", &receiver.token)
-        .current_dir(&dir)
         .output()
         .unwrap();
     let (stdout, stderr) = (text(&out.stdout), text(&out.stderr));
@@ -152,19 +130,9 @@ fn a_rejected_notification_goes_to_the_resume_file() {
     assert_eq!(lines[0], "#1 REJECTED 400  (scripted fault)");
 
     // Resuming from the file (into the same file) sends it and empties the file.
-    let out = common::arn()
-        .args([
-            "send",
-            "left.ndjson",
-            "--endpoint",
-            &receiver.url,
-            "--ca",
-            &receiver.ca,
-            "--unsent",
-            "left.ndjson",
-        ])
-        .env("ARN_TOKEN", &receiver.token)
-        .current_dir(&dir)
+    let out = receiver
+        .send(&dir, "left.ndjson")
+        .args(["--unsent", "left.ndjson"])
         .output()
         .unwrap();
     assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
@@ -185,18 +153,10 @@ fn a_wrong_token_is_named_by_both_sides() {
     let dir = temp_dir("token");
     let receiver = Receiver::start(&[]);
     std::fs::write(dir.join("in.ndjson"), ndjson(1)).unwrap();
-    let out = common::arn()
-        .args([
-            "send",
-            "in.ndjson",
-            "--endpoint",
-            &receiver.url,
-            "--ca",
-            &receiver.ca,
-        ])
+    let out = receiver
+        .send(&dir, "in.ndjson")
         .args(["--token", "wrong", "--unsent", "left.ndjson"])
         .env_remove("ARN_TOKEN")
-        .current_dir(&dir)
         .output()
         .unwrap();
     let stdout = text(&out.stdout);

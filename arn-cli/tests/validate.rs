@@ -6,6 +6,9 @@ mod common;
 use arn_client::testing::ArnReceiver;
 use common::{event_line, notification, run, temp_dir, text};
 
+/// The example input shipped with the crate: three valid notifications.
+const EXAMPLE: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/examples/nodes.ndjson");
+
 /// A file with good lines and bad ones (broken JSON on line 3, a missing API version
 /// on line 5, mixed resource types on line 6).
 fn mixed_file() -> String {
@@ -64,8 +67,7 @@ fn validate_names_every_bad_line_and_the_rule() {
 #[test]
 fn validate_accepts_the_example_and_each_input_form() {
     let dir = temp_dir("validate-ok");
-    let example = concat!(env!("CARGO_MANIFEST_DIR"), "/examples/nodes.ndjson");
-    let out = run(&dir, &["validate", example]);
+    let out = run(&dir, &["validate", EXAMPLE]);
     assert_eq!(out.status.code(), Some(0), "{}", text(&out.stdout));
     assert!(text(&out.stdout).ends_with("3 notifications valid, 0 invalid (1 file)\n"));
 
@@ -95,19 +97,15 @@ fn send_of_a_bad_file_sends_nothing() {
     let dir = temp_dir("send-bad");
     std::fs::write(dir.join("ca.pem"), receiver.certificate_pem()).unwrap();
     std::fs::write(dir.join("mixed.ndjson"), mixed_file()).unwrap();
-    let out = run(
-        &dir,
-        &[
-            "send",
-            "mixed.ndjson",
-            "--endpoint",
-            &receiver.url(),
-            "--ca",
-            "ca.pem",
-            "--token",
-            "t",
-        ],
-    );
+    let url = receiver.url();
+    // `arn send mixed.ndjson` to the receiver, with `extra` options.
+    let send = |extra: &[&str]| {
+        let mut args = vec!["send", "mixed.ndjson", "--endpoint", &url];
+        args.extend(["--ca", "ca.pem", "--token", "t"]);
+        args.extend(extra);
+        run(&dir, &args)
+    };
+    let out = send(&[]);
     let stderr = text(&out.stderr);
     assert_eq!(out.status.code(), Some(1), "{stderr}");
     assert!(stderr.contains("mixed.ndjson:3:15: json: "), "{stderr}");
@@ -134,20 +132,7 @@ fn send_of_a_bad_file_sends_nothing() {
     assert!(leftovers.is_empty());
 
     // --skip-invalid sends the two good ones and still names the bad ones.
-    let out = run(
-        &dir,
-        &[
-            "send",
-            "mixed.ndjson",
-            "--endpoint",
-            &receiver.url(),
-            "--ca",
-            "ca.pem",
-            "--token",
-            "t",
-            "--skip-invalid",
-        ],
-    );
+    let out = send(&["--skip-invalid"]);
     let stderr = text(&out.stderr);
     assert_eq!(out.status.code(), Some(0), "{stderr}");
     assert!(
@@ -166,8 +151,7 @@ fn send_of_a_bad_file_sends_nothing() {
 #[test]
 fn dry_run_sends_nothing() {
     let dir = temp_dir("dry-run");
-    let example = concat!(env!("CARGO_MANIFEST_DIR"), "/examples/nodes.ndjson");
-    let out = run(&dir, &["send", "--dry-run", example]);
+    let out = run(&dir, &["send", "--dry-run", EXAMPLE]);
     let stdout = text(&out.stdout);
     assert_eq!(out.status.code(), Some(0), "{stdout}");
     assert_eq!(stdout.matches("would send").count(), 3, "{stdout}");

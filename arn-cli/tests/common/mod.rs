@@ -68,6 +68,7 @@ pub fn run(dir: &Path, args: &[&str]) -> Output {
     arn().args(args).current_dir(dir).output().unwrap()
 }
 
+/// Program output as text (invalid UTF-8 replaced), for asserts and their messages.
 pub fn text(bytes: &[u8]) -> String {
     String::from_utf8_lossy(bytes).into_owned()
 }
@@ -132,6 +133,16 @@ impl Receiver {
         }
     }
 
+    /// `arn send FILE --endpoint URL --ca CA` to this receiver, to run in `dir` with
+    /// `ARN_TOKEN` set to its token; callers add options and run it.
+    pub fn send(&self, dir: &Path, file: &str) -> Command {
+        let mut send = arn();
+        send.args(["send", file, "--endpoint", &self.url, "--ca", &self.ca])
+            .env("ARN_TOKEN", &self.token)
+            .current_dir(dir);
+        send
+    }
+
     /// The next `n` lines it prints (waits up to a minute for each).
     pub fn next_lines(&self, n: usize) -> Vec<String> {
         (0..n)
@@ -159,6 +170,18 @@ impl Drop for Receiver {
             let _ = self.child.wait();
         }
     }
+}
+
+/// What `arn receive --save SAVE` saved: `SAVE/events.ndjson`.
+pub fn saved_events(save: &Path) -> String {
+    std::fs::read_to_string(save.join("events.ndjson")).unwrap()
+}
+
+/// Asserts that `arn validate FILE`, run in `dir`, finds every notification valid
+/// (exit status 0).
+pub fn assert_valid(dir: &Path, file: &Path) {
+    let out = run(dir, &["validate", file.to_str().unwrap()]);
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out.stdout));
 }
 
 /// The lines of `out` on a channel, read by a thread.

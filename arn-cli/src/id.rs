@@ -27,30 +27,31 @@ pub fn run(args: &Args) -> u8 {
         .map(|s| ResourceId::parse(s).map_err(|e| e.to_string()))
         .collect();
     let good: Vec<&ResourceId> = parsed.iter().filter_map(|r| r.as_ref().ok()).collect();
-    let subject = (good.len() == parsed.len()).then(|| subject(good.iter().copied()).into_owned());
+    let all_good = good.len() == parsed.len();
+    let subject = all_good.then(|| subject(good.iter().copied()).into_owned());
     match args.format {
         Format::Text => print_text(&args.ids, &parsed, subject.as_deref()),
         Format::Json => println!("{}", to_json(&args.ids, &parsed, subject.as_deref())),
     }
-    if good.len() == parsed.len() {
+    if all_good {
         EXIT_OK
     } else {
         EXIT_FAILED
     }
 }
 
-/// The parts of one id, as (label, value) pairs; empty values are "-".
+/// The parts of one id, as (label, value) pairs; an absent part is empty.
 fn parts(id: &ResourceId) -> Vec<(&'static str, String)> {
-    let opt = |v: Option<&str>| v.filter(|s| !s.is_empty()).unwrap_or("-").to_string();
+    let opt = |v: Option<&str>| v.unwrap_or_default().to_string();
     let parents: Vec<String> = id.parents().map(str::to_string).collect();
     vec![
         ("canonical", id.as_str().to_string()),
         ("subscription", opt(id.subscription_id())),
         ("resource group", opt(id.resource_group_name())),
         ("provider", opt(id.provider())),
-        ("namespace", opt(Some(id.resource_type().namespace()))),
+        ("namespace", id.resource_type().namespace().to_string()),
         ("type", id.resource_type().to_string()),
-        ("name", opt(Some(id.name()))),
+        ("name", id.name().to_string()),
         ("location", opt(id.location())),
         ("parents", parents.join("\n                  ")),
     ]
@@ -62,7 +63,7 @@ fn print_text(inputs: &[String], parsed: &[Result<ResourceId, String>], subject:
             Ok(id) => {
                 println!("{input}");
                 for (label, value) in parts(id) {
-                    let value = if value.is_empty() { "-".into() } else { value };
+                    let value = if value.is_empty() { "-" } else { &value };
                     println!("  {:<15} {value}", format!("{label}:"));
                 }
             }

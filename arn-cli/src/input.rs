@@ -300,9 +300,10 @@ fn serde_location(message: &str) -> Option<(usize, usize)> {
     Some((line.parse().ok()?, column.parse().ok()?))
 }
 
+/// The message without serde_json's " at line L column C" suffix, if it has one.
 fn strip_location(message: &str) -> String {
     match message.rsplit_once(" at line ") {
-        Some((head, tail)) if serde_location(&format!(" at line {tail}")).is_some() => head.into(),
+        Some((head, _)) if serde_location(message).is_some() => head.into(),
         _ => message.into(),
     }
 }

@@ -159,7 +159,8 @@ impl Run<'_> {
                 Ok(Err(failure)) if !matches!(failure.error(), Error::Timeout { .. }) => {
                     out.failed(i, failure.error(), failure.event_id())
                 }
-                _ => out.unsent(i),
+                // Stays `Outcome::Unsent`, as every outcome starts.
+                _ => {}
             }
         }
     }
@@ -257,10 +258,6 @@ impl Printer<'_> {
             error: error.to_string(),
         };
         self.bar.inc(1);
-    }
-
-    fn unsent(&mut self, i: usize) {
-        self.outcomes[i] = Outcome::Unsent;
     }
 
     /// A line on stdout, above the bar; a closed stdout is ignored.

@@ -151,7 +151,7 @@ pub fn run(args: Args) -> u8 {
             return EXIT_USAGE;
         }
     };
-    let stdout_progress = std::io::stderr().is_terminal() && !args.quiet;
+    let progress = std::io::stderr().is_terminal() && !args.quiet;
     let drain = Duration::try_from_secs_f64(args.drain).unwrap_or_default();
     let (sources, notifications) = drive::split(input.records);
     let run = drive::Run {
@@ -160,7 +160,7 @@ pub fn run(args: Args) -> u8 {
         drain,
         interrupts: &interrupts,
         quiet: args.quiet,
-        progress: stdout_progress,
+        progress,
     };
     let result = run.send_all(&sources, notifications);
     drop(client);

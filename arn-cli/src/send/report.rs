@@ -24,7 +24,7 @@ pub fn finish(
         match outcome {
             Outcome::Sent(d) if d.inline => counts.inline += 1,
             Outcome::Sent(_) => counts.blob += 1,
-            Outcome::Failed { error, .. } => {
+            Outcome::Failed { error } => {
                 counts.failed += 1;
                 *reasons.entry(error.as_str()).or_default() += 1;
                 left.push(source);

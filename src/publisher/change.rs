@@ -1,11 +1,12 @@
 //! What is published (a [`Change`] in its [`ChangeContext`]) and what comes back.
 
+use std::cell::RefCell;
 use std::fmt;
-use std::sync::Arc;
+use std::sync::{Arc, Weak};
 
 use uuid::Uuid;
 
-use crate::model::{DataBoundary, Notification, NotificationResource};
+use crate::model::{DataBoundary, Notification, NotificationResource, ValidationError};
 use crate::promise::Settle;
 use crate::{Delivery, Error};
 
@@ -87,12 +88,17 @@ impl ChangeContext {
 
     /// A notification in this context carrying `resources`.
     pub(crate) fn notification(&self, resources: Vec<NotificationResource>) -> Notification {
-        let mut n = Notification::new(
-            self.resource_location.clone(),
-            self.publisher_info.clone(),
-            resources,
-        );
+        let mut n = Notification::new(String::new(), String::new(), resources);
+        self.fill(&mut n);
+        n
+    }
+
+    /// Sets `n`'s notification-level fields to this context's (`clone_from`: the
+    /// strings' buffers are reused).
+    fn fill(&self, n: &mut Notification) {
+        n.resource_location.clone_from(&self.resource_location);
         n.frontdoor_location.clone_from(&self.frontdoor_location);
+        n.publisher_info.clone_from(&self.publisher_info);
         n.api_version.clone_from(&self.api_version);
         n.data_boundary = self.data_boundary;
         n.home_tenant_id.clone_from(&self.home_tenant_id);
@@ -100,8 +106,37 @@ impl ChangeContext {
             .clone_from(&self.resource_home_tenant_id);
         n.batch_correlation_id
             .clone_from(&self.batch_correlation_id);
-        n
     }
+}
+
+thread_local! {
+    /// A resource-less notification in the context last validated on this thread, and
+    /// that context (its allocation, kept by the `Weak`, cannot be reused by another).
+    static SHELL: RefCell<(Weak<ChangeContext>, Notification)> = RefCell::new((
+        Weak::new(),
+        Notification::new(String::new(), String::new(), Vec::with_capacity(1)),
+    ));
+}
+
+/// Validates `resource` as the only resource of a notification in `context`
+/// ([`Notification::validate`]), handing it back. The notification is this thread's
+/// shell, refilled only when the context changes, so a change's validation clones
+/// none of its context's strings nor allocates.
+pub(crate) fn validate(
+    context: &Arc<ChangeContext>,
+    resource: NotificationResource,
+) -> (NotificationResource, Result<(), ValidationError>) {
+    SHELL.with(|shell| {
+        let (of, n) = &mut *shell.borrow_mut();
+        if of.as_ptr() != Arc::as_ptr(context) {
+            context.fill(n);
+            *of = Arc::downgrade(context);
+        }
+        n.resources.clear();
+        n.resources.push(resource);
+        let check = n.validate();
+        (n.resources.pop().expect("the one resource"), check)
+    })
 }
 
 /// One resource's change, in the context it shares with the others in its
@@ -296,5 +331,52 @@ impl std::error::Error for PublishError {
 impl From<PublishError> for Error {
     fn from(e: PublishError) -> Self {
         e.error
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::model::{Activity, ArmResource, ChangeAction, ResourceId, Rule};
+
+    fn node(tenant: &str, api: &str) -> NotificationResource {
+        let id: ResourceId = "/subscriptions/s/resourceGroups/rg/providers/Microsoft.ContainerService/managedClusters/mc/nodes/a".parse().unwrap();
+        let arm = ArmResource::new(Activity::Snapshot, &id, api, &1).unwrap();
+        NotificationResource::new(arm, ChangeAction::Update).with_home_tenant_id(tenant)
+    }
+
+    #[test]
+    fn validation_in_a_context_is_the_single_resource_notifications() {
+        let t = Arc::new(
+            ChangeContext::new("eastus", "Microsoft.ContainerService").with_home_tenant_id("t"),
+        );
+        let u = Arc::new(
+            ChangeContext::new("eastus", "Microsoft.ContainerService").with_home_tenant_id("u"),
+        );
+        let v = Arc::new(
+            ChangeContext::new("eastus", "Microsoft.ContainerService")
+                .with_api_version("2024-01-01")
+                .with_home_tenant_id("t"),
+        );
+        // The shell follows the context from call to call, back and forth.
+        for (ctx, r) in [
+            (&t, node("t", "2024-01-01")),
+            (&u, node("t", "2024-01-01")),
+            (&t, node("t", "2024-01-01")),
+            (&t, node("t", "")),
+            (&v, node("t", "")),
+            (&v, node("t", "2023-01-01")),
+            (&u, node("u", "2024-01-01")),
+        ] {
+            let expected = ctx.notification(vec![r.clone()]).validate();
+            let (back, check) = validate(ctx, r.clone());
+            assert_eq!(back, r, "the resource is handed back");
+            assert_eq!(check, expected);
+        }
+        let (_, check) = validate(&u, node("t", "2024-01-01"));
+        assert_eq!(check.unwrap_err().rule, Rule::TenantMismatch);
+        let (_, check) = validate(&t, node("t", ""));
+        assert_eq!(check.unwrap_err().rule, Rule::ApiVersionMissing);
+        validate(&v, node("t", "")).1.unwrap();
     }
 }

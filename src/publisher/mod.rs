@@ -264,12 +264,12 @@ impl Publisher {
     fn enqueue(&self, change: Change, reply: Reply, block: bool) -> Result<(), PublishError> {
         let Change { context, resource } = change;
         // A change that can never be valid is refused now, not in a batch.
-        let single = context.notification(vec![resource]);
-        let check = single.validate().map_err(Error::Invalid);
-        let resource = single.resources.into_iter().next().expect("one resource");
+        let (resource, check) = change::validate(&context, resource);
         // The resource's JSON length, counted once: it sizes the batches and says
         // whether the change could ever go inline on a client without blob storage.
-        let check = check.and_then(|()| crate::model::json_len(&resource));
+        let check = check
+            .map_err(Error::Invalid)
+            .and_then(|()| crate::model::json_len(&resource));
         let deadline = Instant::now() + self.inner.client.timeouts().0;
         let len = *check.as_ref().unwrap_or(&0);
         let mut entry = Entry::new(context, resource, reply, deadline, len + 1);

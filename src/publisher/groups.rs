@@ -119,16 +119,17 @@ pub(crate) struct Groups {
 }
 
 impl Groups {
-    /// Adds `entry` to the open group for `key`. With `coalesce`, it replaces the
-    /// pending change of its resource (wherever it is; the older change's replies move
-    /// to it). Without, a pending change of the same resource hands the entry back with
-    /// the id of its group, to hand off first (order). A group that reaches
-    /// `limits` is sealed: later changes of its kind open a new one.
+    /// Adds `entry` to the open group for `key` (cloned only to open a group). With
+    /// `coalesce`, it replaces the pending change of its resource (wherever it is; the
+    /// older change's replies move to it). Without, a pending change of the same
+    /// resource hands the entry back with the id of its group, to hand off first
+    /// (order). A group that reaches `limits` is sealed: later changes of its kind open
+    /// a new one.
     #[allow(clippy::result_large_err)] // the entry is handed back by value
     pub(crate) fn add(
         &mut self,
         mut entry: Entry,
-        key: GroupKey,
+        key: &GroupKey,
         coalesce: bool,
         limits: Limits,
         now: Instant,
@@ -139,7 +140,7 @@ impl Groups {
                 return Err((entry, gid));
             }
             coalesced = true;
-            if self.ids.get(&key) == Some(&gid) {
+            if self.ids.get(key) == Some(&gid) {
                 // Same open group: replace in place, keeping the group's age.
                 let group = self.groups.get_mut(&gid).expect("indexed group exists");
                 let old = std::mem::replace(&mut group.entries[idx], entry);
@@ -158,7 +159,7 @@ impl Groups {
             entry.replaced.push(old.own);
         }
         let mut sealed = None;
-        let open = self.ids.get(&key).copied().filter(|gid| {
+        let open = self.ids.get(key).copied().filter(|gid| {
             let g = &self.groups[gid];
             let over_bytes = limits
                 .max_bytes
@@ -168,7 +169,7 @@ impl Groups {
         let gid = match open {
             Some(gid) => gid,
             None => {
-                if let Some(full) = self.ids.remove(&key) {
+                if let Some(full) = self.ids.remove(key) {
                     self.groups.get_mut(&full).expect("open group").sealed = true;
                     sealed = Some(full);
                 }
@@ -180,7 +181,7 @@ impl Groups {
                     Group {
                         entries: Vec::new(),
                         opened: now,
-                        key,
+                        key: key.clone(),
                         bytes: 0,
                         sealed: false,
                     },

@@ -32,7 +32,7 @@ fn add(
     let key = GroupKey::of(ctx, &r);
     let entry = Entry::new(Arc::clone(ctx), r, Reply::Errors, Instant::now(), 400);
     groups
-        .add(entry, key, coalesce, LIMITS, Instant::now())
+        .add(entry, &key, coalesce, LIMITS, Instant::now())
         .map_err(|(_, gid)| gid)
 }
 
@@ -157,7 +157,7 @@ fn byte_cap_seals_the_group_and_due_lists_sealed_then_lingered_groups() {
         let r = node(name, Activity::Snapshot);
         let key = GroupKey::of(&c, &r);
         let entry = Entry::new(Arc::clone(&c), r, Reply::Errors, t0, 400);
-        g.add(entry, key, true, limits, at).map_err(|(_, gid)| gid)
+        g.add(entry, &key, true, limits, at).map_err(|(_, gid)| gid)
     };
     assert_eq!(add_at("a", t0).unwrap().sealed, None);
     assert_eq!(add_at("b", t0).unwrap().sealed, None);

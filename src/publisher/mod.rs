@@ -307,7 +307,7 @@ impl Publisher {
             let now = Instant::now();
             match state
                 .groups
-                .add(entry, key.clone(), opts.coalesce, opts.limits, now)
+                .add(entry, &key, opts.coalesce, opts.limits, now)
             {
                 Ok(added) => {
                     drop(state);

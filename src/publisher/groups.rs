@@ -28,8 +28,9 @@ pub(crate) struct Entry {
     /// Replies of the changes this one replaced (coalesced), oldest first.
     pub(crate) replaced: Vec<Reply>,
     pub(crate) deadline: Instant,
-    /// The resource id, ASCII-lowercased (ARM ids compare case-insensitively).
-    key: String,
+    /// The resource id, ASCII-lowercased (ARM ids compare case-insensitively); shared
+    /// with the index of resources, so indexing it costs no copy.
+    key: Arc<str>,
     /// The resource's JSON size, plus one for the comma that separates it.
     bytes: usize,
 }
@@ -43,7 +44,11 @@ impl Entry {
         deadline: Instant,
         bytes: usize,
     ) -> Self {
-        let key = resource.resource_id.to_ascii_lowercase();
+        // One allocation, lowercased in place.
+        let mut key = Arc::<str>::from(resource.resource_id.as_str());
+        Arc::get_mut(&mut key)
+            .expect("a new Arc")
+            .make_ascii_lowercase();
         Self {
             context,
             resource,
@@ -108,7 +113,7 @@ pub(crate) struct Added {
 pub(crate) struct Groups {
     groups: HashMap<u64, Group>,
     ids: HashMap<GroupKey, u64>,
-    by_resource: HashMap<String, (u64, usize)>,
+    by_resource: HashMap<Arc<str>, (u64, usize)>,
     /// Group ids in the order they were opened (stale ids are skipped).
     opened: VecDeque<(Instant, u64)>,
     next_id: u64,
@@ -194,7 +199,7 @@ impl Groups {
         // A group's resources JSON is its entries' bytes (each with its comma) plus
         // the brackets, less the comma the last one does not need: `bytes + 1`.
         self.by_resource
-            .insert(entry.key.clone(), (gid, group.entries.len()));
+            .insert(Arc::clone(&entry.key), (gid, group.entries.len()));
         group.bytes += entry.bytes;
         self.bytes += entry.bytes;
         self.changes += 1;
@@ -212,7 +217,7 @@ impl Groups {
         let group = self.groups.get_mut(&gid).expect("indexed group exists");
         let old = group.entries.swap_remove(idx);
         if let Some(moved) = group.entries.get(idx) {
-            self.by_resource.insert(moved.key.clone(), (gid, idx));
+            self.by_resource.insert(Arc::clone(&moved.key), (gid, idx));
         }
         self.by_resource.remove(&old.key);
         group.bytes -= old.bytes;

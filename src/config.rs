@@ -123,9 +123,10 @@ enum Blobs {
 /// [`Client::with_transports`] (any event transport, the Go `WithFakeClients`). Blob
 /// storage is optional: add it with [`ClientBuilder::blob_storage`] (Azure) or
 /// [`ClientBuilder::blob_store`] (any store). Without it, a notification whose
-/// resources are too large to go inline is refused at submission with
-/// [`Error::TooLarge`], which names the size and the threshold and hands the
-/// notification back. Each setter consumes and returns the builder.
+/// resources are too large to go inline fails with [`Error::TooLarge`], which names
+/// the size and the threshold and hands the notification back: at submission for
+/// `submit`, `send_async` and the `try_` variants, from its encoding for a blocking
+/// `notify` (which encodes it anyway). Each setter consumes and returns the builder.
 ///
 /// ```
 /// # #[cfg(feature = "testing")]

@@ -67,7 +67,8 @@ pub enum Error {
     },
     /// The resources JSON is too large to go inline and the client has no blob
     /// storage (see [`ClientBuilder::blob_storage`](crate::ClientBuilder::blob_storage));
-    /// the notification is handed back at submission.
+    /// the notification is handed back (at submission, or in the `Failure` of a
+    /// blocking `notify`).
     #[error("the resources JSON is {size} bytes, at or over the inline limit of {threshold} bytes, and the client has no blob storage")]
     #[non_exhaustive]
     TooLarge {

@@ -23,8 +23,8 @@ pub(crate) struct SendContext {
     pub(crate) compression: bool,
     pub(crate) retry_policy: RetryPolicy,
     pub(crate) events: Arc<dyn EventTransport>,
-    /// Where resources over the inline threshold go; `None`: such notifications are
-    /// refused at submission.
+    /// Where resources over the inline threshold go; `None`: such notifications fail
+    /// with `TooLarge` (see `ClientBuilder`).
     pub(crate) blobs: Option<Arc<dyn BlobStore>>,
     /// The client-wide throttle and cancel flag.
     pub(crate) gate: SendGate,
@@ -231,7 +231,8 @@ fn send(
         Encoded::Inline(event) => (event, true),
         Encoded::Blob(pending) => {
             let Some(blobs) = &ctx.blobs else {
-                // The client refuses such notifications at submission.
+                // Queued submissions were refused before; a blocking `notify` learns
+                // it here.
                 let size = pending.resources().len();
                 let threshold = ctx.encoder.inline_threshold();
                 return Err(unsent(Error::TooLarge { size, threshold }));

@@ -133,7 +133,7 @@ impl Encoder {
 
     /// Whether `n`'s resources go inline: their JSON is shorter than the threshold
     /// (counted without writing it anywhere). A client without blob storage refuses
-    /// the others at submission.
+    /// the others at submission (a blocking `notify` learns it from the encoding).
     pub fn fits_inline(&self, n: &Notification) -> Result<(), Error> {
         let size = json_len(&n.resources)?;
         if size < self.inline_threshold {

@@ -87,7 +87,8 @@ pub(crate) struct Group {
     pub(crate) opened: Instant,
     key: GroupKey,
     bytes: usize,
-    /// Complete: takes no more changes and is due for hand-off.
+    /// Complete: takes no more changes and is due for hand-off. `add` seals a group
+    /// the moment it reaches `max_resources`, or when a change would pass its byte cap.
     sealed: bool,
 }
 
@@ -249,7 +250,7 @@ impl Groups {
     /// The groups opened at least `linger` before `now`, and the sealed ones (waiting
     /// for a hand-off that a `try_` call could not make); oldest first. They stay
     /// listed until taken.
-    pub(crate) fn due(&mut self, now: Instant, linger: Duration, max_resources: usize) -> Vec<u64> {
+    pub(crate) fn due(&mut self, now: Instant, linger: Duration) -> Vec<u64> {
         while let Some(&(_, gid)) = self.opened.front() {
             if self.groups.contains_key(&gid) {
                 break;
@@ -266,7 +267,7 @@ impl Groups {
         due.extend(
             self.groups
                 .iter()
-                .filter(|(_, g)| g.sealed || g.entries.len() >= max_resources)
+                .filter(|(_, g)| g.sealed)
                 .map(|(&gid, _)| gid),
         );
         due.sort_unstable();

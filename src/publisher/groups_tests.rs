@@ -168,10 +168,10 @@ fn byte_cap_seals_the_group_and_due_lists_sealed_then_lingered_groups() {
         .expect("sealed");
     let linger = Duration::from_millis(5);
     // The sealed group is due at once; the new one after its linger.
-    assert_eq!(g.due(t0 + Duration::from_millis(9), linger, 1000), [first]);
+    assert_eq!(g.due(t0 + Duration::from_millis(9), linger), [first]);
     assert_eq!(g.take(first).unwrap().entries.len(), 2);
     assert_eq!(g.next_due(linger), Some(t0 + Duration::from_millis(10)));
-    let due = g.due(t0 + Duration::from_millis(10), linger, 1000);
+    let due = g.due(t0 + Duration::from_millis(10), linger);
     assert_eq!(due.len(), 1);
     assert_eq!(g.take(due[0]).unwrap().entries.len(), 1);
     assert!(g.is_empty());

@@ -443,9 +443,7 @@ fn linger_loop(inner: &Inner) {
         if state.closed {
             return;
         }
-        let due = state
-            .groups
-            .due(Instant::now(), linger, inner.options.limits.max_resources);
+        let due = state.groups.due(Instant::now(), linger);
         if due.is_empty() {
             match state.groups.next_due(linger) {
                 Some(at) => {

@@ -82,88 +82,72 @@ fn bench_encode(c: &mut Criterion) {
     group.finish();
 }
 
-fn bench_encode_zlib(c: &mut Criterion) {
-    let props: Value = serde_json::from_str(NODE).expect("node.json");
-    let enc = Encoder::default();
-    let mut z = Compress::new(Compression::new(5), true);
-    let mut group = c.benchmark_group("encode_zlib5");
-    for count in SIZES {
-        let n = notification(&props, count);
-        let (mut buf, mut body, mut compressed) = (EncodeBuf::new(), Vec::new(), Vec::new());
-        let mut run = |buf: &mut EncodeBuf, body: &mut Vec<u8>, compressed: &mut Vec<u8>| {
-            // The POST body is the event; a blob notification's resources are uploaded
-            // uncompressed (`docs/protocol.md` sections 2 and 7).
-            encode_once(&enc, black_box(&n), buf, body);
-            z.reset();
-            compressed.clear();
-            compressed.reserve(body.len() / 2 + 64);
-            loop {
-                let status = z
-                    .compress_vec(
-                        body.get(z.total_in() as usize..).unwrap_or(&[]),
-                        compressed,
-                        FlushCompress::Finish,
-                    )
-                    .expect("zlib");
-                if status == flate2::Status::StreamEnd {
-                    break;
-                }
-                compressed.reserve(compressed.capacity().max(64));
-            }
-            compressed.len()
-        };
-        let zlen = run(&mut buf, &mut body, &mut compressed);
-        println!(
-            "encode_zlib5/{count}: body {} bytes -> {zlen} bytes",
-            body.len()
-        );
-        group.throughput(Throughput::Bytes(body.len() as u64));
-        group.bench_function(BenchmarkId::from_parameter(count), |b| {
-            b.iter(|| black_box(run(&mut buf, &mut body, &mut compressed)))
-        });
+/// zlib-rs level 5 through flate2 on a reused stream into `out`.
+fn zlib_rs5(z: &mut Compress, body: &[u8], out: &mut Vec<u8>) {
+    z.reset();
+    out.clear();
+    out.reserve(body.len() / 2 + 64);
+    loop {
+        let input = body.get(z.total_in() as usize..).unwrap_or(&[]);
+        let status = z
+            .compress_vec(input, out, FlushCompress::Finish)
+            .expect("zlib");
+        if status == flate2::Status::StreamEnd {
+            return;
+        }
+        out.reserve(out.capacity().max(64));
     }
-    group.finish();
 }
 
 /// libdeflate level 5 into a reused buffer sized to its bound (the client's
 /// compressor for small bodies before its own, `src/compress/deflate.rs`).
-fn libdeflate5(c: &mut libdeflater::Compressor, input: &[u8], out: &mut Vec<u8>) -> usize {
+fn libdeflate5(c: &mut libdeflater::Compressor, input: &[u8], out: &mut Vec<u8>) {
     let bound = c.zlib_compress_bound(input.len());
     out.resize(bound, 0);
     let len = c.zlib_compress(input, out).expect("bound fits");
     out.truncate(len);
-    len
 }
 
-fn new_libdeflate5() -> libdeflater::Compressor {
-    libdeflater::Compressor::new(libdeflater::CompressionLvl::new(5).expect("level 5"))
-}
-
-/// Encoding followed by the client's own compressor, as a worker does.
-fn bench_encode_client(c: &mut Criterion) {
+/// Encoding followed by `compress` into reused buffers, per notification size. The
+/// POST body is the event; a blob notification's resources are uploaded uncompressed
+/// (`docs/protocol.md` sections 2 and 7).
+fn bench_encode_then(
+    c: &mut Criterion,
+    group: &str,
+    mut compress: impl FnMut(&[u8], &mut Vec<u8>),
+) {
     let props: Value = serde_json::from_str(NODE).expect("node.json");
     let enc = Encoder::default();
-    let mut z = Zlib::default();
-    let mut group = c.benchmark_group("encode_client_zlib");
+    let mut g = c.benchmark_group(group);
     for count in SIZES {
         let n = notification(&props, count);
         let (mut buf, mut body, mut compressed) = (EncodeBuf::new(), Vec::new(), Vec::new());
         let mut run = |buf: &mut EncodeBuf, body: &mut Vec<u8>, compressed: &mut Vec<u8>| {
             encode_once(&enc, black_box(&n), buf, body);
-            z.compress(body, compressed).expect("zlib");
+            compress(body, compressed);
             compressed.len()
         };
         let zlen = run(&mut buf, &mut body, &mut compressed);
-        println!(
-            "encode_client_zlib/{count}: body {} bytes -> {zlen} bytes",
-            body.len()
-        );
-        group.throughput(Throughput::Bytes(body.len() as u64));
-        group.bench_function(BenchmarkId::from_parameter(count), |b| {
+        println!("{group}/{count}: body {} bytes -> {zlen} bytes", body.len());
+        g.throughput(Throughput::Bytes(body.len() as u64));
+        g.bench_function(BenchmarkId::from_parameter(count), |b| {
             b.iter(|| black_box(run(&mut buf, &mut body, &mut compressed)))
         });
     }
-    group.finish();
+    g.finish();
+}
+
+fn bench_encode_zlib(c: &mut Criterion) {
+    let mut z = Compress::new(Compression::new(5), true);
+    bench_encode_then(c, "encode_zlib5", |body, out| zlib_rs5(&mut z, body, out));
+}
+
+/// Encoding followed by the client's own compressor, as a worker does.
+fn bench_encode_client(c: &mut Criterion) {
+    let mut z = Zlib::default();
+    bench_encode_then(c, "encode_client_zlib", |body, out| {
+        z.compress(body, out).expect("zlib")
+    });
 }
 
 /// Compression alone, each compressor reused, on 1, 4 and 10-node event bodies.
@@ -182,17 +166,18 @@ fn bench_zlib_only(c: &mut Criterion) {
                 black_box(out.len())
             })
         });
-        let mut ld = new_libdeflate5();
+        let level = libdeflater::CompressionLvl::new(5).expect("level 5");
+        let mut ld = libdeflater::Compressor::new(level);
         group.bench_function(BenchmarkId::new("libdeflate5", count), |b| {
-            b.iter(|| black_box(libdeflate5(&mut ld, black_box(&body), &mut out)))
+            b.iter(|| {
+                libdeflate5(&mut ld, black_box(&body), &mut out);
+                black_box(out.len())
+            })
         });
         let mut z = Compress::new(Compression::new(5), true);
         group.bench_function(BenchmarkId::new("zlib_rs5", count), |b| {
             b.iter(|| {
-                z.reset();
-                out.clear();
-                z.compress_vec(&body, &mut out, FlushCompress::Finish)
-                    .expect("zlib");
+                zlib_rs5(&mut z, black_box(&body), &mut out);
                 black_box(out.len())
             })
         });

@@ -251,12 +251,7 @@ impl Groups {
     /// for a hand-off that a `try_` call could not make); oldest first. They stay
     /// listed until taken.
     pub(crate) fn due(&mut self, now: Instant, linger: Duration) -> Vec<u64> {
-        while let Some(&(_, gid)) = self.opened.front() {
-            if self.groups.contains_key(&gid) {
-                break;
-            }
-            self.opened.pop_front();
-        }
+        self.oldest();
         let mut due: Vec<u64> = self
             .opened
             .iter()
@@ -277,9 +272,14 @@ impl Groups {
 
     /// When the oldest open group is due.
     pub(crate) fn next_due(&mut self, linger: Duration) -> Option<Instant> {
+        self.oldest().map(|opened| opened + linger)
+    }
+
+    /// When the oldest open group was opened; drops the ids of groups gone before it.
+    fn oldest(&mut self) -> Option<Instant> {
         while let Some(&(opened, gid)) = self.opened.front() {
             if self.groups.contains_key(&gid) {
-                return Some(opened + linger);
+                return Some(opened);
             }
             self.opened.pop_front();
         }

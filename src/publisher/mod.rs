@@ -126,10 +126,8 @@ impl Publisher {
         // Inline batches (by choice, or without blob storage): cap each batch's
         // resources JSON under the threshold (each entry counts its comma, the
         // brackets need one more byte).
-        let threshold = client.inline_only_threshold();
-        if options.inline_batches || threshold.is_some() {
-            let threshold = threshold.unwrap_or_else(|| client.inline_threshold());
-            let cap = threshold.saturating_sub(2).max(1);
+        if options.inline_batches || client.inline_only_threshold().is_some() {
+            let cap = client.inline_threshold().saturating_sub(2).max(1);
             let user = options.limits.max_bytes.unwrap_or(cap);
             options.limits.max_bytes = Some(user.min(cap));
         }

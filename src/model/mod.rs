@@ -24,4 +24,5 @@ pub use notification::{
 };
 pub use resource_id::{Parents, ResourceId, ResourceIdError, ResourceIdErrorKind, ResourceType};
 pub use subject::subject;
+pub(crate) use validate::{validate_resources, Shared};
 pub use validate::{Rule, ValidationError};

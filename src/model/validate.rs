@@ -6,7 +6,7 @@
 
 use std::fmt;
 
-use super::{Notification, MAX_BATCH_SIZE};
+use super::{Notification, NotificationResource, MAX_BATCH_SIZE};
 
 /// A validation rule, named as in the conformance vectors.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
@@ -100,21 +100,32 @@ impl ValidationError {
 /// Keys the encoder writes itself into `additionalBatchProperties`.
 pub(crate) const RESERVED_BATCH_KEYS: [&str; 3] = ["batchCorrelationId", "sdkVersion", "batchSize"];
 
+/// The notification-level fields the resource rules compare resources with, borrowed:
+/// a caller that keeps them elsewhere (the publisher's `ChangeContext`) validates
+/// resources without building a notification.
+pub(crate) struct Shared<'a> {
+    pub(crate) api_version: &'a str,
+    pub(crate) home_tenant_id: &'a str,
+    pub(crate) resource_home_tenant_id: &'a str,
+}
+
+/// Rule 1 alone (more than [`MAX_BATCH_SIZE`] resources).
+fn check_batch_size(len: usize) -> Result<(), ValidationError> {
+    if len > MAX_BATCH_SIZE {
+        return Err(ValidationError::new(
+            Rule::BatchSize,
+            None,
+            format!("batch size too large: {len} resources, at most {MAX_BATCH_SIZE}"),
+        ));
+    }
+    Ok(())
+}
+
 impl Notification {
     /// Rule 1 alone (more than [`MAX_BATCH_SIZE`] resources): the check the client
     /// also makes at submission, before anything else.
     pub(crate) fn check_batch_size(&self) -> Result<(), ValidationError> {
-        if self.resources.len() > MAX_BATCH_SIZE {
-            return Err(ValidationError::new(
-                Rule::BatchSize,
-                None,
-                format!(
-                    "batch size too large: {} resources, at most {MAX_BATCH_SIZE}",
-                    self.resources.len()
-                ),
-            ));
-        }
-        Ok(())
+        check_batch_size(self.resources.len())
     }
 
     /// Checks the rules of `docs/protocol.md` section 4, resource by resource, in the
@@ -124,112 +135,12 @@ impl Notification {
     /// The envelope rules (step 7) hold by construction: the encoder writes the
     /// subject, event type, time, id and versions itself.
     pub fn validate(&self) -> Result<(), ValidationError> {
-        let fail =
-            |rule, i: usize, detail: String| Err(ValidationError::new(rule, Some(i), detail));
-        // Step 1: batch size, before anything else.
-        self.check_batch_size()?;
-        // The reference marshals the resources before it validates them: a time it
-        // cannot write fails first.
-        for (i, r) in self.resources.iter().enumerate() {
-            let sys = &r.resource_system_properties;
-            let times = [r.resource_event_time, sys.created_time, sys.modified_time];
-            if let Some(t) = times
-                .iter()
-                .flatten()
-                .find(|t| !(0..=9999).contains(&t.year()))
-            {
-                return fail(
-                    Rule::TimeOutOfRange,
-                    i,
-                    format!("time {t} is outside years 0..=9999"),
-                );
-            }
-        }
-        let Some(first) = self.resources.first() else {
-            return Ok(());
+        let shared = Shared {
+            api_version: &self.api_version,
+            home_tenant_id: &self.home_tenant_id,
+            resource_home_tenant_id: &self.resource_home_tenant_id,
         };
-        let first_type = first.arm_resource.id.resource_type();
-        for (i, r) in self.resources.iter().enumerate() {
-            // Step 3: per resource (statusCode is written by the encoder, changeAction
-            // is an enum).
-            if r.resource_id.is_empty() {
-                return fail(Rule::ResourceIdMissing, i, "resourceId is required".into());
-            }
-            if r.arm_resource.id.as_str().is_empty() {
-                return fail(Rule::ArmIdMissing, i, "armResource.id is required".into());
-            }
-            // Step 4: one resource type; namespace and type chain compared exactly.
-            let t = r.arm_resource.id.resource_type();
-            if i > 0 && t != first_type {
-                return fail(
-                    Rule::MixedResourceTypes,
-                    i,
-                    format!("resource type {t} differs from the first resource's {first_type}"),
-                );
-            }
-            // Step 5: API versions against the notification's.
-            if self.api_version.is_empty() {
-                if r.api_version.is_empty() {
-                    return fail(
-                        Rule::ApiVersionMissing,
-                        i,
-                        "apiVersion is required when the notification has none".into(),
-                    );
-                }
-            } else if !r.api_version.is_empty() && r.api_version != self.api_version {
-                return fail(
-                    Rule::ApiVersionMismatch,
-                    i,
-                    format!(
-                        "apiVersion {:?} differs from the notification's {:?}",
-                        r.api_version, self.api_version
-                    ),
-                );
-            }
-            // Step 6: tenant ids equal the notification's, hence equal across resources.
-            if r.home_tenant_id != self.home_tenant_id {
-                return fail(
-                    Rule::TenantMismatch,
-                    i,
-                    format!(
-                        "homeTenantId {:?} differs from the notification's {:?}",
-                        r.home_tenant_id, self.home_tenant_id
-                    ),
-                );
-            }
-            if r.resource_home_tenant_id != self.resource_home_tenant_id {
-                return fail(
-                    Rule::TenantMismatch,
-                    i,
-                    format!(
-                        "resourceHomeTenantId {:?} differs from the notification's {:?}",
-                        r.resource_home_tenant_id, self.resource_home_tenant_id
-                    ),
-                );
-            }
-            // Step 5, continued: one API version across resources, and the armResource's
-            // must equal it when it is set.
-            if r.api_version != first.api_version {
-                return fail(
-                    Rule::ApiVersionMismatch,
-                    i,
-                    format!(
-                        "apiVersion {:?} differs from the first resource's {:?}",
-                        r.api_version, first.api_version
-                    ),
-                );
-            }
-            if !r.api_version.is_empty() && r.arm_resource.api_version != r.api_version {
-                return fail(
-                    Rule::ApiVersionMismatch,
-                    i,
-                    format!(
-                        "armResource.apiVersion {:?} differs from apiVersion {:?}",
-                        r.arm_resource.api_version, r.api_version
-                    ),
-                );
-            }
-        }
+        validate_resources(&shared, &self.resources)?;
         if let Some(k) = RESERVED_BATCH_KEYS
             .iter()
             .find(|k| self.additional_batch_properties.contains_key(**k))
@@ -242,6 +153,120 @@ impl Notification {
         }
         Ok(())
     }
+}
+
+/// Every rule of [`Notification::validate`] but the batch properties', for
+/// `resources` under the notification-level fields `shared`.
+pub(crate) fn validate_resources(
+    shared: &Shared<'_>,
+    resources: &[NotificationResource],
+) -> Result<(), ValidationError> {
+    let fail = |rule, i: usize, detail: String| Err(ValidationError::new(rule, Some(i), detail));
+    // Step 1: batch size, before anything else.
+    check_batch_size(resources.len())?;
+    // The reference marshals the resources before it validates them: a time it
+    // cannot write fails first.
+    for (i, r) in resources.iter().enumerate() {
+        let sys = &r.resource_system_properties;
+        let times = [r.resource_event_time, sys.created_time, sys.modified_time];
+        if let Some(t) = times
+            .iter()
+            .flatten()
+            .find(|t| !(0..=9999).contains(&t.year()))
+        {
+            return fail(
+                Rule::TimeOutOfRange,
+                i,
+                format!("time {t} is outside years 0..=9999"),
+            );
+        }
+    }
+    let Some(first) = resources.first() else {
+        return Ok(());
+    };
+    let first_type = first.arm_resource.id.resource_type();
+    for (i, r) in resources.iter().enumerate() {
+        // Step 3: per resource (statusCode is written by the encoder, changeAction
+        // is an enum).
+        if r.resource_id.is_empty() {
+            return fail(Rule::ResourceIdMissing, i, "resourceId is required".into());
+        }
+        if r.arm_resource.id.as_str().is_empty() {
+            return fail(Rule::ArmIdMissing, i, "armResource.id is required".into());
+        }
+        // Step 4: one resource type; namespace and type chain compared exactly.
+        let t = r.arm_resource.id.resource_type();
+        if i > 0 && t != first_type {
+            return fail(
+                Rule::MixedResourceTypes,
+                i,
+                format!("resource type {t} differs from the first resource's {first_type}"),
+            );
+        }
+        // Step 5: API versions against the notification's.
+        if shared.api_version.is_empty() {
+            if r.api_version.is_empty() {
+                return fail(
+                    Rule::ApiVersionMissing,
+                    i,
+                    "apiVersion is required when the notification has none".into(),
+                );
+            }
+        } else if !r.api_version.is_empty() && r.api_version != shared.api_version {
+            return fail(
+                Rule::ApiVersionMismatch,
+                i,
+                format!(
+                    "apiVersion {:?} differs from the notification's {:?}",
+                    r.api_version, shared.api_version
+                ),
+            );
+        }
+        // Step 6: tenant ids equal the notification's, hence equal across resources.
+        if r.home_tenant_id != shared.home_tenant_id {
+            return fail(
+                Rule::TenantMismatch,
+                i,
+                format!(
+                    "homeTenantId {:?} differs from the notification's {:?}",
+                    r.home_tenant_id, shared.home_tenant_id
+                ),
+            );
+        }
+        if r.resource_home_tenant_id != shared.resource_home_tenant_id {
+            return fail(
+                Rule::TenantMismatch,
+                i,
+                format!(
+                    "resourceHomeTenantId {:?} differs from the notification's {:?}",
+                    r.resource_home_tenant_id, shared.resource_home_tenant_id
+                ),
+            );
+        }
+        // Step 5, continued: one API version across resources, and the armResource's
+        // must equal it when it is set.
+        if r.api_version != first.api_version {
+            return fail(
+                Rule::ApiVersionMismatch,
+                i,
+                format!(
+                    "apiVersion {:?} differs from the first resource's {:?}",
+                    r.api_version, first.api_version
+                ),
+            );
+        }
+        if !r.api_version.is_empty() && r.arm_resource.api_version != r.api_version {
+            return fail(
+                Rule::ApiVersionMismatch,
+                i,
+                format!(
+                    "armResource.apiVersion {:?} differs from apiVersion {:?}",
+                    r.arm_resource.api_version, r.api_version
+                ),
+            );
+        }
+    }
+    Ok(())
 }
 
 #[cfg(test)]

@@ -1,12 +1,13 @@
 //! What is published (a [`Change`] in its [`ChangeContext`]) and what comes back.
 
-use std::cell::RefCell;
 use std::fmt;
-use std::sync::{Arc, Weak};
+use std::sync::Arc;
 
 use uuid::Uuid;
 
-use crate::model::{DataBoundary, Notification, NotificationResource, ValidationError};
+use crate::model::{
+    validate_resources, DataBoundary, Notification, NotificationResource, Shared, ValidationError,
+};
 use crate::promise::Settle;
 use crate::{Delivery, Error};
 
@@ -109,34 +110,19 @@ impl ChangeContext {
     }
 }
 
-thread_local! {
-    /// A resource-less notification in the context last validated on this thread, and
-    /// that context (its allocation, kept by the `Weak`, cannot be reused by another).
-    static SHELL: RefCell<(Weak<ChangeContext>, Notification)> = RefCell::new((
-        Weak::new(),
-        Notification::new(String::new(), String::new(), Vec::with_capacity(1)),
-    ));
-}
-
-/// Validates `resource` as the only resource of a notification in `context`
-/// ([`Notification::validate`]), handing it back. The notification is this thread's
-/// shell, refilled only when the context changes, so a change's validation clones
-/// none of its context's strings nor allocates.
+/// Validates `resource` as the only resource of a notification in `context`: the
+/// rules of [`Notification::validate`] (a context has no batch properties), on the
+/// context's fields as they are, cloning nothing.
 pub(crate) fn validate(
-    context: &Arc<ChangeContext>,
-    resource: NotificationResource,
-) -> (NotificationResource, Result<(), ValidationError>) {
-    SHELL.with(|shell| {
-        let (of, n) = &mut *shell.borrow_mut();
-        if of.as_ptr() != Arc::as_ptr(context) {
-            context.fill(n);
-            *of = Arc::downgrade(context);
-        }
-        n.resources.clear();
-        n.resources.push(resource);
-        let check = n.validate();
-        (n.resources.pop().expect("the one resource"), check)
-    })
+    context: &ChangeContext,
+    resource: &NotificationResource,
+) -> Result<(), ValidationError> {
+    let shared = Shared {
+        api_version: &context.api_version,
+        home_tenant_id: &context.home_tenant_id,
+        resource_home_tenant_id: &context.resource_home_tenant_id,
+    };
+    validate_resources(&shared, std::slice::from_ref(resource))
 }
 
 /// One resource's change, in the context it shares with the others in its
@@ -369,14 +355,12 @@ mod tests {
             (&u, node("u", "2024-01-01")),
         ] {
             let expected = ctx.notification(vec![r.clone()]).validate();
-            let (back, check) = validate(ctx, r.clone());
-            assert_eq!(back, r, "the resource is handed back");
-            assert_eq!(check, expected);
+            assert_eq!(validate(ctx, &r), expected);
         }
-        let (_, check) = validate(&u, node("t", "2024-01-01"));
+        let check = validate(&u, &node("t", "2024-01-01"));
         assert_eq!(check.unwrap_err().rule, Rule::TenantMismatch);
-        let (_, check) = validate(&t, node("t", ""));
+        let check = validate(&t, &node("t", ""));
         assert_eq!(check.unwrap_err().rule, Rule::ApiVersionMissing);
-        validate(&v, node("t", "")).1.unwrap();
+        validate(&v, &node("t", "")).unwrap();
     }
 }

@@ -262,7 +262,7 @@ impl Publisher {
     fn enqueue(&self, change: Change, reply: Reply, block: bool) -> Result<(), PublishError> {
         let Change { context, resource } = change;
         // A change that can never be valid is refused now, not in a batch.
-        let (resource, check) = change::validate(&context, resource);
+        let check = change::validate(&context, &resource);
         // The resource's JSON length, counted once: it sizes the batches and says
         // whether the change could ever go inline on a client without blob storage.
         let check = check

@@ -18,7 +18,10 @@ impl Client {
         deadline: Instant,
         callback: Callback,
     ) {
-        let n = match self.check(n, true) {
+        // No size count: the publisher cuts its batches by their exact JSON size
+        // (`model::json_len` per change); a batch that were too large anyway would get
+        // `TooLarge` from its encoding, through `callback` all the same.
+        let n = match self.check(n, false) {
             Ok(n) => n,
             Err(refused) => {
                 let (error, n) = refused.into_parts();

@@ -41,6 +41,12 @@ impl Client {
         }
     }
 
+    /// How many idle promise slots a pool keeps (`ClientBuilder::promise_pool_size`);
+    /// the publisher's pool keeps as many.
+    pub(crate) fn promise_pool_size(&self) -> usize {
+        self.options.promise_pool_size
+    }
+
     /// The inline threshold: resources JSON this long or longer goes to blob storage.
     pub(crate) fn inline_threshold(&self) -> usize {
         self.ctx.encoder.inline_threshold()

@@ -132,7 +132,7 @@ impl Publisher {
             options.limits.max_bytes = Some(user.min(cap));
         }
         let (tx, rx) = bounded(options.errors_capacity);
-        let pool = PromisePool::new(1024, client.stats_inner());
+        let pool = PromisePool::new(client.promise_pool_size(), client.stats_inner());
         let inner = Arc::new(Inner {
             client,
             options,

@@ -261,7 +261,7 @@ fn snapshot(id: &ResourceId) -> (Expected, Vec<String>, Vec<String>) {
     (
         observed(id),
         id.parents().map(str::to_owned).collect(),
-        id.resource_type().types().to_vec(),
+        id.resource_type().types().map(str::to_owned).collect(),
     )
 }
 

@@ -96,7 +96,7 @@ fn to_json(
                 "provider": id.provider().unwrap_or(""),
                 "resource_type": id.resource_type().to_string(),
                 "namespace": id.resource_type().namespace(),
-                "types": id.resource_type().types(),
+                "types": id.resource_type().types().collect::<Vec<_>>(),
                 "resource_name": id.name(),
                 "location": id.location().unwrap_or(""),
                 "parents": id.parents().map(str::to_string).collect::<Vec<_>>(),

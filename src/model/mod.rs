@@ -22,7 +22,9 @@ pub use event::{parse_resources, BlobInfo, ReceivedEvent, ResourcesContainer};
 pub use notification::{
     Notification, NotificationResource, ResourceSystemProperties, MAX_BATCH_SIZE,
 };
-pub use resource_id::{Parents, ResourceId, ResourceIdError, ResourceIdErrorKind, ResourceType};
+pub use resource_id::{
+    Parents, ResourceId, ResourceIdError, ResourceIdErrorKind, ResourceType, Types,
+};
 pub use subject::subject;
 pub(crate) use validate::{validate_resources, Shared};
 pub use validate::{Rule, ValidationError};

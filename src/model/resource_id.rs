@@ -18,7 +18,7 @@ mod resource_type;
 use grammar::{
     Level, Span, EMPTY_LEVEL, SETS_LOCATION, SETS_PROVIDER, SETS_RESOURCE_GROUP, SETS_SUBSCRIPTION,
 };
-pub use resource_type::ResourceType;
+pub use resource_type::{ResourceType, Types};
 
 /// A parsed ARM resource id, such as
 /// `/subscriptions/{s}/resourceGroups/{rg}/providers/Microsoft.Compute/virtualMachines/{vm}`.
@@ -369,7 +369,7 @@ mod tests {
         assert_eq!(id.name(), "n1");
         let t = id.resource_type();
         assert_eq!(t.namespace(), "Microsoft.ContainerService");
-        assert_eq!(t.types(), ["managedClusters", "nodes"]);
+        assert_eq!(t.types().collect::<Vec<_>>(), ["managedClusters", "nodes"]);
         assert_eq!(
             t.to_string(),
             "Microsoft.ContainerService/managedClusters/nodes"

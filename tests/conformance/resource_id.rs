@@ -82,11 +82,9 @@ pub fn check(case: &Value) -> Result<(), String> {
         .iter()
         .map(|t| t.as_str().unwrap_or("<not a string>"))
         .collect();
-    if id.resource_type().types() != types.as_slice() {
-        diffs.push(format!(
-            "types: expected {types:?}, got {:?}",
-            id.resource_type().types()
-        ));
+    let got: Vec<&str> = id.resource_type().types().collect();
+    if got != types {
+        diffs.push(format!("types: expected {types:?}, got {got:?}"));
     }
     same(
         "resource_name",

@@ -13,9 +13,11 @@ pub struct ResourceType {
     /// resource sent writes it (through `fmt` that cost ~800 instructions per
     /// resource encoded, by `scripts/count-instructions.sh`).
     full: String,
-    /// `full[..namespace_len]` is the namespace.
+    /// `full[..namespace_len]` is the namespace; the types follow, each after a `/`
+    /// (a type never contains one), so no per-type strings are kept: they were three
+    /// allocations per AKS node id (~1.3k instructions with their frees, by
+    /// `scripts/count-instructions.sh`).
     namespace_len: usize,
-    types: Vec<String>,
 }
 
 impl ResourceType {
@@ -26,7 +28,6 @@ impl ResourceType {
             return ResourceType {
                 full: String::new(),
                 namespace_len: 0,
-                types: Vec::new(),
             };
         };
         let namespace = match leaf.namespace {
@@ -34,21 +35,17 @@ impl ResourceType {
             Some(span) => Span::of(canonical, span),
         };
         let chain = levels.get(leaf.base as usize..).unwrap_or(&[]);
-        let types: Vec<String> = chain
-            .iter()
-            .map(|l| Span::of(canonical, l.last_type).to_owned())
-            .collect();
-        let len = types.iter().map(|t| t.len() + 1).sum::<usize>();
+        let types = || chain.iter().map(|l| Span::of(canonical, l.last_type));
+        let len = types().map(|t| t.len() + 1).sum::<usize>();
         let mut full = String::with_capacity(namespace.len() + len);
         full.push_str(namespace);
-        for t in &types {
+        for t in types() {
             full.push('/');
             full.push_str(t);
         }
         ResourceType {
             full,
             namespace_len: namespace.len(),
-            types,
         }
     }
 
@@ -57,9 +54,22 @@ impl ResourceType {
         self.full.get(..self.namespace_len).unwrap_or("")
     }
 
-    /// The type chain, e.g. `["managedClusters", "nodes"]`.
-    pub fn types(&self) -> &[String] {
-        &self.types
+    /// The type chain, outermost first, e.g. `managedClusters` then `nodes`.
+    ///
+    /// ```
+    /// use arn_client::model::ResourceId;
+    ///
+    /// let id: ResourceId = "/subscriptions/00000000-0000-0000-0000-000000000000/resourceGroups/rg\
+    ///     /providers/Microsoft.ContainerService/managedClusters/aks/nodes/node1"
+    ///     .parse()?;
+    /// let types: Vec<&str> = id.resource_type().types().collect();
+    /// assert_eq!(types, ["managedClusters", "nodes"]);
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
+    pub fn types(&self) -> Types<'_> {
+        Types {
+            rest: self.full.get(self.namespace_len..).unwrap_or(""),
+        }
     }
 
     /// The wire string (as `Display`), e.g. `Microsoft.Network/virtualNetworks`.
@@ -78,7 +88,28 @@ impl fmt::Debug for ResourceType {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("ResourceType")
             .field("namespace", &self.namespace())
-            .field("types", &self.types)
+            .field("types", &self.types())
             .finish()
     }
 }
+
+/// The types of a [`ResourceType`], outermost first: see [`ResourceType::types`].
+#[derive(Clone, Debug)]
+pub struct Types<'a> {
+    /// `/{type}` for each type left.
+    rest: &'a str,
+}
+
+impl<'a> Iterator for Types<'a> {
+    type Item = &'a str;
+
+    fn next(&mut self) -> Option<&'a str> {
+        let rest = self.rest.strip_prefix('/')?;
+        let end = rest.find('/').unwrap_or(rest.len());
+        let (ty, tail) = rest.split_at(end);
+        self.rest = tail;
+        Some(ty)
+    }
+}
+
+impl std::iter::FusedIterator for Types<'_> {}

@@ -99,7 +99,10 @@ fn trailing_types() {
         "{S}/resourceGroups/rg/providers/Microsoft.Network/virtualNetworks/v/subnets/"
     ));
     assert_eq!(i.name(), "");
-    assert_eq!(i.resource_type().types(), ["virtualNetworks", "subnets"]);
+    assert_eq!(
+        i.resource_type().types().collect::<Vec<_>>(),
+        ["virtualNetworks", "subnets"]
+    );
     assert_eq!(
         i.parents().next(),
         Some(&i.as_str()[..i.as_str().len() - 8])
@@ -147,7 +150,7 @@ fn resource_groups_under_any_parent_but_subscriptions_only_at_the_root() {
         Some("00000000-0000-0000-0000-000000000000")
     );
     assert_eq!(
-        i.resource_type().types(),
+        i.resource_type().types().collect::<Vec<_>>(),
         ["resourceGroups", "SUBSCRIPTIONS"]
     );
     let i = id("/PROVIDERS/Microsoft.Management/managementGroups/mg1/ResourceGroups/rg1");
@@ -244,6 +247,6 @@ fn deep_ids_grow_past_the_initial_capacity() {
     }
     let i = id(&s);
     assert_eq!(i.name(), "n39");
-    assert_eq!(i.resource_type().types().len(), 41);
+    assert_eq!(i.resource_type().types().count(), 41);
     assert_eq!(i.parents().count(), 42);
 }

@@ -78,7 +78,7 @@ fn invalid_notifications_fail_in_the_worker_without_sending() {
     let fake = FakeTransport::new();
     let client = common::builder(&fake, 1).build().unwrap();
     let mut n = common::node(&common::node_id(0), 0);
-    n.resources[0].resource_id.clear();
+    n.resources[0].resource_id = Some(String::new());
     assert!(matches!(
         client.notify(n).map_err(Error::from),
         Err(Error::Invalid(_))

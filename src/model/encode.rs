@@ -438,7 +438,7 @@ mod tests {
     #[test]
     fn invalid_notifications_are_refused_on_both_paths() {
         let mut n = notification(3);
-        n.resources[2].resource_id.clear();
+        n.resources[2].resource_id = Some(String::new());
         for threshold in [usize::MAX, 0] {
             let e = Encoder::new(threshold)
                 .encode(&n, &mut EncodeBuf::new())

@@ -299,14 +299,16 @@ fn convert(r: WireResource, activity: Activity) -> Result<NotificationResource, 
     Ok(NotificationResource {
         resource_event_time: r.resource_event_time,
         additional_resource_properties: r.additional_resource_properties,
+        // Overrides only where they differ from the ARM resource's, so a received
+        // resource equals the one sent.
+        resource_id: Some(r.resource_id).filter(|s| s != id.as_str()),
+        api_version: Some(r.api_version).filter(|s| *s != a.api_version),
         arm_resource: ArmResource {
             id,
             activity,
             api_version: a.api_version,
             properties: a.properties,
         },
-        resource_id: r.resource_id,
-        api_version: r.api_version,
         source_resource_id: r.source_resource_id,
         correlation_id: r.correlation_id,
         home_tenant_id: r.home_tenant_id,

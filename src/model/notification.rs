@@ -77,10 +77,16 @@ pub struct NotificationResource {
     pub additional_resource_properties: BTreeMap<String, String>,
     /// The ARM resource (id, type, properties).
     pub arm_resource: ArmResource,
-    /// The resource id string (`resourceId`, must not be empty).
-    pub resource_id: String,
-    /// The API version of the resource payload.
-    pub api_version: String,
+    /// `resourceId`, when it is not the ARM resource's id: `None` (the default) sends
+    /// `arm_resource`'s canonical id string. `Some("")` fails validation
+    /// ([`Rule::ResourceIdMissing`](super::Rule::ResourceIdMissing)). Read what is
+    /// sent with [`NotificationResource::sent_resource_id`].
+    pub resource_id: Option<String>,
+    /// The resource's `apiVersion`, when it is not the ARM resource's: `None` (the
+    /// default) sends `arm_resource`'s API version; `Some("")` omits it (allowed when
+    /// the notification has an API version). Read what is sent with
+    /// [`NotificationResource::sent_api_version`].
+    pub api_version: Option<String>,
     /// The source resource id, for moves.
     pub source_resource_id: String,
     /// The operation's correlation GUID.
@@ -95,13 +101,14 @@ pub struct NotificationResource {
 
 impl NotificationResource {
     /// A resource for `arm`: `resourceId` is the arm id's canonical string and
-    /// `apiVersion` the arm resource's API version; everything else is unset.
+    /// `apiVersion` the arm resource's API version, both read from `arm` when sent
+    /// (not copied: that was two allocations per resource); everything else is unset.
     pub fn new(arm: ArmResource, change_action: ChangeAction) -> Self {
         Self {
             resource_event_time: None,
             additional_resource_properties: BTreeMap::new(),
-            resource_id: arm.id.as_str().to_owned(),
-            api_version: arm.api_version.clone(),
+            resource_id: None,
+            api_version: None,
             arm_resource: arm,
             source_resource_id: String::new(),
             correlation_id: String::new(),
@@ -136,14 +143,29 @@ impl NotificationResource {
 
     /// Overrides `resourceId`. Defaults to the arm id's canonical string.
     pub fn with_resource_id(mut self, id: impl Into<String>) -> Self {
-        self.resource_id = id.into();
+        self.resource_id = Some(id.into());
         self
     }
 
-    /// Overrides the resource `apiVersion`. Defaults to the arm resource's API version.
+    /// Overrides the resource `apiVersion` (`""` omits it). Defaults to the arm
+    /// resource's API version.
     pub fn with_api_version(mut self, v: impl Into<String>) -> Self {
-        self.api_version = v.into();
+        self.api_version = Some(v.into());
         self
+    }
+
+    /// The `resourceId` sent: the override, or the ARM resource's canonical id.
+    pub fn sent_resource_id(&self) -> &str {
+        self.resource_id
+            .as_deref()
+            .unwrap_or_else(|| self.arm_resource.id.as_str())
+    }
+
+    /// The `apiVersion` sent (`""`: omitted): the override, or the ARM resource's.
+    pub fn sent_api_version(&self) -> &str {
+        self.api_version
+            .as_deref()
+            .unwrap_or(&self.arm_resource.api_version)
     }
 
     /// Sets `sourceResourceId` (moves). Defaults to `""` (omitted).
@@ -416,8 +438,11 @@ mod tests {
     fn resource_defaults_come_from_the_arm_resource() {
         let a = ArmResource::new(Activity::Write, &vm_id(), "2024-01-01", &1).unwrap();
         let r = NotificationResource::new(a, ChangeAction::Create).with_correlation_id("c");
-        assert_eq!(r.resource_id, vm_id().as_str());
-        assert_eq!(r.api_version, "2024-01-01");
+        assert_eq!((&r.resource_id, &r.api_version), (&None, &None));
+        assert_eq!(r.sent_resource_id(), vm_id().as_str());
+        assert_eq!(r.sent_api_version(), "2024-01-01");
+        let r = r.with_resource_id("/x").with_api_version("");
+        assert_eq!((r.sent_resource_id(), r.sent_api_version()), ("/x", ""));
         assert_eq!(r.correlation_id, "c");
         assert_eq!(
             r.resource_system_properties,

@@ -188,7 +188,7 @@ pub(crate) fn validate_resources(
     for (i, r) in resources.iter().enumerate() {
         // Step 3: per resource (statusCode is written by the encoder, changeAction
         // is an enum).
-        if r.resource_id.is_empty() {
+        if r.sent_resource_id().is_empty() {
             return fail(Rule::ResourceIdMissing, i, "resourceId is required".into());
         }
         if r.arm_resource.id.as_str().is_empty() {
@@ -204,21 +204,22 @@ pub(crate) fn validate_resources(
             );
         }
         // Step 5: API versions against the notification's.
+        let api_version = r.sent_api_version();
         if shared.api_version.is_empty() {
-            if r.api_version.is_empty() {
+            if api_version.is_empty() {
                 return fail(
                     Rule::ApiVersionMissing,
                     i,
                     "apiVersion is required when the notification has none".into(),
                 );
             }
-        } else if !r.api_version.is_empty() && r.api_version != shared.api_version {
+        } else if !api_version.is_empty() && api_version != shared.api_version {
             return fail(
                 Rule::ApiVersionMismatch,
                 i,
                 format!(
                     "apiVersion {:?} differs from the notification's {:?}",
-                    r.api_version, shared.api_version
+                    api_version, shared.api_version
                 ),
             );
         }
@@ -245,23 +246,24 @@ pub(crate) fn validate_resources(
         }
         // Step 5, continued: one API version across resources, and the armResource's
         // must equal it when it is set.
-        if r.api_version != first.api_version {
+        if api_version != first.sent_api_version() {
             return fail(
                 Rule::ApiVersionMismatch,
                 i,
                 format!(
                     "apiVersion {:?} differs from the first resource's {:?}",
-                    r.api_version, first.api_version
+                    api_version,
+                    first.sent_api_version()
                 ),
             );
         }
-        if !r.api_version.is_empty() && r.arm_resource.api_version != r.api_version {
+        if !api_version.is_empty() && r.arm_resource.api_version != api_version {
             return fail(
                 Rule::ApiVersionMismatch,
                 i,
                 format!(
                     "armResource.apiVersion {:?} differs from apiVersion {:?}",
-                    r.arm_resource.api_version, r.api_version
+                    r.arm_resource.api_version, api_version
                 ),
             );
         }

@@ -76,9 +76,9 @@ impl Serialize for NotificationResource {
             )?;
         }
         st.serialize_field("armResource", &self.arm_resource)?;
-        st.serialize_field("resourceId", &self.resource_id)?;
+        st.serialize_field("resourceId", self.sent_resource_id())?;
         for (key, value) in [
-            ("apiVersion", &self.api_version),
+            ("apiVersion", self.sent_api_version()),
             ("sourceResourceId", &self.source_resource_id),
             ("correlationId", &self.correlation_id),
         ] {

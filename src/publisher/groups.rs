@@ -45,7 +45,7 @@ impl Entry {
         bytes: usize,
     ) -> Self {
         // One allocation, lowercased in place.
-        let mut key = Arc::<str>::from(resource.resource_id.as_str());
+        let mut key = Arc::<str>::from(resource.sent_resource_id());
         Arc::get_mut(&mut key)
             .expect("a new Arc")
             .make_ascii_lowercase();
@@ -75,7 +75,7 @@ impl GroupKey {
         Self {
             context: Arc::clone(context),
             resource_type: r.arm_resource.resource_type().to_string(),
-            api_version: r.api_version.clone(),
+            api_version: r.sent_api_version().to_owned(),
             activity: r.arm_resource.activity(),
         }
     }

@@ -24,10 +24,9 @@ pub(crate) fn keys_of(n: &Notification, order_by: OrderBy, out: &mut Vec<Key>) {
 /// The id a resource is known by at the receiver (`resourceId`, or the ARM id when
 /// that is empty).
 fn resource_id(r: &crate::model::NotificationResource) -> &str {
-    if r.resource_id.is_empty() {
-        r.arm_resource.id().as_str()
-    } else {
-        &r.resource_id
+    match r.sent_resource_id() {
+        "" => r.arm_resource.id().as_str(),
+        id => id,
     }
 }
 

@@ -71,7 +71,7 @@ fn every_submission_gets_exactly_one_outcome() {
     let reader = thread::spawn(move || {
         let mut received = 0usize;
         for failure in errors.iter() {
-            let k = index_of(&failure.notification().unwrap().resources[0].sent_resource_id());
+            let k = index_of(failure.notification().unwrap().resources[0].sent_resource_id());
             check(k, Err(failure));
             received += 1;
         }

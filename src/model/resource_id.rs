@@ -14,6 +14,7 @@ use std::sync::Arc;
 
 mod grammar;
 mod resource_type;
+mod segments;
 
 use grammar::{
     Level, Span, EMPTY_LEVEL, SETS_LOCATION, SETS_PROVIDER, SETS_RESOURCE_GROUP, SETS_SUBSCRIPTION,

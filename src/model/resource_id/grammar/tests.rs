@@ -14,34 +14,25 @@ fn kind(s: &str) -> ResourceIdErrorKind {
 }
 
 #[test]
-fn find_slash_matches_a_byte_search() {
-    let samples = [
-        "",
-        "/",
-        "a",
-        "abcdefg/",
-        "abcdefgh/",
-        "abcdefghijklmnopq/r",
-        "\u{e9}\u{e9}\u{e9}\u{e9}/x",
-        "0123456789abcdef",
-        "0123456\u{2f}",
-        "\u{ff}\u{ff}/\u{ff}",
-        "\u{80}\u{80}\u{80}\u{80}/",
-    ];
-    for s in samples {
-        for start in 0..s.len() {
-            let bytes = &s.as_bytes()[start..];
-            let want = bytes.iter().position(|&c| c == b'/');
-            assert_eq!(find_slash(bytes), want, "{s:?}[{start}..]");
-        }
-    }
-    // Every byte value at every position of a 17-byte buffer.
-    for c in 0..=255u8 {
-        for at in 0..17 {
-            let mut buf = [b'x'; 17];
-            buf[at] = c;
-            let want = buf.iter().position(|&b| b == b'/');
-            assert_eq!(find_slash(&buf), want, "byte {c} at {at}");
+fn keyword_words_match_a_byte_comparison() {
+    // Every ASCII byte at every position of each keyword, in every case mix of it.
+    for keyword in ["subscriptions", "resourcegroups", "providers"] {
+        for at in 0..keyword.len() {
+            for c in 0..=127u8 {
+                for upper in [false, true] {
+                    let mut a = keyword.as_bytes().to_vec();
+                    if upper {
+                        a.make_ascii_uppercase();
+                    }
+                    a[at] = c;
+                    let a = std::str::from_utf8(&a).expect("ASCII");
+                    assert_eq!(
+                        eq_ic(a, keyword),
+                        a.eq_ignore_ascii_case(keyword),
+                        "{a:?} against {keyword:?}"
+                    );
+                }
+            }
         }
     }
 }
@@ -67,16 +58,6 @@ fn keywords_fold_like_go_equal_fold() {
         "/subscriptions/s/resourceGroups/rg/providers/A.B/t/n"
     );
     assert_eq!(i.resource_group_name(), Some("rg"));
-}
-
-#[test]
-fn segments_drop_empty_ones() {
-    let got: Vec<&str> = Segments {
-        rest: "//a/b///c d/\u{e9}/",
-    }
-    .collect();
-    assert_eq!(got, ["a", "b", "c d", "\u{e9}"]);
-    assert_eq!(Segments { rest: "///" }.next(), None);
 }
 
 #[test]

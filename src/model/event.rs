@@ -306,7 +306,7 @@ fn convert(r: WireResource, activity: Activity) -> Result<NotificationResource, 
         arm_resource: ArmResource {
             id,
             activity,
-            api_version: a.api_version,
+            api_version: a.api_version.into(),
             properties: a.properties,
         },
         source_resource_id: r.source_resource_id,

@@ -257,7 +257,7 @@ pub(crate) fn validate_resources(
                 ),
             );
         }
-        if !api_version.is_empty() && r.arm_resource.api_version != api_version {
+        if !api_version.is_empty() && *r.arm_resource.api_version != *api_version {
             return fail(
                 Rule::ApiVersionMismatch,
                 i,

@@ -37,7 +37,7 @@ impl Serialize for ArmResource {
             st.serialize_field("location", loc)?;
         }
         if !self.api_version.is_empty() {
-            st.serialize_field("apiVersion", &self.api_version)?;
+            st.serialize_field("apiVersion", &*self.api_version)?;
         }
         st.end()
     }

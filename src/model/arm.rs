@@ -167,25 +167,14 @@ thread_local! {
 
 /// `api_version` as a shared string: the last one built on this thread when it is the
 /// same (the resources of a batch nearly always share one), so building a resource
-/// costs a reference count instead of an allocation and its free (~500 instructions
+/// costs a reference count instead of an allocation and its free (~360 instructions
 /// per AKS node on the blob path, by `scripts/count-instructions.sh`).
 fn shared_api_version(api_version: &str) -> Arc<str> {
-    let fresh = || Arc::<str>::from(api_version);
-    LAST_API_VERSION
-        .try_with(|last| {
-            let Ok(mut last) = last.try_borrow_mut() else {
-                return fresh();
-            };
-            match &*last {
-                Some(v) if **v == *api_version => Arc::clone(v),
-                _ => {
-                    let v = fresh();
-                    *last = Some(Arc::clone(&v));
-                    v
-                }
-            }
-        })
-        .unwrap_or_else(|_| fresh())
+    super::reuse::last_or(
+        &LAST_API_VERSION,
+        |last| **last == *api_version,
+        || Arc::from(api_version),
+    )
 }
 
 #[cfg(test)]

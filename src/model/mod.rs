@@ -9,6 +9,7 @@ pub(crate) mod json;
 mod json_key;
 mod notification;
 mod resource_id;
+mod reuse;
 mod rfc3339;
 mod subject;
 mod validate;

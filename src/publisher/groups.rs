@@ -9,7 +9,7 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use super::change::{ChangeContext, ChangeOutcome};
-use crate::model::{Activity, NotificationResource};
+use crate::model::{Activity, NotificationResource, ResourceType};
 use crate::promise::Resolver;
 
 /// Where a change's outcome goes.
@@ -65,7 +65,8 @@ impl Entry {
 #[derive(Clone, Debug, PartialEq, Eq, Hash)]
 pub(crate) struct GroupKey {
     context: Arc<ChangeContext>,
-    resource_type: String,
+    /// A clone shares the id's type string (a reference count).
+    resource_type: ResourceType,
     api_version: String,
     activity: Activity,
 }
@@ -74,7 +75,7 @@ impl GroupKey {
     pub(crate) fn of(context: &Arc<ChangeContext>, r: &NotificationResource) -> Self {
         Self {
             context: Arc::clone(context),
-            resource_type: r.arm_resource.resource_type().to_string(),
+            resource_type: r.arm_resource.resource_type().clone(),
             api_version: r.sent_api_version().to_owned(),
             activity: r.arm_resource.activity(),
         }

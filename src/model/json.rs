@@ -30,6 +30,7 @@ use serde_json::value::RawValue;
 use serde_json::{Error, Result};
 
 use super::json_key::{collect, number, open_variant, Compound};
+use super::json_out::Cursor;
 
 /// The struct name through which `RawValue` serializes its text (serde_json's
 /// `raw::TOKEN`): a struct of that name with one field of that name is written raw.
@@ -150,12 +151,12 @@ const SCRATCH_KEEP: usize = 64 << 10;
 pub(crate) fn to_raw_value<T: Serialize + ?Sized>(value: &T) -> Result<Box<RawValue>> {
     // Taken, not borrowed: a `Serialize` impl that calls back in here finds an empty
     // buffer instead of a borrow conflict.
-    let mut buf = SCRATCH.try_with(Cell::take).unwrap_or_default();
-    buf.clear();
-    let raw = value.serialize(Ser(&mut buf)).and_then(|()| {
-        let json = std::str::from_utf8(&buf).map_err(ser::Error::custom)?;
+    let mut out = Cursor::reuse(SCRATCH.try_with(Cell::take).unwrap_or_default());
+    let raw = value.serialize(Ser(&mut out)).and_then(|()| {
+        let json = std::str::from_utf8(out.written()).map_err(ser::Error::custom)?;
         boxed_raw(json)
     });
+    let buf = out.into_full();
     if buf.capacity() <= SCRATCH_KEEP {
         let _ = SCRATCH.try_with(|s| s.set(buf));
     }
@@ -187,7 +188,7 @@ const SPACES: u64 = ONES * b' ' as u64;
 /// never flagged. A borrow can flag a clean byte only above a flagged one, so the
 /// lowest flag is always exact.
 #[inline]
-fn specials(w: u64) -> u64 {
+pub(super) fn specials(w: u64) -> u64 {
     let control_or_quote = (w ^ (ONES * 0x02)).wrapping_sub(ONES * 0x21);
     let backslash = (w ^ (ONES * u64::from(b'\\'))).wrapping_sub(ONES);
     (control_or_quote | backslash) & !w & (ONES * 0x80)
@@ -195,7 +196,7 @@ fn specials(w: u64) -> u64 {
 
 /// The 8 bytes of `b` from `at` as a little-endian word.
 #[inline]
-fn word(b: &[u8], at: usize) -> u64 {
+pub(super) fn word(b: &[u8], at: usize) -> u64 {
     let mut w = [0; 8];
     w.copy_from_slice(&b[at..at + 8]);
     u64::from_le_bytes(w)
@@ -204,7 +205,7 @@ fn word(b: &[u8], at: usize) -> u64 {
 /// `b` (shorter than 8 bytes) as a little-endian word padded with spaces, loaded as
 /// two overlapping halves instead of byte by byte.
 #[inline]
-fn short_word(b: &[u8]) -> u64 {
+pub(super) fn short_word(b: &[u8]) -> u64 {
     let n = b.len();
     let u32_at = |at: usize| {
         let mut w = [0; 4];
@@ -226,7 +227,7 @@ fn short_word(b: &[u8]) -> u64 {
 /// them were checked clean, so the lowest flag is still the first special) or, when
 /// fewer than 8 are left from `at`, as one padded word.
 #[inline(always)]
-fn next_special(b: &[u8], at: usize) -> usize {
+pub(super) fn next_special(b: &[u8], at: usize) -> usize {
     let n = b.len();
     let rest = &b[at..];
     if rest.len() < 8 {
@@ -277,7 +278,7 @@ pub(crate) fn write_str_contents<O: Out + ?Sized>(out: &mut O, s: &str) {
 }
 
 /// [`write_str_contents`], the first byte to escape (or the end) already found.
-fn write_escaped<O: Out + ?Sized>(out: &mut O, s: &str, mut found: usize) {
+pub(super) fn write_escaped<O: Out + ?Sized>(out: &mut O, s: &str, mut found: usize) {
     let b = s.as_bytes();
     let mut start = 0;
     while found < b.len() {

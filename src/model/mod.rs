@@ -7,6 +7,7 @@ mod enums;
 mod event;
 pub(crate) mod json;
 mod json_key;
+mod json_out;
 mod notification;
 mod resource_id;
 mod reuse;

@@ -140,12 +140,14 @@ impl Cursor {
     }
 }
 
-/// Whether any of 16 bytes needs escaping (below 0x20, `"` or `\`): written so that
-/// LLVM checks all 16 with a few SSE2 instructions.
+/// Whether any of 16 bytes needs escaping: below 0x20 or `"` (the bytes that, XORed
+/// with 0x02, are below 0x21) or `\`. Written so that LLVM checks all 16 with a few
+/// SSE2 instructions (`pxor`, `pminub`, two `pcmpeqb`, `por`, `pmovmskb`); spelled
+/// as three separate tests, it widened the bytes to 16 bits first (~7 more per 16).
 #[inline(always)]
 fn has_special(c: &[u8; 16]) -> bool {
     c.iter().fold(0u8, |a, &x| {
-        a | (u8::from(x < 0x20) | u8::from(x == b'"') | u8::from(x == b'\\'))
+        a | u8::from((x ^ 0x02) < 0x21) | u8::from(x == b'\\')
     }) != 0
 }
 

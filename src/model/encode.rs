@@ -13,7 +13,8 @@ use serde::Serialize;
 use time::OffsetDateTime;
 use uuid::Uuid;
 
-use super::json::{to_vec_into, write_str_contents, Out};
+use super::json::{to_vec_into, write_str_contents, Out, Ser};
+use super::json_out::Cursor;
 use super::wire::Rfc3339Nano;
 use super::Notification;
 use crate::Error;
@@ -75,7 +76,9 @@ impl Default for Encoder {
 /// [`PendingBlob::finish`], a SAS URL.
 #[derive(Default)]
 pub struct EncodeBuf {
-    resources: Vec<u8>,
+    /// Kept full between encodings (a [`Cursor`]): zero-filled only when it grows,
+    /// not for every notification.
+    resources: Cursor,
     event: Vec<u8>,
     event_id: Option<Uuid>,
 }
@@ -83,7 +86,7 @@ pub struct EncodeBuf {
 impl fmt::Debug for EncodeBuf {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("EncodeBuf")
-            .field("resources_len", &self.resources.len())
+            .field("resources_len", &self.resources.written().len())
             .field("event_len", &self.event.len())
             .field("event_id", &self.event_id)
             .finish()
@@ -172,11 +175,13 @@ impl Encoder {
         if n.resources.is_empty() {
             return Ok(Encoded::Empty);
         }
-        to_vec_into(&mut buf.resources, &n.resources).map_err(encode_error)?;
+        n.resources
+            .serialize(Ser(&mut buf.resources))
+            .map_err(encode_error)?;
         buf.event_id = Some(id);
         write_head(&mut buf.event, n, id, OffsetDateTime::now_utc()).map_err(encode_error)?;
-        if buf.resources.len() < self.inline_threshold {
-            buf.event.extend_from_slice(&buf.resources);
+        if buf.resources.written().len() < self.inline_threshold {
+            buf.event.extend_from_slice(buf.resources.written());
             buf.event
                 .extend_from_slice(br#","resourcesContainer":"inline"}}"#);
             log::trace!(
@@ -189,7 +194,7 @@ impl Encoder {
             log::trace!(
                 "encoded event {id}: {} resources, {} bytes for blob storage",
                 n.resources.len(),
-                buf.resources.len()
+                buf.resources.written().len()
             );
             Ok(Encoded::Blob(PendingBlob { buf }))
         }
@@ -199,7 +204,7 @@ impl Encoder {
 impl<'b> PendingBlob<'b> {
     /// The resources JSON to upload.
     pub fn resources(&self) -> &[u8] {
-        &self.buf.resources
+        self.buf.resources.written()
     }
 
     /// The id (UUID v4) of the event being built.
@@ -212,7 +217,7 @@ impl<'b> PendingBlob<'b> {
     /// `resourcesContainer: "blob"`.
     pub fn finish(self, blob_uri: &str) -> &'b [u8] {
         let buf = self.buf;
-        let size = buf.resources.len();
+        let size = buf.resources.written().len();
         let ev = &mut buf.event;
         ev.extend_from_slice(br#"null,"resourcesBlobInfo":{"blobUri":"#);
         ev.string(blob_uri);
@@ -353,7 +358,7 @@ mod tests {
         assert_eq!(Uuid::parse_str(id).unwrap().get_version_num(), 4);
         assert_eq!(buf.event_id().unwrap().to_string(), id);
         let text = std::str::from_utf8(&buf.event).unwrap();
-        assert!(text.contains(std::str::from_utf8(&buf.resources).unwrap()));
+        assert!(text.contains(std::str::from_utf8(buf.resources.written()).unwrap()));
     }
 
     #[test]
@@ -422,7 +427,7 @@ mod tests {
         let n = notification(1);
         let mut buf = EncodeBuf::new();
         let len = match Encoder::new(usize::MAX).encode(&n, &mut buf).unwrap() {
-            Encoded::Inline(_) => buf.resources.len(),
+            Encoded::Inline(_) => buf.resources.written().len(),
             _ => panic!("expected inline"),
         };
         assert!(matches!(

@@ -241,10 +241,8 @@ impl Publisher {
 
     /// A snapshot of the publisher's counters.
     pub fn stats(&self) -> PublisherStats {
-        let state = self.inner.state.lock();
-        self.inner
-            .stats
-            .snapshot(state.groups.changes, self.inner.stats_dropped())
+        let pending = self.inner.state.lock().groups.changes;
+        self.inner.stats.snapshot(pending)
     }
 
     fn enqueue_promise(
@@ -424,12 +422,6 @@ impl Inner {
             errors: self.errors.clone(),
             dropped: Arc::clone(&self.stats.errors_dropped),
         }
-    }
-
-    fn stats_dropped(&self) -> u64 {
-        self.stats
-            .errors_dropped
-            .load(std::sync::atomic::Ordering::Relaxed)
     }
 }
 

@@ -43,7 +43,7 @@ impl StatsCounters {
         self.lingered_us.fetch_add(us, Relaxed);
     }
 
-    pub(crate) fn snapshot(&self, pending: usize, errors_dropped: u64) -> PublisherStats {
+    pub(crate) fn snapshot(&self, pending: usize) -> PublisherStats {
         PublisherStats {
             published: self.published.load(Relaxed),
             coalesced: self.coalesced.load(Relaxed),
@@ -51,7 +51,7 @@ impl StatsCounters {
             resources_per_notification: std::array::from_fn(|i| self.resources[i].load(Relaxed)),
             lingered: Duration::from_micros(self.lingered_us.load(Relaxed)),
             pending,
-            errors_dropped,
+            errors_dropped: self.errors_dropped.load(Relaxed),
         }
     }
 }

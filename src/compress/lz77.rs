@@ -34,7 +34,10 @@ const INSERT_TAIL: usize = 4;
 pub(super) type Token = u32;
 const MATCH: u32 = 1 << 31;
 
-/// The match finder's tables, reused from call to call.
+/// The match finder's tables, reused from call to call. A default one allocates
+/// nothing: the tables are made at their full size on the first call, so no later body
+/// grows them (a worker allocates nothing per notification).
+#[derive(Default)]
 pub(super) struct Matcher {
     /// Per hash: 1 + base + the last position with that hash (this call's entries are
     /// above `base`).
@@ -42,18 +45,6 @@ pub(super) struct Matcher {
     /// Per position: the previous entry of its chain (same encoding).
     prev: Vec<u32>,
     base: u32,
-}
-
-impl Default for Matcher {
-    /// Allocates nothing: the tables are made at their full size on the first call, so
-    /// no later body grows them (a worker allocates nothing per notification).
-    fn default() -> Self {
-        Self {
-            head: Vec::new(),
-            prev: Vec::new(),
-            base: 0,
-        }
-    }
 }
 
 /// The length of the common prefix of `data[a..]` and `data[b..]`, `a < b`, at most
@@ -134,17 +125,18 @@ impl Matcher {
                 inserted.max(i + len - INSERT_TAIL)
             };
             for p in from..(i + len).min(last) {
-                self.insert(data, p, base);
+                self.insert(quad(data, p), p, base);
             }
             i += len;
         }
         tokens.extend(data[i..].iter().map(|b| Token::from(*b)));
     }
 
-    /// Adds position `i` to its chain.
+    /// Adds position `i`, whose four bytes are `here`, to its chain; returns the
+    /// chain's previous head (the latest earlier position with the same hash).
     #[inline(always)]
-    fn insert(&mut self, data: &[u8], i: usize, base: u32) -> u32 {
-        let h = hash(quad(data, i));
+    fn insert(&mut self, here: u32, i: usize, base: u32) -> u32 {
+        let h = hash(here);
         let cand = self.head[h];
         self.prev[i] = cand;
         self.head[h] = base + 1 + i as u32;
@@ -158,10 +150,7 @@ impl Matcher {
     #[inline(always)]
     fn find(&mut self, data: &[u8], i: usize, rep: usize, base: u32) -> (usize, usize) {
         let here = quad(data, i);
-        let h = hash(here);
-        let mut cand = self.head[h];
-        self.prev[i] = cand;
-        self.head[h] = base + 1 + i as u32;
+        let mut cand = self.insert(here, i, base);
         let max = MAX_MATCH.min(data.len() - i);
         let (mut best, mut dist) = (0, 0);
         if rep != 0 && rep <= i && quad(data, i - rep) == here {

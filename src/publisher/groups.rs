@@ -67,16 +67,22 @@ pub(crate) struct GroupKey {
     context: Arc<ChangeContext>,
     /// A clone shares the id's type string (a reference count).
     resource_type: ResourceType,
-    api_version: String,
+    /// The API version sent: the ARM resource's shared string (a reference count), or
+    /// a copy of the resource's override.
+    api_version: Arc<str>,
     activity: Activity,
 }
 
 impl GroupKey {
     pub(crate) fn of(context: &Arc<ChangeContext>, r: &NotificationResource) -> Self {
+        let api_version = match &r.api_version {
+            Some(version) => Arc::from(version.as_str()),
+            None => Arc::clone(&r.arm_resource.api_version),
+        };
         Self {
             context: Arc::clone(context),
             resource_type: r.arm_resource.resource_type().clone(),
-            api_version: r.sent_api_version().to_owned(),
+            api_version,
             activity: r.arm_resource.activity(),
         }
     }

@@ -8,11 +8,12 @@
 //! was ~24k (~18k in serde_json's `format_escaped_str`, which looks every byte up in a
 //! table and writes each piece through `io::Write`; ~2k regrowing its `Vec`) and the
 //! encoder's `serde_json::to_writer` ~9k more. Here strings are scanned a word (8
-//! bytes) at a time and clean runs copied with one call, those of at most 16 bytes
-//! (most keys and values) as fixed-size stores; properties are serialized into a
-//! per-thread scratch buffer and copied once into an exactly sized `Box<RawValue>`.
-//! With it `ArmResource::new` costs ~13k per node (the id clone included) and the
-//! encoder's JSON ~3k.
+//! bytes) at a time and clean runs copied with one call. Properties and an event's
+//! resources go through a [`Cursor`], which stores strings of
+//! at most 16 bytes (most keys and values) as fixed words and copies longer ones 16
+//! bytes at a time as it checks them; properties are serialized into a per-thread
+//! scratch buffer and copied once into an exactly sized `Box<RawValue>`. A plain
+//! `Vec<u8>` (the event's few top-level fields) takes the generic word-scanning path.
 //!
 //! What stays serde_json's: the digits of numbers (its `CompactFormatter`), the
 //! escapes (`\"` `\\` `\b` `\f` `\n` `\r` `\t`, other controls as `\u00xx`, nothing
@@ -36,7 +37,8 @@ use super::json_out::Cursor;
 /// `raw::TOKEN`): a struct of that name with one field of that name is written raw.
 pub(crate) const RAW_TOKEN: &str = "$serde_json::private::RawValue";
 
-/// Where the serializer writes: a `Vec<u8>`, or a [`Count`] of its bytes.
+/// Where the serializer writes: a [`Cursor`], a `Vec<u8>`,
+/// or a [`Count`] of its bytes.
 pub(crate) trait Out {
     /// Appends `s`.
     fn put(&mut self, s: &str);
@@ -60,49 +62,6 @@ impl Out for Vec<u8> {
     fn byte(&mut self, b: u8) {
         self.push(b);
     }
-    /// Most strings (keys, short values) have at most 16 bytes: checked as one or
-    /// two words and, when clean, written as fixed-size stores through a stack
-    /// buffer (the excess cut off), inline. Longer ones: [`long_string`].
-    #[inline]
-    fn string(&mut self, s: &str) {
-        let b = s.as_bytes();
-        let n = b.len();
-        if n <= 16 {
-            let (lo, hi) = if n >= 8 {
-                (word(b, 0), word(b, n - 8))
-            } else {
-                let w = short_word(b);
-                (w, w)
-            };
-            if specials(lo) | specials(hi) == 0 {
-                let mut buf = [b'"'; 18];
-                buf[1..9].copy_from_slice(&lo.to_le_bytes());
-                if n >= 8 {
-                    buf[n - 7..n + 1].copy_from_slice(&hi.to_le_bytes());
-                }
-                buf[n + 1] = b'"';
-                let at = self.len();
-                self.extend_from_slice(&buf);
-                self.truncate(at + n + 2);
-                return;
-            }
-        }
-        long_string(self, s);
-    }
-}
-
-/// A string longer than 16 bytes, or one to escape: a clean one is copied whole.
-#[inline(never)]
-fn long_string(out: &mut Vec<u8>, s: &str) {
-    let first = next_special(s.as_bytes(), 0);
-    out.reserve(s.len() + 2);
-    out.push(b'"');
-    if first < s.len() {
-        write_escaped(out, s, first);
-    } else {
-        out.extend_from_slice(s.as_bytes());
-    }
-    out.push(b'"');
 }
 
 /// Counts the bytes instead of writing them.

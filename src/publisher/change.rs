@@ -1,5 +1,6 @@
 //! What is published (a [`Change`] in its [`ChangeContext`]) and what comes back.
 
+use std::collections::BTreeMap;
 use std::fmt;
 use std::sync::Arc;
 
@@ -87,26 +88,31 @@ impl ChangeContext {
         self
     }
 
-    /// A notification in this context carrying `resources`.
+    /// A notification in this context carrying `resources` (every field named, so a
+    /// field added to either type is a compile error here).
     pub(crate) fn notification(&self, resources: Vec<NotificationResource>) -> Notification {
-        let mut n = Notification::new(String::new(), String::new(), resources);
-        self.fill(&mut n);
-        n
-    }
-
-    /// Sets `n`'s notification-level fields to this context's (`clone_from`: the
-    /// strings' buffers are reused).
-    fn fill(&self, n: &mut Notification) {
-        n.resource_location.clone_from(&self.resource_location);
-        n.frontdoor_location.clone_from(&self.frontdoor_location);
-        n.publisher_info.clone_from(&self.publisher_info);
-        n.api_version.clone_from(&self.api_version);
-        n.data_boundary = self.data_boundary;
-        n.home_tenant_id.clone_from(&self.home_tenant_id);
-        n.resource_home_tenant_id
-            .clone_from(&self.resource_home_tenant_id);
-        n.batch_correlation_id
-            .clone_from(&self.batch_correlation_id);
+        let ChangeContext {
+            resource_location,
+            frontdoor_location,
+            publisher_info,
+            api_version,
+            data_boundary,
+            home_tenant_id,
+            resource_home_tenant_id,
+            batch_correlation_id,
+        } = self;
+        Notification {
+            resource_location: resource_location.clone(),
+            frontdoor_location: frontdoor_location.clone(),
+            publisher_info: publisher_info.clone(),
+            api_version: api_version.clone(),
+            data_boundary: *data_boundary,
+            home_tenant_id: home_tenant_id.clone(),
+            resource_home_tenant_id: resource_home_tenant_id.clone(),
+            batch_correlation_id: batch_correlation_id.clone(),
+            additional_batch_properties: BTreeMap::new(),
+            resources,
+        }
     }
 }
 

@@ -145,8 +145,8 @@ impl Deflater {
         codes(&lit_len, &mut lit_code);
         codes(&dist_len, &mut dist_code);
 
-        let hlit = 257.max(LITLEN - lit_len.iter().rev().take_while(|l| **l == 0).count());
-        let hdist = 1.max(DIST - dist_len.iter().rev().take_while(|l| **l == 0).count());
+        let hlit = used(&lit_len, 257);
+        let hdist = used(&dist_len, 1);
         let mut all = [0u8; LITLEN + DIST];
         all[..hlit].copy_from_slice(&lit_len[..hlit]);
         all[hlit..hlit + hdist].copy_from_slice(&dist_len[..hdist]);
@@ -160,14 +160,8 @@ impl Deflater {
         lengths(&cl_freq, 7, &mut cl_len, &mut self.scratch);
         let mut cl_code = [0u16; CODELEN];
         codes(&cl_len, &mut cl_code);
-        let hclen = 4.max(
-            CODELEN
-                - CODELEN_ORDER
-                    .iter()
-                    .rev()
-                    .take_while(|&&s| cl_len[s] == 0)
-                    .count(),
-        );
+        let cl_len_written = CODELEN_ORDER.map(|s| cl_len[s]);
+        let hclen = used(&cl_len_written, 4);
 
         let mut bits = Bits {
             out,
@@ -178,8 +172,8 @@ impl Deflater {
         bits.put((hlit - 257) as u32, 5);
         bits.put((hdist - 1) as u32, 5);
         bits.put((hclen - 4) as u32, 4);
-        for &s in &CODELEN_ORDER[..hclen] {
-            bits.put(u32::from(cl_len[s]), 3);
+        for &l in &cl_len_written[..hclen] {
+            bits.put(u32::from(l), 3);
         }
         for &(sym, extra) in &self.header {
             let s = usize::from(sym);
@@ -213,6 +207,11 @@ impl Deflater {
         );
         bits.finish();
     }
+}
+
+/// How many of `lens` a header must write: all but the trailing zeros, at least `min`.
+fn used(lens: &[u8], min: usize) -> usize {
+    min.max(lens.len() - lens.iter().rev().take_while(|l| **l == 0).count())
 }
 
 /// Gives unused symbols a count until two are used: a code of one symbol is

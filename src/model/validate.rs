@@ -224,25 +224,21 @@ pub(crate) fn validate_resources(
             );
         }
         // Step 6: tenant ids equal the notification's, hence equal across resources.
-        if r.home_tenant_id != shared.home_tenant_id {
-            return fail(
-                Rule::TenantMismatch,
-                i,
-                format!(
-                    "homeTenantId {:?} differs from the notification's {:?}",
-                    r.home_tenant_id, shared.home_tenant_id
-                ),
-            );
-        }
-        if r.resource_home_tenant_id != shared.resource_home_tenant_id {
-            return fail(
-                Rule::TenantMismatch,
-                i,
-                format!(
-                    "resourceHomeTenantId {:?} differs from the notification's {:?}",
-                    r.resource_home_tenant_id, shared.resource_home_tenant_id
-                ),
-            );
+        for (field, ours, theirs) in [
+            ("homeTenantId", &r.home_tenant_id, shared.home_tenant_id),
+            (
+                "resourceHomeTenantId",
+                &r.resource_home_tenant_id,
+                shared.resource_home_tenant_id,
+            ),
+        ] {
+            if ours != theirs {
+                return fail(
+                    Rule::TenantMismatch,
+                    i,
+                    format!("{field} {ours:?} differs from the notification's {theirs:?}"),
+                );
+            }
         }
         // Step 5, continued: one API version across resources, and the armResource's
         // must equal it when it is set.

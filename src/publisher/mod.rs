@@ -258,44 +258,29 @@ impl Publisher {
     }
 
     fn enqueue(&self, change: Change, reply: Reply, block: bool) -> Result<(), PublishError> {
-        let Change { context, resource } = change;
-        // A change that can never be valid is refused now, not in a batch.
-        let check = change::validate(&context, &resource);
-        // The resource's JSON length, counted once: it sizes the batches and says
-        // whether the change could ever go inline on a client without blob storage.
-        let check = check
-            .map_err(Error::Invalid)
-            .and_then(|()| crate::model::json_len(&resource));
+        // A change that can never be sent is refused now, not in a batch.
+        let len = match self.inner.check(&change) {
+            Ok(len) => len,
+            Err(error) => return Err(refuse(error, reply, change)),
+        };
         let deadline = Instant::now() + self.inner.client.timeouts().0;
-        let len = *check.as_ref().unwrap_or(&0);
+        let Change { context, resource } = change;
         let mut entry = Entry::new(context, resource, reply, deadline, len + 1);
-        let too_large = self
-            .inner
-            .client
-            .inline_only_threshold()
-            .filter(|&threshold| len + 2 >= threshold)
-            .map(|threshold| Error::TooLarge {
-                size: len + 2,
-                threshold,
-            });
-        if let Some(error) = check.err().or(too_large) {
-            return Err(refuse(error, entry));
-        }
         let key = GroupKey::of(&entry.context, &entry.resource);
         let opts = self.inner.options;
         loop {
             let mut state = self.inner.state.lock();
             if state.closed {
-                return Err(refuse(Error::Closed, entry));
+                return Err(refuse_entry(Error::Closed, entry));
             }
             let full = state.groups.changes >= opts.max_pending
                 || state.groups.bytes >= opts.max_pending_bytes;
             if full {
                 if !block {
-                    return Err(refuse(Error::QueueFull, entry));
+                    return Err(refuse_entry(Error::QueueFull, entry));
                 }
                 if self.inner.room.wait_until(&mut state, deadline).timed_out() {
-                    return Err(refuse(Error::TIMEOUT, entry));
+                    return Err(refuse_entry(Error::TIMEOUT, entry));
                 }
                 continue;
             }
@@ -330,7 +315,7 @@ impl Publisher {
                     entry = back;
                     if !block {
                         self.inner.wake.notify_one();
-                        return Err(refuse(Error::QueueFull, entry));
+                        return Err(refuse_entry(Error::QueueFull, entry));
                     }
                     self.inner.hand_off(gid, None);
                 }
@@ -363,15 +348,36 @@ fn batch(group: Group) -> (crate::model::Notification, Vec<Waiters>, Instant) {
     (context.notification(resources), waiters, deadline)
 }
 
-/// Refuses the change of `entry`: its reply is disarmed, the change handed back.
-fn refuse(error: Error, entry: Entry) -> PublishError {
-    if let Reply::Promise(resolver) = entry.own {
+/// Refuses `change`: its reply is disarmed, the change handed back.
+fn refuse(error: Error, reply: Reply, change: Change) -> PublishError {
+    if let Reply::Promise(resolver) = reply {
         resolver.disarm();
     }
-    PublishError::new(error, Change::new(entry.context, entry.resource))
+    PublishError::new(error, change)
+}
+
+/// Refuses the change of `entry` (see [`refuse`]).
+fn refuse_entry(error: Error, entry: Entry) -> PublishError {
+    refuse(error, entry.own, Change::new(entry.context, entry.resource))
 }
 
 impl Inner {
+    /// The JSON length of `change`'s resource, counted once (it sizes the batches), or
+    /// why the change can never be sent: invalid in its context, or too large to go
+    /// inline even alone (its resource and the brackets) on a client without blob
+    /// storage.
+    fn check(&self, change: &Change) -> Result<usize, Error> {
+        change::validate(&change.context, &change.resource).map_err(Error::Invalid)?;
+        let len = crate::model::json_len(&change.resource)?;
+        match self.client.inline_only_threshold() {
+            Some(threshold) if len + 2 >= threshold => Err(Error::TooLarge {
+                size: len + 2,
+                threshold,
+            }),
+            _ => Ok(len),
+        }
+    }
+
     /// Takes group `gid` out (if still open) and hands it to the client; the batch's
     /// outcome goes to each of its changes.
     ///

@@ -189,13 +189,13 @@ impl Publisher {
     /// Publishes `change` fire-and-forget; blocks while the publisher is full.
     /// Failures go to [`Publisher::errors`].
     pub fn submit(&self, change: Change) -> Result<(), PublishError> {
-        self.enqueue(change, Reply::Errors, true).map(|_| ())
+        self.enqueue(change, Reply::Errors, true)
     }
 
     /// Like [`Publisher::submit`], but hands the change back at once with
     /// [`Error::QueueFull`] when the publisher is full.
     pub fn try_submit(&self, change: Change) -> Result<(), PublishError> {
-        self.enqueue(change, Reply::Errors, false).map(|_| ())
+        self.enqueue(change, Reply::Errors, false)
     }
 
     /// The failures of [`Publisher::submit`]ted changes, each with its change handed
@@ -251,10 +251,8 @@ impl Publisher {
         block: bool,
     ) -> Result<Promise<ChangeOutcome>, PublishError> {
         let (promise, resolver) = self.inner.pool.promise();
-        match self.enqueue(change, Reply::Promise(resolver), block) {
-            Ok(()) => Ok(promise),
-            Err(refused) => Err(refused),
-        }
+        self.enqueue(change, Reply::Promise(resolver), block)
+            .map(|()| promise)
     }
 
     fn enqueue(&self, change: Change, reply: Reply, block: bool) -> Result<(), PublishError> {

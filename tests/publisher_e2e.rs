@@ -60,7 +60,6 @@ impl Rng {
 }
 
 fn client(receiver: &Arc<ArnReceiver>) -> Arc<Client> {
-    let (_, _, _) = (0, 0, 0);
     let credential = arn_client::testing::StaticTokenCredential::new("pub-tok");
     let config = arn_client::transport::ReceiverConfig::new(receiver.url(), credential.shared())
         .add_root_certificate(receiver.certificate_pem());
@@ -124,7 +123,6 @@ fn run(inline_batches: bool) {
                 let mut rng = Rng(0x9e37_79b9_7f4a_7c15 ^ (t as u64 + 1));
                 let mut last: HashMap<String, (u64, Activity)> = HashMap::new();
                 let mut promises = Vec::new();
-                let mut submitted = 0;
                 for k in 0..PER_THREAD {
                     // Thread t owns resources i with i % THREADS == t: one publisher
                     // per resource, so "last published" is well defined.
@@ -141,7 +139,6 @@ fn run(inline_batches: bool) {
                         promises.push(publisher.publish_async(c).unwrap());
                     } else {
                         publisher.submit(c).unwrap();
-                        submitted += 1;
                     }
                 }
                 let mut coalesced = 0;
@@ -149,14 +146,14 @@ fn run(inline_batches: bool) {
                     let published = p.wait().expect("every change is delivered");
                     coalesced += usize::from(published.coalesced);
                 }
-                (last, submitted, coalesced)
+                (last, coalesced)
             })
         })
         .collect();
     let mut last = HashMap::new();
     let mut coalesced = 0;
     for p in producers {
-        let (l, _submitted, c) = p.join().unwrap();
+        let (l, c) = p.join().unwrap();
         last.extend(l);
         coalesced += c;
     }

@@ -90,20 +90,17 @@ struct Run {
 fn publish_run(
     receiver: &Arc<ArnReceiver>,
     blobs: bool,
-    max_bytes: Option<usize>,
     linger: Duration,
     count: usize,
     pace_per_ms: Option<usize>,
 ) -> Run {
     let client = client(receiver, blobs);
-    let mut builder = Publisher::builder(Arc::clone(&client))
+    let publisher = Publisher::builder(Arc::clone(&client))
         .linger(linger)
         .coalesce(false)
-        .inline_batches(!blobs);
-    if let Some(b) = max_bytes {
-        builder = builder.max_batch_bytes(b);
-    }
-    let publisher = Arc::new(builder.build().expect("publisher"));
+        .inline_batches(!blobs)
+        .build()
+        .expect("publisher");
     let ctx = Arc::new(ChangeContext::new("eastus", "Microsoft.ContainerService"));
     let payload = node_payload();
     let changes: Vec<Change> = (0..count)
@@ -241,15 +238,15 @@ fn main() {
         "{:>8} {:>10} {:>8} {:>12} {:>9} {:>11} {:>8} {:>8}",
         "linger", "batches", "path", "resources/s", "requests", "cpu us/res", "p50 ms", "p99 ms"
     );
-    let rows: [(Duration, bool, Option<usize>, &str); 4] = [
-        (Duration::from_millis(5), false, None, "inline"),
-        (Duration::from_millis(20), false, None, "inline"),
-        (Duration::from_millis(5), true, None, "blob"),
-        (Duration::from_millis(20), true, None, "blob"),
+    let rows: [(Duration, bool, &str); 4] = [
+        (Duration::from_millis(5), false, "inline"),
+        (Duration::from_millis(20), false, "inline"),
+        (Duration::from_millis(5), true, "blob"),
+        (Duration::from_millis(20), true, "blob"),
     ];
     let mut default = None;
-    for (linger, blobs, max_bytes, path) in rows {
-        let r = publish_run(&receiver, blobs, max_bytes, linger, CHANGES, None);
+    for (linger, blobs, path) in rows {
+        let r = publish_run(&receiver, blobs, linger, CHANGES, None);
         println!(
             "{:>6}ms {:>10} {:>8} {:>12.0} {:>9} {:>11.1} {:>8.1} {:>8.1}",
             linger.as_millis(),
@@ -266,8 +263,8 @@ fn main() {
         }
     }
     // Latency while the receiver keeps up: 20,000 changes at 5,000/s.
-    for (linger, blobs, max_bytes, path) in rows {
-        let paced = publish_run(&receiver, blobs, max_bytes, linger, 20_000, Some(5));
+    for (linger, blobs, path) in rows {
+        let paced = publish_run(&receiver, blobs, linger, 20_000, Some(5));
         println!(
             "paced 5,000 changes/s, linger {:>2} ms, {path:>6}: p50 {:.1} ms, p99 {:.1} ms, {} requests",
             linger.as_millis(),

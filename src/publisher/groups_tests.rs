@@ -23,18 +23,44 @@ fn node(name: &str, activity: Activity) -> NotificationResource {
     NotificationResource::new(arm, ChangeAction::Update)
 }
 
+/// Adds a 400-byte change of `r` at `at` under `limits`; `Err` carries the id of the
+/// group to hand off first.
+fn add_at(
+    groups: &mut Groups,
+    ctx: &Arc<ChangeContext>,
+    r: NotificationResource,
+    coalesce: bool,
+    limits: Limits,
+    at: Instant,
+) -> Result<Added, u64> {
+    let key = GroupKey::of(ctx, &r);
+    let entry = Entry::new(Arc::clone(ctx), r, Reply::Errors, at, 400);
+    groups
+        .add(entry, &key, coalesce, limits, at)
+        .map_err(|(_, gid)| gid)
+}
+
+/// [`add_at`] now, under [`LIMITS`].
 fn add(
     groups: &mut Groups,
     ctx: &Arc<ChangeContext>,
     r: NotificationResource,
     coalesce: bool,
 ) -> Result<Added, u64> {
-    let key = GroupKey::of(ctx, &r);
-    let entry = Entry::new(Arc::clone(ctx), r, Reply::Errors, Instant::now(), 400);
-    groups
-        .add(entry, &key, coalesce, LIMITS, Instant::now())
-        .map_err(|(_, gid)| gid)
+    add_at(groups, ctx, r, coalesce, LIMITS, Instant::now())
 }
+
+/// Added (to an open group or a new one); nothing replaced, nothing sealed.
+const JOINED: Result<Added, u64> = Ok(Added {
+    coalesced: false,
+    sealed: None,
+});
+
+/// Replaced the resource's pending change; nothing sealed.
+const REPLACED: Result<Added, u64> = Ok(Added {
+    coalesced: true,
+    sealed: None,
+});
 
 fn ctx() -> Arc<ChangeContext> {
     Arc::new(ChangeContext::new("eastus", "Microsoft.ContainerService"))
@@ -43,28 +69,10 @@ fn ctx() -> Arc<ChangeContext> {
 #[test]
 fn same_context_type_and_activity_share_a_group_until_full() {
     let (mut g, c) = (Groups::default(), ctx());
-    assert_eq!(
-        add(&mut g, &c, node("a", Activity::Snapshot), true),
-        Ok(Added {
-            coalesced: false,
-            sealed: None
-        })
-    );
-    assert_eq!(
-        add(&mut g, &c, node("b", Activity::Snapshot), true),
-        Ok(Added {
-            coalesced: false,
-            sealed: None
-        })
-    );
+    assert_eq!(add(&mut g, &c, node("a", Activity::Snapshot), true), JOINED);
+    assert_eq!(add(&mut g, &c, node("b", Activity::Snapshot), true), JOINED);
     // Another activity (another event type) opens another group.
-    assert_eq!(
-        add(&mut g, &c, node("x", Activity::Delete), true),
-        Ok(Added {
-            coalesced: false,
-            sealed: None
-        })
-    );
+    assert_eq!(add(&mut g, &c, node("x", Activity::Delete), true), JOINED);
     assert_eq!(g.all().len(), 2);
     let Ok(Added {
         coalesced: false,
@@ -91,28 +99,13 @@ fn a_newer_change_replaces_the_pending_one_and_keeps_its_replies() {
     // In place: same group.
     assert_eq!(
         add(&mut g, &c, node("A", Activity::Snapshot), true),
-        Ok(Added {
-            coalesced: true,
-            sealed: None
-        })
+        REPLACED
     );
     assert_eq!(g.changes, 2);
     // A delete moves it to the delete group; then a write moves it back, replacing the
     // delete: the create wins, with both older replies.
-    assert_eq!(
-        add(&mut g, &c, node("a", Activity::Delete), true),
-        Ok(Added {
-            coalesced: true,
-            sealed: None
-        })
-    );
-    assert_eq!(
-        add(&mut g, &c, node("a", Activity::Write), true),
-        Ok(Added {
-            coalesced: true,
-            sealed: None
-        })
-    );
+    assert_eq!(add(&mut g, &c, node("a", Activity::Delete), true), REPLACED);
+    assert_eq!(add(&mut g, &c, node("a", Activity::Write), true), REPLACED);
     assert_eq!(g.changes, 2, "one pending change per resource");
     let ids = g.all();
     let mut pending = Vec::new();
@@ -138,10 +131,7 @@ fn without_coalescing_the_pending_change_goes_first() {
     g.take(first).unwrap();
     assert_eq!(
         add(&mut g, &c, node("a", Activity::Snapshot), false),
-        Ok(Added {
-            coalesced: false,
-            sealed: None
-        })
+        JOINED
     );
 }
 
@@ -153,16 +143,12 @@ fn byte_cap_seals_the_group_and_due_lists_sealed_then_lingered_groups() {
         max_bytes: Some(1000),
     };
     let t0 = Instant::now();
-    let mut add_at = |name, at| {
-        let r = node(name, Activity::Snapshot);
-        let key = GroupKey::of(&c, &r);
-        let entry = Entry::new(Arc::clone(&c), r, Reply::Errors, t0, 400);
-        g.add(entry, &key, true, limits, at).map_err(|(_, gid)| gid)
-    };
-    assert_eq!(add_at("a", t0).unwrap().sealed, None);
-    assert_eq!(add_at("b", t0).unwrap().sealed, None);
+    let mut add_snapshot =
+        |name, at| add_at(&mut g, &c, node(name, Activity::Snapshot), true, limits, at);
+    assert_eq!(add_snapshot("a", t0).unwrap().sealed, None);
+    assert_eq!(add_snapshot("b", t0).unwrap().sealed, None);
     // Over the cap: the first group is sealed, "c" opens the next one.
-    let first = add_at("c", t0 + Duration::from_millis(5))
+    let first = add_snapshot("c", t0 + Duration::from_millis(5))
         .unwrap()
         .sealed
         .expect("sealed");

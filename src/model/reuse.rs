@@ -6,27 +6,19 @@ use std::thread::LocalKey;
 
 /// The thread's last value in `last` when `same` says it is the one wanted, cloned
 /// (a reference count for the shared strings this holds); otherwise `make()`, kept as
-/// the new last value. Falls back to `make()` while the thread is being torn down.
+/// the new last value. Works without the cache while the thread is being torn down.
 pub(crate) fn last_or<T: Clone + 'static>(
     last: &'static LocalKey<RefCell<Option<T>>>,
     same: impl FnOnce(&T) -> bool,
     make: impl FnOnce() -> T,
 ) -> T {
-    let mut make = Some(make);
-    let mut fresh = || make.take().map(|f| f());
-    last.try_with(|cell| {
-        let mut cell = cell.try_borrow_mut().ok()?;
-        if let Some(v) = cell.as_ref().filter(|v| same(v)) {
-            return Some(v.clone());
-        }
-        let v = fresh()?;
-        *cell = Some(v.clone());
-        Some(v)
-    })
-    .ok()
-    .flatten()
-    .or_else(fresh)
-    .expect("make is called at most once before this")
+    let reused = last.try_with(|cell| cell.borrow().as_ref().filter(|v| same(v)).cloned());
+    if let Ok(Some(v)) = reused {
+        return v;
+    }
+    let v = make();
+    let _ = last.try_with(|cell| *cell.borrow_mut() = Some(v.clone()));
+    v
 }
 
 #[cfg(test)]

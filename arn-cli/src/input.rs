@@ -119,9 +119,15 @@ pub fn read_text(file: &str, text: &str, input: &mut Input) {
     }
 }
 
-type Span = Result<(usize, usize), (usize, &'static str, String)>;
+/// A record's byte range, or why the file cannot be split there.
+type Span = Result<(usize, usize), SpanError>;
 
-/// Splits a file into the byte ranges of its records.
+/// A syntax error: its byte offset, the rule (`json`) and the message.
+type SpanError = (usize, &'static str, String);
+
+/// Splits a file into the byte ranges of its records. Every record range holds one
+/// syntactically valid JSON value (each layout's splitting parses it once), so that
+/// [`check`] only has to read it into the model.
 fn split(text: &str) -> Vec<Span> {
     let start = text.len()
         - text
@@ -150,7 +156,12 @@ fn split_lines(text: &str) -> Vec<Span> {
         let trimmed = line.trim();
         if !trimmed.is_empty() {
             let start = offset + (line.len() - line.trim_start().len());
-            spans.push(Ok((start, start + trimmed.len())));
+            let end = start + trimmed.len();
+            let syntax = serde_json::from_str::<IgnoredAny>(trimmed);
+            spans.push(match syntax {
+                Ok(_) => Ok((start, end)),
+                Err(e) => Err(json_error(&text[..end], start, &e)),
+            });
         }
         offset += line.len();
     }
@@ -223,33 +234,32 @@ fn trailing(text: &str, pos: usize, mut spans: Vec<Span>) -> Vec<Span> {
 }
 
 /// Parses one JSON value at `pos`; returns its end, or the error's byte offset.
-fn one_value(text: &str, pos: usize) -> Result<usize, (usize, &'static str, String)> {
+fn one_value(text: &str, pos: usize) -> Result<usize, SpanError> {
     let mut stream = serde_json::Deserializer::from_str(&text[pos..]).into_iter::<IgnoredAny>();
     match stream.next() {
         Some(Ok(_)) => Ok(pos + stream.byte_offset()),
-        Some(Err(e)) => {
-            let lines = LineIndex::new(&text[pos..]);
-            let offset = lines.offset(e.line(), e.column());
-            Err((pos + offset, "json", strip_location(&e.to_string())))
-        }
+        Some(Err(e)) => Err(json_error(text, pos, &e)),
         None => Err((pos, "json", "expected a JSON value".into())),
     }
+}
+
+/// A syntax error `e` of the JSON that starts at `pos`, at its byte offset in `text`.
+fn json_error(text: &str, pos: usize, e: &serde_json::Error) -> SpanError {
+    let offset = LineIndex::new(&text[pos..]).offset(e.line(), e.column());
+    (pos + offset, "json", strip_location(&e.to_string()))
 }
 
 fn skip_ws(text: &str, pos: usize) -> usize {
     pos + (text[pos..].len() - text[pos..].trim_start().len())
 }
 
-/// What [`check`] returns on failure: the rule, the message and, for JSON errors,
-/// the 1-based line and column inside the record.
+/// What [`check`] returns on failure: the rule, the message and, when the JSON does
+/// not have the event's shape, the 1-based line and column inside the record.
 type CheckError = (String, String, Option<(usize, usize)>);
 
-/// Parses and validates one record: everything a receiver checks.
+/// Parses and validates one record (JSON, as [`split`] made sure): everything a
+/// receiver checks.
 fn check(json: &str) -> Result<Notification, CheckError> {
-    if let Err(e) = serde_json::from_str::<IgnoredAny>(json) {
-        let message = strip_location(&e.to_string());
-        return Err(("json".into(), message, Some((e.line(), e.column()))));
-    }
     let event = ReceivedEvent::parse(json.as_bytes()).map_err(|e| {
         let message = decode_message(&e);
         let location = serde_location(&message);

@@ -96,6 +96,7 @@ pub(crate) struct Group {
     bytes: usize,
     /// Complete: takes no more changes and is due for hand-off. `add` seals a group
     /// the moment it reaches `max_resources`, or when a change would pass its byte cap.
+    /// A group is the open group of its key in `Groups::ids` exactly while unsealed.
     sealed: bool,
 }
 
@@ -233,19 +234,24 @@ impl Groups {
         self.changes -= 1;
         if group.entries.is_empty() {
             let group = self.groups.remove(&gid).expect("present");
-            if self.ids.get(&group.key) == Some(&gid) {
-                self.ids.remove(&group.key);
-            }
+            self.forget_open(gid, &group);
         }
         old
+    }
+
+    /// Forgets group `gid` (just removed) as the open group of its key, unless it was
+    /// sealed: a sealed group's key maps to a newer group, or to none.
+    fn forget_open(&mut self, gid: u64, group: &Group) {
+        if !group.sealed {
+            let open = self.ids.remove(&group.key);
+            debug_assert_eq!(open, Some(gid), "an unsealed group is its key's open group");
+        }
     }
 
     /// Takes group `gid` out to be sent; `None` if it is gone already.
     pub(crate) fn take(&mut self, gid: u64) -> Option<Group> {
         let group = self.groups.remove(&gid)?;
-        if self.ids.get(&group.key) == Some(&gid) {
-            self.ids.remove(&group.key);
-        }
+        self.forget_open(gid, &group);
         for e in &group.entries {
             self.by_resource.remove(&e.key);
         }

@@ -408,16 +408,19 @@ impl Inner {
     /// Fails every change still pending with `error`, unsent (close gave up).
     fn fail_pending(&self, error: &Error) {
         let _order = self.handoff.lock();
-        let ids = self.state.lock().groups.all();
-        for gid in ids {
-            let Some(group) = self.state.lock().groups.take(gid) else {
-                continue;
-            };
+        let groups: Vec<Group> = {
+            let mut state = self.state.lock();
+            let ids = state.groups.all();
+            ids.into_iter()
+                .filter_map(|gid| state.groups.take(gid))
+                .collect()
+        };
+        self.room.notify_all();
+        for group in groups {
             let (n, waiters, _) = batch(group);
             let failure = Failure::new(error.duplicate(), Some(n), None, 0);
             self.fanout(waiters).deliver(Err(failure));
         }
-        self.room.notify_all();
     }
 
     fn fanout(&self, waiters: Vec<Waiters>) -> Fanout {

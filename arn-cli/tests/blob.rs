@@ -5,7 +5,7 @@
 mod common;
 
 use arn_client::model::Notification;
-use common::{assert_valid, event_line, node, node_names, saved_events, temp_dir, text, Receiver};
+use common::{assert_valid, event_line, exits, node, node_names, saved_events, temp_dir, Receiver};
 
 /// 1000 AKS nodes with the real node payload: about 2 MB of resources JSON.
 fn thousand_nodes() -> Notification {
@@ -31,14 +31,13 @@ fn a_large_notification_goes_through_azurite() {
     let small = event_line(&common::notification("mc-small", &["s0".into()]));
     std::fs::write(dir.join("in.ndjson"), format!("{big}\n{small}\n")).unwrap();
 
-    let out = receiver
-        .send(&dir, "in.ndjson")
-        .args(&receiver.storage)
-        .arg("--compress")
-        .output()
-        .unwrap();
-    let (stdout, stderr) = (text(&out.stdout), text(&out.stderr));
-    assert_eq!(out.status.code(), Some(0), "{stdout}\n{stderr}");
+    let (stdout, stderr) = exits(
+        receiver
+            .send(&dir, "in.ndjson")
+            .args(&receiver.storage)
+            .arg("--compress"),
+        0,
+    );
     assert!(
         stdout
             .lines()
@@ -79,13 +78,12 @@ fn without_storage_a_large_notification_fails_and_is_kept() {
     let receiver = Receiver::start(&[]);
     let big = event_line(&thousand_nodes());
     std::fs::write(dir.join("in.ndjson"), format!("{big}\n")).unwrap();
-    let out = receiver
-        .send(&dir, "in.ndjson")
-        .args(["--unsent", "left.ndjson"])
-        .output()
-        .unwrap();
-    let stdout = text(&out.stdout);
-    assert_eq!(out.status.code(), Some(1), "{stdout}");
+    let (stdout, _) = exits(
+        receiver
+            .send(&dir, "in.ndjson")
+            .args(["--unsent", "left.ndjson"]),
+        1,
+    );
     assert!(
         stdout.contains("FAILED  in.ndjson:1:1  event -  the resources JSON is"),
         "{stdout}"

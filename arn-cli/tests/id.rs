@@ -3,14 +3,12 @@
 
 mod common;
 
-use common::{arn, text};
+use common::{arn, exits, text};
 
 #[test]
 fn parts_canonical_form_and_errors() {
     let n1 = "/subscriptions/s/resourcegroups/rg/providers/Microsoft.ContainerService/managedClusters/mc/nodes/n1";
-    let out = arn().args(["id", n1]).output().unwrap();
-    let stdout = text(&out.stdout);
-    assert_eq!(out.status.code(), Some(0), "{stdout}");
+    let (stdout, _) = exits(arn().args(["id", n1]), 0);
     let canonical = n1.replace("resourcegroups", "resourceGroups");
     for want in [
         format!("  canonical:      {canonical}"),
@@ -25,12 +23,7 @@ fn parts_canonical_form_and_errors() {
         assert!(stdout.lines().any(|l| l == want), "{want:?} missing in\n{stdout}");
     }
 
-    let out = arn()
-        .args(["id", n1, "/subscriptions/s/resourceGroups"])
-        .output()
-        .unwrap();
-    let stdout = text(&out.stdout);
-    assert_eq!(out.status.code(), Some(1), "{stdout}");
+    let (stdout, _) = exits(arn().args(["id", n1, "/subscriptions/s/resourceGroups"]), 1);
     assert!(
         stdout.contains("/subscriptions/s/resourceGroups\n  error: "),
         "{stdout}"

@@ -9,7 +9,7 @@ use std::io::Read;
 use std::process::Stdio;
 use std::time::Duration;
 
-use common::{interrupt, ndjson, node_names, read_lines, saved_events, temp_dir, text, Receiver};
+use common::{exits, interrupt, ndjson, node_names, read_lines, saved_events, temp_dir, Receiver};
 
 const COUNT: usize = 300;
 
@@ -108,12 +108,12 @@ fn interrupted_send(name: &str, extra: &[&str]) {
     );
 
     // Resume: everything reaches the receiver.
-    let out = receiver
-        .send(&dir, "left.ndjson")
-        .args(["--workers", "8", "--quiet"])
-        .output()
-        .unwrap();
-    assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
+    exits(
+        receiver
+            .send(&dir, "left.ndjson")
+            .args(["--workers", "8", "--quiet"]),
+        0,
+    );
     let rest = receiver.stop();
     assert!(
         rest.iter().any(|l| l.starts_with("arn receive: stopped")),

@@ -6,7 +6,7 @@ mod common;
 
 use std::collections::BTreeSet;
 
-use common::{assert_valid, ndjson, node_names, saved_events, temp_dir, text, Receiver};
+use common::{assert_valid, exits, ndjson, node_names, saved_events, temp_dir, Receiver};
 
 fn free_port() -> u16 {
     std::net::TcpListener::bind("127.0.0.1:0")
@@ -34,13 +34,12 @@ fn send_to_receive_through_tls_with_a_retried_fault() {
     let input = ndjson(20);
     std::fs::write(dir.join("in.ndjson"), &input).unwrap();
 
-    let out = receiver
-        .send(&dir, "in.ndjson")
-        .args(["--compress", "--workers", "4"])
-        .output()
-        .unwrap();
-    let (stdout, stderr) = (text(&out.stdout), text(&out.stderr));
-    assert_eq!(out.status.code(), Some(0), "{stdout}\n{stderr}");
+    let (stdout, stderr) = exits(
+        receiver
+            .send(&dir, "in.ndjson")
+            .args(["--compress", "--workers", "4"]),
+        0,
+    );
     let sent: Vec<&str> = stdout.lines().filter(|l| l.starts_with("sent ")).collect();
     assert_eq!(sent.len(), 20, "{stdout}");
     assert!(sent.iter().all(|l| l.contains("  inline  ")), "{stdout}");
@@ -97,20 +96,17 @@ fn a_rejected_notification_goes_to_the_resume_file() {
     let input = ndjson(3);
     std::fs::write(dir.join("in.ndjson"), &input).unwrap();
     // One at a time, so the 400 hits the first one.
-    let out = receiver
-        .send(&dir, "in.ndjson")
-        .args([
+    let (stdout, stderr) = exits(
+        receiver.send(&dir, "in.ndjson").args([
             "--in-flight",
             "1",
             "--workers",
             "1",
             "--unsent",
             "left.ndjson",
-        ])
-        .output()
-        .unwrap();
-    let (stdout, stderr) = (text(&out.stdout), text(&out.stderr));
-    assert_eq!(out.status.code(), Some(1), "{stdout}\n{stderr}");
+        ]),
+        1,
+    );
     let failed: Vec<&str> = stdout.lines().filter(|l| l.starts_with("FAILED")).collect();
     assert_eq!(failed.len(), 1, "{stdout}");
     assert!(
@@ -130,13 +126,13 @@ fn a_rejected_notification_goes_to_the_resume_file() {
     assert_eq!(lines[0], "#1 REJECTED 400  (scripted fault)");
 
     // Resuming from the file (into the same file) sends it and empties the file.
-    let out = receiver
-        .send(&dir, "left.ndjson")
-        .args(["--unsent", "left.ndjson"])
-        .output()
-        .unwrap();
-    assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
-    assert!(text(&out.stderr).contains("left.ndjson is empty: nothing is left"));
+    let (_, stderr) = exits(
+        receiver
+            .send(&dir, "left.ndjson")
+            .args(["--unsent", "left.ndjson"]),
+        0,
+    );
+    assert!(stderr.contains("left.ndjson is empty: nothing is left"));
     assert_eq!(
         std::fs::read_to_string(dir.join("left.ndjson")).unwrap(),
         ""
@@ -153,14 +149,13 @@ fn a_wrong_token_is_named_by_both_sides() {
     let dir = temp_dir("token");
     let receiver = Receiver::start(&[]);
     std::fs::write(dir.join("in.ndjson"), ndjson(1)).unwrap();
-    let out = receiver
-        .send(&dir, "in.ndjson")
-        .args(["--token", "wrong", "--unsent", "left.ndjson"])
-        .env_remove("ARN_TOKEN")
-        .output()
-        .unwrap();
-    let stdout = text(&out.stdout);
-    assert_eq!(out.status.code(), Some(1), "{stdout}");
+    let (stdout, _) = exits(
+        receiver
+            .send(&dir, "in.ndjson")
+            .args(["--token", "wrong", "--unsent", "left.ndjson"])
+            .env_remove("ARN_TOKEN"),
+        1,
+    );
     assert!(stdout.contains("HTTP 401"), "{stdout}");
     assert!(stdout.contains("missing or wrong bearer token"), "{stdout}");
     assert_eq!(
@@ -196,33 +191,28 @@ fn another_publishers_invalid_event_is_rejected_with_the_reason() {
 fn missing_credentials_are_named_before_anything_is_sent() {
     let dir = temp_dir("setup");
     std::fs::write(dir.join("in.ndjson"), ndjson(1)).unwrap();
+    // `arn send` with `args` and no credentials in the environment: a setup error.
     let send = |args: &[&str]| {
-        common::arn()
-            .args(["send", "in.ndjson", "--endpoint", "https://127.0.0.1:9"])
-            .args(args)
-            .env_remove("ARN_TOKEN")
-            .env_remove("AZURE_TENANT_ID")
-            .env_remove("AZURE_CLIENT_ID")
-            .env_remove("AZURE_CLIENT_SECRET")
-            .current_dir(&dir)
-            .output()
-            .unwrap()
+        let (_, stderr) = exits(
+            common::arn()
+                .args(["send", "in.ndjson", "--endpoint", "https://127.0.0.1:9"])
+                .args(args)
+                .env_remove("ARN_TOKEN")
+                .env_remove("AZURE_TENANT_ID")
+                .env_remove("AZURE_CLIENT_ID")
+                .env_remove("AZURE_CLIENT_SECRET")
+                .current_dir(&dir),
+            2,
+        );
+        stderr
     };
-    let out = send(&[]);
-    assert_eq!(out.status.code(), Some(2));
-    assert!(text(&out.stderr).contains("--auth token needs a token: set ARN_TOKEN or pass --token"));
-    let out = send(&["--auth", "client-secret"]);
-    assert_eq!(out.status.code(), Some(2));
+    let stderr = send(&[]);
     assert!(
-        text(&out.stderr).contains("error: set AZURE_TENANT_ID"),
-        "{}",
-        text(&out.stderr)
+        stderr.contains("--auth token needs a token: set ARN_TOKEN or pass --token"),
+        "{stderr}"
     );
-    let out = send(&["--token", "t", "--ca", "missing.pem"]);
-    assert_eq!(out.status.code(), Some(2));
-    assert!(
-        text(&out.stderr).contains("missing.pem: "),
-        "{}",
-        text(&out.stderr)
-    );
+    let stderr = send(&["--auth", "client-secret"]);
+    assert!(stderr.contains("error: set AZURE_TENANT_ID"), "{stderr}");
+    let stderr = send(&["--token", "t", "--ca", "missing.pem"]);
+    assert!(stderr.contains("missing.pem: "), "{stderr}");
 }

@@ -4,7 +4,7 @@
 mod common;
 
 use arn_client::testing::ArnReceiver;
-use common::{event_line, notification, run, temp_dir, text};
+use common::{event_line, notification, run, temp_dir};
 
 /// The example input shipped with the crate: three valid notifications.
 const EXAMPLE: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/examples/nodes.ndjson");
@@ -35,9 +35,7 @@ fn mixed_file() -> String {
 fn validate_names_every_bad_line_and_the_rule() {
     let dir = temp_dir("validate");
     std::fs::write(dir.join("mixed.ndjson"), mixed_file()).unwrap();
-    let out = run(&dir, &["validate", "mixed.ndjson"]);
-    let stdout = text(&out.stdout);
-    assert_eq!(out.status.code(), Some(1), "{stdout}");
+    let (stdout, _) = run(&dir, &["validate", "mixed.ndjson"], 1);
     let lines: Vec<&str> = stdout.lines().collect();
     assert_eq!(lines.len(), 4, "{stdout}");
     assert!(
@@ -54,9 +52,8 @@ fn validate_names_every_bad_line_and_the_rule() {
     );
     assert_eq!(lines[3], "2 notifications valid, 3 invalid (1 file)");
 
-    let out = run(&dir, &["validate", "--format", "json", "mixed.ndjson"]);
-    assert_eq!(out.status.code(), Some(1));
-    let report: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    let (stdout, _) = run(&dir, &["validate", "--format", "json", "mixed.ndjson"], 1);
+    let report: serde_json::Value = serde_json::from_str(&stdout).unwrap();
     assert_eq!(report["valid"], 2);
     assert_eq!(report["invalid"], 3);
     assert_eq!(report["problems"][1]["line"], 5);
@@ -67,9 +64,8 @@ fn validate_names_every_bad_line_and_the_rule() {
 #[test]
 fn validate_accepts_the_example_and_each_input_form() {
     let dir = temp_dir("validate-ok");
-    let out = run(&dir, &["validate", EXAMPLE]);
-    assert_eq!(out.status.code(), Some(0), "{}", text(&out.stdout));
-    assert!(text(&out.stdout).ends_with("3 notifications valid, 0 invalid (1 file)\n"));
+    let (stdout, _) = run(&dir, &["validate", EXAMPLE], 0);
+    assert!(stdout.ends_with("3 notifications valid, 0 invalid (1 file)\n"));
 
     let a = event_line(&notification("mc", &["a".into()]));
     let b = event_line(&notification("mc", &["b".into()]));
@@ -83,12 +79,10 @@ fn validate_accepts_the_example_and_each_input_form() {
         format!("[{},\n{}]", pretty(&a), pretty(&b)),
     )
     .unwrap();
-    let out = run(&dir, &["validate", "one.json", "array.json"]);
-    assert_eq!(out.status.code(), Some(0), "{}", text(&out.stdout));
-    assert!(text(&out.stdout).ends_with("3 notifications valid, 0 invalid (2 files)\n"));
-    let out = run(&dir, &["validate", "missing.json"]);
-    assert_eq!(out.status.code(), Some(1));
-    assert!(text(&out.stdout).starts_with("missing.json:0:0: io: cannot read the file"));
+    let (stdout, _) = run(&dir, &["validate", "one.json", "array.json"], 0);
+    assert!(stdout.ends_with("3 notifications valid, 0 invalid (2 files)\n"));
+    let (stdout, _) = run(&dir, &["validate", "missing.json"], 1);
+    assert!(stdout.starts_with("missing.json:0:0: io: cannot read the file"));
 }
 
 #[test]
@@ -98,16 +92,14 @@ fn send_of_a_bad_file_sends_nothing() {
     std::fs::write(dir.join("ca.pem"), receiver.certificate_pem()).unwrap();
     std::fs::write(dir.join("mixed.ndjson"), mixed_file()).unwrap();
     let url = receiver.url();
-    // `arn send mixed.ndjson` to the receiver, with `extra` options.
-    let send = |extra: &[&str]| {
+    // `arn send mixed.ndjson` to the receiver, with `extra` options; exits with `code`.
+    let send = |extra: &[&str], code| {
         let mut args = vec!["send", "mixed.ndjson", "--endpoint", &url];
         args.extend(["--ca", "ca.pem", "--token", "t"]);
         args.extend(extra);
-        run(&dir, &args)
+        run(&dir, &args, code)
     };
-    let out = send(&[]);
-    let stderr = text(&out.stderr);
-    assert_eq!(out.status.code(), Some(1), "{stderr}");
+    let (stdout, stderr) = send(&[], 1);
     assert!(stderr.contains("mixed.ndjson:3:15: json: "), "{stderr}");
     assert!(
         stderr.contains("mixed.ndjson:5:1: api_version_missing"),
@@ -117,7 +109,7 @@ fn send_of_a_bad_file_sends_nothing() {
         stderr.contains("nothing sent: 3 invalid notification(s) (of 5)"),
         "{stderr}"
     );
-    assert!(out.stdout.is_empty());
+    assert!(stdout.is_empty());
     assert_eq!(
         receiver.connection_count(),
         0,
@@ -132,9 +124,7 @@ fn send_of_a_bad_file_sends_nothing() {
     assert!(leftovers.is_empty());
 
     // --skip-invalid sends the two good ones and still names the bad ones.
-    let out = send(&["--skip-invalid"]);
-    let stderr = text(&out.stderr);
-    assert_eq!(out.status.code(), Some(0), "{stderr}");
+    let (_, stderr) = send(&["--skip-invalid"], 0);
     assert!(
         stderr.contains("mixed.ndjson:5:1: api_version_missing"),
         "{stderr}"
@@ -151,9 +141,7 @@ fn send_of_a_bad_file_sends_nothing() {
 #[test]
 fn dry_run_sends_nothing() {
     let dir = temp_dir("dry-run");
-    let out = run(&dir, &["send", "--dry-run", EXAMPLE]);
-    let stdout = text(&out.stdout);
-    assert_eq!(out.status.code(), Some(0), "{stdout}");
+    let (stdout, _) = run(&dir, &["send", "--dry-run", EXAMPLE], 0);
     assert_eq!(stdout.matches("would send").count(), 3, "{stdout}");
     assert!(
         stdout.contains("dry run: 3 notification(s) would be sent"),

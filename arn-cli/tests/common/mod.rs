@@ -4,7 +4,7 @@
 
 use std::io::{BufRead, BufReader};
 use std::path::{Path, PathBuf};
-use std::process::{Child, ChildStdout, Command, Output, Stdio};
+use std::process::{Child, ChildStdout, Command, Stdio};
 use std::sync::mpsc;
 use std::time::Duration;
 
@@ -63,9 +63,18 @@ pub fn arn() -> Command {
     Command::new(env!("CARGO_BIN_EXE_arn"))
 }
 
-/// Runs `arn ARGS` in `dir` to completion.
-pub fn run(dir: &Path, args: &[&str]) -> Output {
-    arn().args(args).current_dir(dir).output().unwrap()
+/// Runs `command` to completion, asserts that its exit status is `code` (both outputs
+/// in the message), and returns its stdout and stderr as text.
+pub fn exits(command: &mut Command, code: i32) -> (String, String) {
+    let out = command.output().unwrap();
+    let (stdout, stderr) = (text(&out.stdout), text(&out.stderr));
+    assert_eq!(out.status.code(), Some(code), "{stdout}\n{stderr}");
+    (stdout, stderr)
+}
+
+/// Runs `arn ARGS` in `dir` to completion, as [`exits`] does.
+pub fn run(dir: &Path, args: &[&str], code: i32) -> (String, String) {
+    exits(arn().args(args).current_dir(dir), code)
 }
 
 /// Program output as text (invalid UTF-8 replaced), for asserts and their messages.
@@ -180,8 +189,7 @@ pub fn saved_events(save: &Path) -> String {
 /// Asserts that `arn validate FILE`, run in `dir`, finds every notification valid
 /// (exit status 0).
 pub fn assert_valid(dir: &Path, file: &Path) {
-    let out = run(dir, &["validate", file.to_str().unwrap()]);
-    assert_eq!(out.status.code(), Some(0), "{}", text(&out.stdout));
+    run(dir, &["validate", file.to_str().unwrap()], 0);
 }
 
 /// The lines of `out` on a channel, read by a thread.

@@ -94,7 +94,7 @@ pub(crate) fn len_of<T: Serialize + ?Sized>(value: &T) -> Result<usize> {
 thread_local! {
     /// [`to_raw_value`]'s scratch: once it has grown to a thread's usual properties,
     /// serializing them allocates only the exactly sized result.
-    static SCRATCH: Cell<Vec<u8>> = const { Cell::new(Vec::new()) };
+    static SCRATCH: Cell<Cursor> = const { Cell::new(Cursor::new()) };
 }
 
 /// A scratch buffer that grew larger than this is dropped, not kept for the thread
@@ -110,14 +110,14 @@ const SCRATCH_KEEP: usize = 64 << 10;
 pub(crate) fn to_raw_value<T: Serialize + ?Sized>(value: &T) -> Result<Box<RawValue>> {
     // Taken, not borrowed: a `Serialize` impl that calls back in here finds an empty
     // buffer instead of a borrow conflict.
-    let mut out = Cursor::reuse(SCRATCH.try_with(Cell::take).unwrap_or_default());
+    let mut out = SCRATCH.try_with(Cell::take).unwrap_or_default();
+    out.clear();
     let raw = value.serialize(Ser(&mut out)).and_then(|()| {
         let json = std::str::from_utf8(out.written()).map_err(ser::Error::custom)?;
         boxed_raw(json)
     });
-    let buf = out.into_full();
-    if buf.capacity() <= SCRATCH_KEEP {
-        let _ = SCRATCH.try_with(|s| s.set(buf));
+    if out.capacity() <= SCRATCH_KEEP {
+        let _ = SCRATCH.try_with(|s| s.set(out));
     }
     raw
 }

@@ -29,16 +29,12 @@ pub(crate) struct Cursor {
 }
 
 impl Cursor {
-    /// A cursor at the start of `buf`, its old bytes to be overwritten. A buffer taken
-    /// back with [`Cursor::into_full`] is already full; any other is zero-filled up to
-    /// its capacity first.
-    #[inline]
-    pub(crate) fn reuse(mut buf: Vec<u8>) -> Self {
-        let cap = buf.capacity();
-        if buf.len() != cap {
-            buf.resize(cap, 0);
+    /// An empty cursor (no buffer until the first write).
+    pub(crate) const fn new() -> Self {
+        Cursor {
+            buf: Vec::new(),
+            pos: 0,
         }
-        Cursor { buf, pos: 0 }
     }
 
     /// Back to the start, the bytes written to be overwritten.
@@ -48,7 +44,6 @@ impl Cursor {
     }
 
     /// The buffer's capacity.
-    #[cfg(test)]
     pub(crate) fn capacity(&self) -> usize {
         self.buf.capacity()
     }
@@ -57,12 +52,6 @@ impl Cursor {
     #[inline]
     pub(crate) fn written(&self) -> &[u8] {
         &self.buf[..self.pos]
-    }
-
-    /// The whole buffer, still full, for [`Cursor::reuse`].
-    #[inline]
-    pub(crate) fn into_full(self) -> Vec<u8> {
-        self.buf
     }
 
     /// Makes room for `n` more bytes past the position: at least doubles the buffer
@@ -228,7 +217,7 @@ mod tests {
     use super::*;
 
     fn written(f: impl FnOnce(&mut Cursor)) -> Vec<u8> {
-        let mut c = Cursor::reuse(Vec::new());
+        let mut c = Cursor::new();
         f(&mut c);
         c.written().to_vec()
     }
@@ -261,15 +250,19 @@ mod tests {
 
     #[test]
     fn a_reused_buffer_grows_and_stays_full() {
-        let mut c = Cursor::reuse(Vec::with_capacity(3));
-        for i in 0..1000 {
-            c.string(&"x".repeat(i % 40));
-        }
-        let len = c.written().len();
-        let full = c.into_full();
-        assert_eq!(full.len(), full.capacity());
-        assert!(full.capacity() < 4 * len);
-        let c = Cursor::reuse(full);
+        let mut c = Cursor::new();
+        let write = |c: &mut Cursor| {
+            for i in 0..1000 {
+                c.string(&"x".repeat(i % 40));
+            }
+        };
+        write(&mut c);
+        let (len, cap) = (c.written().len(), c.capacity());
+        assert_eq!(c.buf.len(), cap);
+        assert!(cap < 4 * len);
+        c.clear();
         assert!(c.written().is_empty());
+        write(&mut c);
+        assert_eq!((c.written().len(), c.capacity()), (len, cap), "no growth");
     }
 }

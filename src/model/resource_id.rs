@@ -59,7 +59,7 @@ pub use resource_type::{ResourceType, Types};
 #[derive(Clone)]
 pub struct ResourceId {
     /// Shared: an id is cloned into the resource that names it (and into keys), and a
-    /// clone is then a reference count instead of five allocations (~1.5k
+    /// clone is then a reference count instead of three or four allocations (~1.5k
     /// instructions per AKS node in `ArmResource::new`, by `count-instructions.sh`).
     inner: Arc<Inner>,
 }
@@ -132,8 +132,8 @@ impl ResourceId {
     /// does (`docs/protocol.md` section 6): empty segments are dropped, keywords are
     /// matched case-insensitively and normalised in the canonical form, names are opaque.
     /// Costs the canonical string, the levels (for ids up to six levels deep), the
-    /// owned resource type (namespace, type vector, one string per type) and the
-    /// shared cell holding them; a clone costs none of them.
+    /// shared cell holding them and, unless the last id parsed on this thread had the
+    /// same type, the type's string; a clone costs none of them.
     pub fn parse(input: &str) -> Result<Self, ResourceIdError> {
         match grammar::parse(input) {
             Ok((canonical, levels)) => Ok(Self::new(canonical, levels)),

@@ -290,7 +290,6 @@ fn check(json: &str) -> Result<Notification, CheckError> {
                 None,
             )
         }
-        Error::ResourceId(e) => ("resource_id".into(), e.to_string(), None),
         other => ("event_shape".into(), decode_message(&other), None),
     })
 }

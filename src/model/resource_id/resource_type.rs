@@ -109,7 +109,7 @@ impl fmt::Debug for ResourceType {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("ResourceType")
             .field("namespace", &self.namespace())
-            .field("types", &self.types())
+            .field("types", &self.types().collect::<Vec<_>>())
             .finish()
     }
 }

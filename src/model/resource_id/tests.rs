@@ -187,3 +187,12 @@ fn types_reused_from_the_last_id_are_the_right_ones() {
         }
     }
 }
+
+#[test]
+fn resource_type_debug_lists_namespace_and_types() {
+    let id = id("/providers/A.B/t/n/u/m");
+    assert_eq!(
+        format!("{:?}", id.resource_type()),
+        r#"ResourceType { namespace: "A.B", types: ["t", "u"] }"#
+    );
+}

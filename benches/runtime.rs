@@ -1,14 +1,14 @@
 //! Runtime overhead: notifications per second through the worker pool with a no-op
 //! transport (1, 2, 4, 8 workers, compression on), the promise round trip, and the same
-//! encode + compress work (libdeflate level 5, what `src/compress.rs` uses for bodies
-//! this small) in a plain single-thread loop for comparison.
+//! encode + compress work (the client's own compressor, `src/compress.rs`) in a plain
+//! single-thread loop for comparison.
 use std::hint::black_box;
 use std::time::{Duration, Instant};
 
 use criterion::{criterion_group, criterion_main, Criterion, Throughput};
-use libdeflater::{CompressionLvl, Compressor};
 
 use arn_client::model::{EncodeBuf, Encoded, Encoder, Notification, DEFAULT_INLINE_THRESHOLD};
+use arn_client::testing::compress::Zlib;
 use arn_client::testing::FakeTransport;
 use arn_client::Client;
 
@@ -86,7 +86,7 @@ fn single_thread_loop(c: &mut Criterion) {
     let nodes = nodes();
     let encoder = Encoder::new(DEFAULT_INLINE_THRESHOLD);
     let mut buf = EncodeBuf::default();
-    let mut z = Compressor::new(CompressionLvl::new(5).unwrap());
+    let mut z = Zlib::default();
     let mut out = Vec::new();
     let mut group = c.benchmark_group("single_thread");
     group.throughput(Throughput::Elements(1));
@@ -97,9 +97,7 @@ fn single_thread_loop(c: &mut Criterion) {
             let Ok(Encoded::Inline(event)) = encoder.encode(&nodes[i], &mut buf) else {
                 panic!("inline event expected");
             };
-            out.resize(z.zlib_compress_bound(event.len()), 0);
-            let len = z.zlib_compress(event, &mut out).unwrap();
-            out.truncate(len);
+            z.compress(event, &mut out).unwrap();
             black_box(out.len())
         })
     });

@@ -15,7 +15,6 @@
 //!
 //! `cargo bench --bench e2e` (all), or `cargo bench --bench e2e -- quick` (a subset).
 
-use std::io::Write;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
@@ -28,7 +27,7 @@ use arn_client::transport::ReceiverConfig;
 use arn_client::Client;
 
 mod common;
-use common::{no_lookup, post, TOKEN};
+use common::{no_lookup, post, zlib, TOKEN};
 
 const CLUSTERS: usize = 64;
 
@@ -93,20 +92,15 @@ fn client_run(
     (notes.len() as f64 / elapsed.as_secs_f64(), path)
 }
 
-/// The raw ureq loop at `workers` threads: through a plain agent, and through one
-/// that skips ureq's per-request host lookup (`lookups: false`).
-fn raw_run(
-    receiver: &ArnReceiver,
-    workers: usize,
-    compression: bool,
-    notes: &[Notification],
-    lookups: bool,
-) -> f64 {
+/// The bodies the raw loops POST for `notes`: encoded as the client does (blob
+/// resources put in the receiver's blob server first), compressed or not. Built once
+/// per row and shared by both raw loops.
+fn raw_bodies(receiver: &ArnReceiver, compression: bool, notes: &[Notification]) -> Vec<Vec<u8>> {
     let encoder = Encoder::new(42_000);
-    let bodies: Vec<Vec<u8>> = notes
+    let mut buf = EncodeBuf::new();
+    notes
         .iter()
         .map(|n| {
-            let mut buf = EncodeBuf::new();
             let b: Vec<u8> = match encoder.encode(n, &mut buf).expect("encodes") {
                 Encoded::Inline(b) => b.to_vec(),
                 Encoded::Blob(p) => {
@@ -116,17 +110,24 @@ fn raw_run(
                 }
                 Encoded::Empty => unreachable!("bench notifications have resources"),
             };
-            let b = &b[..];
             if compression {
-                let mut z =
-                    flate2::write::ZlibEncoder::new(Vec::new(), flate2::Compression::new(5));
-                z.write_all(b).expect("zlib");
-                z.finish().expect("zlib")
+                zlib(&b)
             } else {
-                b.to_vec()
+                b
             }
         })
-        .collect();
+        .collect()
+}
+
+/// The raw ureq loop POSTing `bodies` at `workers` threads: through a plain agent, or
+/// through one that skips ureq's per-request host lookup (`lookups: false`).
+fn raw_run(
+    receiver: &ArnReceiver,
+    workers: usize,
+    compression: bool,
+    bodies: &[Vec<u8>],
+    lookups: bool,
+) -> f64 {
     let agent =
         arn_client::testing::agent_trusting(receiver.certificate_der(), Duration::from_secs(60))
             .expect("the receiver's certificate");
@@ -143,7 +144,7 @@ fn raw_run(
     let start = Instant::now();
     std::thread::scope(|s| {
         for w in 0..workers {
-            let (bodies, post) = (&bodies, &post);
+            let post = &post;
             s.spawn(move || {
                 for b in bodies.iter().skip(w).step_by(workers) {
                     post(b);
@@ -195,8 +196,9 @@ fn main() {
                         .map(|i| notification(i % CLUSTERS, resources, i))
                         .collect();
                     let (ours, path) = client_run(&receiver, workers, compression, &notes);
-                    let raw = raw_run(&receiver, workers, compression, &notes, true);
-                    let fixed = raw_run(&receiver, workers, compression, &notes, false);
+                    let bodies = raw_bodies(&receiver, compression, &notes);
+                    let raw = raw_run(&receiver, workers, compression, &bodies, true);
+                    let fixed = raw_run(&receiver, workers, compression, &bodies, false);
                     println!(
                         "{:>6}ms {:>9} {:>6} {:>5} {:>7} {:>7} {:>12.0} {:>12.0} {:>14.0}",
                         latency_ms, resources, path, compression, workers, count, ours, raw, fixed

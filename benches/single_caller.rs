@@ -16,7 +16,6 @@
 //!
 //! `cargo bench --bench single_caller` (all), `-- quick` (3 pairs, 0 ms, uncompressed).
 
-use std::io::Write;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
@@ -29,7 +28,7 @@ use arn_client::transport::ReceiverConfig;
 use arn_client::Client;
 
 mod common;
-use common::{no_lookup, post, TOKEN};
+use common::{no_lookup, post, zlib, TOKEN};
 
 /// Notification `seq`: one AKS node of one of 64 clusters.
 fn notification(seq: usize) -> Notification {
@@ -66,10 +65,7 @@ fn bodies(notes: &[Notification], compression: bool) -> Vec<Vec<u8>> {
                 unreachable!("1-resource notifications go inline")
             };
             if compression {
-                let mut z =
-                    flate2::write::ZlibEncoder::new(Vec::new(), flate2::Compression::new(5));
-                z.write_all(b).expect("zlib");
-                z.finish().expect("zlib")
+                zlib(b)
             } else {
                 b.to_vec()
             }

@@ -1,5 +1,6 @@
 //! What the end-to-end benches share: the bare ureq POST they compare the client with,
-//! and an agent that skips ureq's per-request host lookup.
+//! the compressed bodies it sends, and an agent that skips ureq's per-request host
+//! lookup.
 
 use std::net::SocketAddr;
 
@@ -23,6 +24,16 @@ pub fn post(agent: &ureq::Agent, url: &str, body: &[u8], compressed: bool) {
     let mut resp = req.send(body).expect("bare POST");
     assert_eq!(resp.status(), 200);
     let _ = resp.body_mut().read_to_vec();
+}
+
+/// `event` compressed as the client compresses it (its own compressor,
+/// `src/compress.rs`), for the bare loops' pre-built bodies.
+pub fn zlib(event: &[u8]) -> Vec<u8> {
+    let mut out = Vec::new();
+    arn_client::testing::compress::Zlib::default()
+        .compress(event, &mut out)
+        .expect("zlib");
+    out
 }
 
 /// `agent` with a resolver that answers `addr` without any lookup. A plain ureq agent

@@ -102,16 +102,11 @@ fn notifications(count: usize) -> Vec<arn_client::model::Notification> {
     (0..count)
         .map(|i| {
             let nodes = [1, 10, 1, 18][i % 4];
-            let mut n = common::with_properties(&common::node_id(next_id), &props);
-            n.resources = (next_id..next_id + nodes)
-                .map(|id| {
-                    common::with_properties(&common::node_id(id), &props)
-                        .resources
-                        .remove(0)
-                })
+            let resources = (next_id..next_id + nodes)
+                .flat_map(|id| common::with_properties(&common::node_id(id), &props).resources)
                 .collect();
             next_id += nodes;
-            n
+            arn_client::model::Notification::new("eastus", "Microsoft.ContainerService", resources)
         })
         .collect()
 }

@@ -255,12 +255,7 @@ impl UreqHttpClient {
         let response = match self.agent.run(http_request) {
             Ok(r) => r,
             Err(e) => {
-                if matches!(
-                    e,
-                    ureq::Error::HostNotFound | ureq::Error::ConnectionFailed | ureq::Error::Io(_)
-                ) {
-                    self.lookups.forget();
-                }
+                self.lookups.forget_after(&e);
                 return Err(map_ureq_error(e));
             }
         };

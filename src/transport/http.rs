@@ -301,11 +301,8 @@ impl EventTransport for HttpTransport {
         let mut response = match request.send(post.body) {
             Ok(r) => r,
             Err(e) => {
+                self.lookups.forget_after(&e);
                 let error = transport_error(&e);
-                if matches!(error, Error::Connection(_)) {
-                    // The address may be gone (a DNS failover): look it up again.
-                    self.lookups.forget();
-                }
                 log::debug!("ARN receiver POST failed: {error}");
                 if matches!(error, Error::Tls(_)) {
                     return Err(error);

@@ -8,8 +8,8 @@
 //! client (net/http) resolves only when it opens a connection; this resolver reuses
 //! the last answer for a host for [`TTL`], so the thread and the lookup happen about
 //! once per [`TTL`] per host. A failed lookup is not cached, and both transports
-//! (receiver and storage) forget their answers when a request fails to connect (so a
-//! retry after a DNS failover looks the name up again).
+//! (receiver and storage) forget their answers when a request gets no answer other
+//! than a TLS rejection (so a retry after a DNS failover looks the name up again).
 //!
 //! ureq's `unversioned` module (the `Resolver` trait) may change in a minor release;
 //! `Cargo.toml` pins ureq's minor version for that reason.
@@ -55,6 +55,16 @@ impl CachingResolver {
     /// Drops every answer: the next request looks its host up again.
     pub(crate) fn forget(&self) {
         self.cache.lock().clear();
+    }
+
+    /// After a request failed with `e` (no HTTP answer): forgets every answer, since
+    /// the address may be gone (a DNS failover) and the next request should look the
+    /// name up again; unless the TLS handshake rejected the server, which a new
+    /// address does not change. The one rule for both transports.
+    pub(crate) fn forget_after(&self, e: &ureq::Error) {
+        if super::tls::tls_rejection(e).is_none() {
+            self.forget();
+        }
     }
 
     /// How many hosts have an answer.
@@ -147,6 +157,24 @@ mod tests {
         let other: Uri = "https://127.0.0.1:9443/arnnotify".parse().unwrap();
         assert_eq!(r.resolve(&other, &config(), far()).unwrap()[0].port(), 9443);
         assert_eq!(r.cache.lock().len(), 2);
+    }
+
+    #[test]
+    fn failures_without_an_answer_forget_but_tls_rejections_do_not() {
+        let r = CachingResolver::default();
+        let uri: Uri = "https://127.0.0.1:8443/".parse().unwrap();
+        r.resolve(&uri, &config(), far()).unwrap();
+        r.forget_after(&ureq::Error::Tls("no usable server name"));
+        assert_eq!(r.len(), 1, "a TLS rejection keeps the answers");
+        for e in [
+            ureq::Error::ConnectionFailed,
+            ureq::Error::HostNotFound,
+            ureq::Error::Timeout(ureq::Timeout::Connect),
+        ] {
+            r.resolve(&uri, &config(), far()).unwrap();
+            r.forget_after(&e);
+            assert_eq!(r.len(), 0, "{e} forgets");
+        }
     }
 
     #[test]

@@ -6,8 +6,9 @@
 //! a raw ureq loop POSTing the same pre-built bodies at the same concurrency (the bare
 //! HTTP cost: what a client without any overhead of its own would reach), plain and
 //! with host lookups skipped (a plain ureq agent resolves the host on a new thread
-//! before every request; the client caches lookups, so the second is the fair floor). A custom harness (`harness = false`):
-//! criterion's per-iteration model does not fit a concurrent throughput run.
+//! before every request; the client caches lookups, so the second is the fair
+//! floor). A custom harness (`harness = false`): criterion's per-iteration model does
+//! not fit a concurrent throughput run.
 //!
 //! With 100 realistic node resources the resources JSON crosses the 42,000-byte inline
 //! limit, so those rows take the blob path: an in-memory upload to the receiver's blob

@@ -33,21 +33,15 @@ use crate::Error;
 const LEVEL: u32 = 5;
 
 /// Reusable zlib compressors: keep one per sending thread. Once both have been used,
-/// compressing allocates nothing.
+/// compressing allocates nothing. The default has nothing allocated for large bodies
+/// yet.
+#[derive(Default)]
 pub(crate) struct Compressor {
     /// For bodies of one window at most.
     small: deflate::Deflater,
     /// For the others; made on the first such body (a thread that only sends small
     /// ones never pays for its tables).
     large: Option<Compress>,
-}
-
-/// A compressor with nothing allocated for large bodies yet.
-pub(crate) fn new_compressor() -> Compressor {
-    Compressor {
-        small: deflate::Deflater::default(),
-        large: None,
-    }
 }
 
 /// Compresses `input` into `out` (replacing what it held) as one zlib stream. `out`
@@ -134,13 +128,13 @@ pub(crate) mod tests {
 
     fn compressed(input: &[u8]) -> Vec<u8> {
         let mut out = Vec::new();
-        zlib(&mut new_compressor(), input, &mut out).expect("zlib");
+        zlib(&mut Compressor::default(), input, &mut out).expect("zlib");
         out
     }
 
     #[test]
     fn zlib_round_trips_and_reuses_the_compressor() {
-        let mut c = new_compressor();
+        let mut c = Compressor::default();
         let mut out = Vec::new();
         let noise: Vec<u8> = (0u32..50_000)
             .map(|i| (i.wrapping_mul(2_654_435_761) >> 13) as u8)
@@ -165,7 +159,7 @@ pub(crate) mod tests {
     fn a_warm_buffer_and_both_compressors_are_reused() {
         let (small, large) = (node_event(1), node_event(18));
         assert!(small.len() <= lz77::WINDOW && large.len() > lz77::WINDOW);
-        let mut c = new_compressor();
+        let mut c = Compressor::default();
         let mut out = Vec::new();
         for event in [&small, &large] {
             zlib(&mut c, event, &mut out).unwrap();

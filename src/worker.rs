@@ -7,7 +7,7 @@ use std::sync::Arc;
 use std::thread::{self, JoinHandle};
 use std::time::{Duration, Instant};
 
-use crate::compress::{new_compressor, zlib, Compressor};
+use crate::compress::{zlib, Compressor};
 use crate::config::ClientOptions;
 use crate::model::{EncodeBuf, Encoded, Encoder, Notification};
 use crate::scheduler::{Job, Scheduler, SendError, SendResult};
@@ -92,6 +92,7 @@ struct Worker {
 }
 
 /// What one sending thread reuses from notification to notification.
+#[derive(Default)]
 struct Buffers {
     buf: EncodeBuf,
     compress: Compressor,
@@ -99,14 +100,6 @@ struct Buffers {
 }
 
 impl Buffers {
-    fn new() -> Self {
-        Self {
-            buf: EncodeBuf::default(),
-            compress: new_compressor(),
-            compressed: Vec::new(),
-        }
-    }
-
     /// Sends `n`; a panic in the send (a transport's, say) is its outcome.
     fn send_caught(&mut self, ctx: &SendContext, stats: &StatsInner, job: &Job) -> SendResult {
         let (n, deadline, accepted) = (&job.notification, job.deadline, job.accepted);
@@ -152,10 +145,10 @@ thread_local! {
 pub(crate) fn send_on_caller(ctx: &SendContext, stats: &StatsInner, job: &Job) -> SendResult {
     CALLER.with(|cell| match cell.try_borrow_mut() {
         Ok(mut slot) => slot
-            .get_or_insert_with(Buffers::new)
+            .get_or_insert_with(Buffers::default)
             .send_caught(ctx, stats, job),
         // Re-entered (a transport that notifies from inside a send): fresh buffers.
-        Err(_) => Buffers::new().send_caught(ctx, stats, job),
+        Err(_) => Buffers::default().send_caught(ctx, stats, job),
     })
 }
 
@@ -165,7 +158,7 @@ impl Worker {
             index,
             ctx,
             scheduler,
-            buffers: Buffers::new(),
+            buffers: Buffers::default(),
         }
     }
 

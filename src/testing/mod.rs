@@ -18,19 +18,12 @@ pub use receiver::{
 };
 pub use tls::agent_trusting;
 
-/// The crate's JSON serializer (`model::json`), through each of its outputs, for
-/// `tests/prop_json.rs`, which holds them to `serde_json`. Not part of the API.
 /// The client's zlib compressor, for the benches (not an API).
 #[doc(hidden)]
 pub mod compress {
     /// A reusable compressor, as each sending thread keeps one.
+    #[derive(Default)]
     pub struct Zlib(crate::compress::Compressor);
-
-    impl Default for Zlib {
-        fn default() -> Self {
-            Self(crate::compress::new_compressor())
-        }
-    }
 
     impl Zlib {
         /// Compresses `input` into `out` (replacing what it held) as one zlib stream.
@@ -40,6 +33,8 @@ pub mod compress {
     }
 }
 
+/// The crate's JSON serializer (`model::json`), through each of its outputs, for
+/// `tests/prop_json.rs`, which holds them to `serde_json`. Not part of the API.
 #[doc(hidden)]
 pub mod json {
     use serde::Serialize;

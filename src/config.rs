@@ -223,7 +223,7 @@ impl ClientBuilder {
 
     /// Resources JSON of this many bytes or more goes to blob storage instead of inline
     /// (`docs/protocol.md` section 1). Defaults to
-    /// [`DEFAULT_INLINE_THRESHOLD`](crate::model::DEFAULT_INLINE_THRESHOLD) (42,000).
+    /// [`DEFAULT_INLINE_THRESHOLD`] (42,000).
     pub fn inline_threshold(mut self, bytes: usize) -> Self {
         self.options.inline_threshold = bytes;
         self

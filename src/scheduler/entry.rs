@@ -26,7 +26,7 @@ pub(super) fn abandon_handle(reply: &Reply) -> Abandon {
     }
 }
 
-/// What [`Scheduler::accept_claiming`] did with a job.
+/// What [`Scheduler::accept_claiming`](super::Scheduler::accept_claiming) did with a job.
 #[allow(clippy::large_enum_variant)] // boxing the task would allocate per notification
 pub(crate) enum Accepted<'a> {
     /// Queued (or waiting for earlier notifications about its resources).

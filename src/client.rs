@@ -1,7 +1,5 @@
 //! The client: the submission API over the worker pool (`docs/protocol.md` section 8).
 
-mod hooks;
-
 use std::fmt;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
@@ -14,7 +12,7 @@ use parking_lot::Mutex;
 use crate::config::{ClientBuilder, ClientOptions};
 use crate::model::{Encoder, Notification};
 use crate::promise::{PromisePool, Resolver};
-use crate::scheduler::{Accepted, Job, Reply, Scheduler, Ticket, Wait};
+use crate::scheduler::{Accepted, Job, Limits as SchedulerLimits, Reply, Scheduler, Ticket, Wait};
 use crate::stats::StatsInner;
 use crate::transport::SendGate;
 use crate::transport::{BlobStore, EventTransport};
@@ -138,12 +136,13 @@ impl Client {
     ) -> Result<Client, Error> {
         let stats = Arc::new(StatsInner::default());
         let (errors_tx, errors) = bounded(options.errors_capacity);
-        let scheduler = Arc::new(Scheduler::new(
-            options.queue_capacity,
-            options.order_by,
-            Arc::clone(&stats),
-            errors_tx,
-        ));
+        let limits = SchedulerLimits {
+            capacity: options.queue_capacity,
+            max_bytes: options.max_pending_bytes,
+            workers: options.workers,
+            order_by: options.order_by,
+        };
+        let scheduler = Arc::new(Scheduler::new(limits, Arc::clone(&stats), errors_tx));
         let ctx = Arc::new(SendContext {
             encoder: Encoder::new(options.inline_threshold),
             compression: options.compression,
@@ -325,6 +324,40 @@ impl Client {
         self.scheduler.stats.snapshot(self.scheduler.queue_depth())
     }
 
+    /// The scheduler (a publisher's changes are its entries too).
+    pub(crate) fn scheduler(&self) -> &Scheduler {
+        &self.scheduler
+    }
+
+    /// How many idle promise slots a pool keeps; a publisher's pool keeps as many.
+    pub(crate) fn promise_pool_size(&self) -> usize {
+        self.options.promise_pool_size
+    }
+
+    /// The inline threshold: resources JSON this long or longer goes to blob storage.
+    pub(crate) fn inline_threshold(&self) -> usize {
+        self.ctx.encoder.inline_threshold()
+    }
+
+    /// The inline threshold when the client has no blob storage (every notification
+    /// must then go inline), else `None`.
+    pub(crate) fn inline_only_threshold(&self) -> Option<usize> {
+        match self.ctx.blobs {
+            Some(_) => None,
+            None => Some(self.ctx.encoder.inline_threshold()),
+        }
+    }
+
+    /// The counters, shared with a publisher's promises.
+    pub(crate) fn stats_inner(&self) -> Arc<StatsInner> {
+        Arc::clone(&self.scheduler.stats)
+    }
+
+    /// The configured default deadline and close timeout.
+    pub(crate) fn timeouts(&self) -> (std::time::Duration, std::time::Duration) {
+        (self.options.default_deadline, self.options.close_timeout)
+    }
+
     fn default_deadline(&self) -> Instant {
         Instant::now() + self.options.default_deadline
     }
@@ -354,8 +387,7 @@ impl Client {
             accepted: Instant::now(),
             reply: Reply::Promise(resolver),
         };
-        let claim = send_here.then_some(self.options.workers);
-        match self.scheduler.accept_claiming(job, wait, claim) {
+        match self.scheduler.accept_claiming(job, wait, send_here) {
             Ok(Accepted::Queued(ticket)) => Ok((promise, Some(ticket))),
             Ok(Accepted::Claimed(task)) => {
                 let job = task.job();

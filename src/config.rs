@@ -47,6 +47,7 @@ pub enum OrderBy {
 pub(crate) struct ClientOptions {
     pub(crate) workers: usize,
     pub(crate) queue_capacity: usize,
+    pub(crate) max_pending_bytes: usize,
     pub(crate) errors_capacity: usize,
     pub(crate) inline_threshold: usize,
     pub(crate) compression: bool,
@@ -65,6 +66,7 @@ impl Default for ClientOptions {
         Self {
             workers: 4,
             queue_capacity: 4096,
+            max_pending_bytes: 256 << 20,
             errors_capacity: 1024,
             inline_threshold: DEFAULT_INLINE_THRESHOLD,
             compression: false,
@@ -85,8 +87,8 @@ impl ClientOptions {
         if self.workers == 0 || self.workers > MAX_WORKERS {
             return bad("workers must be between 1 and 256");
         }
-        if self.queue_capacity == 0 {
-            return bad("queue_capacity must be at least 1");
+        if self.queue_capacity == 0 || self.max_pending_bytes == 0 {
+            return bad("queue_capacity and max_pending_bytes must be at least 1");
         }
         if self.errors_capacity == 0 {
             return bad("errors_capacity must be at least 1");
@@ -204,12 +206,23 @@ impl ClientBuilder {
         self
     }
 
-    /// How many accepted notifications the client holds that are not being sent
-    /// (ready, or waiting for an earlier one about the same resource) before
-    /// submissions block (or the `try_` calls fail with [`Error::QueueFull`]); at most
-    /// one more per worker is in flight. Defaults to 4096.
+    /// How many accepted entries the client holds that are not being sent (ready, or
+    /// waiting for an earlier one about the same resource) before submissions block
+    /// (or the `try_` calls fail with [`Error::QueueFull`]). An entry is a
+    /// notification, or one change of a [`Publisher`](crate::publisher::Publisher) over
+    /// this client (a change that replaces a waiting one adds none). At most one task
+    /// per worker is in flight besides. Defaults to 4096.
     pub fn queue_capacity(mut self, capacity: usize) -> Self {
         self.options.queue_capacity = capacity;
+        self
+    }
+
+    /// How many estimated bytes of entries not being sent the client holds before
+    /// submissions block (or the `try_` calls fail with [`Error::QueueFull`]): a
+    /// change counts its resource's JSON size, a notification its resources'
+    /// serialized properties and ids plus 256 bytes each. Defaults to 256 MiB.
+    pub fn max_pending_bytes(mut self, bytes: usize) -> Self {
+        self.options.max_pending_bytes = bytes;
         self
     }
 

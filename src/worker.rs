@@ -281,7 +281,13 @@ mod tests {
         };
         let stats = Arc::new(StatsInner::default());
         let (errors, _errors_rx) = crossbeam_channel::bounded(1);
-        let scheduler = Arc::new(Scheduler::new(16, OrderBy::Resource, stats, errors));
+        let limits = crate::scheduler::Limits {
+            capacity: 16,
+            max_bytes: usize::MAX,
+            workers: 3,
+            order_by: OrderBy::Resource,
+        };
+        let scheduler = Arc::new(Scheduler::new(limits, stats, errors));
         struct Nothing;
         impl EventTransport for Nothing {
             fn post(&self, _: &EventPost<'_>) -> Result<(), Error> {

@@ -37,13 +37,12 @@ fn a_stalled_receiver_bounds_pending_changes_and_close_gives_every_one_an_outcom
     let client = Arc::new(
         Client::with_transports(config.into_transport().unwrap())
             .workers(2)
-            .queue_capacity(4)
+            .queue_capacity(2_000)
             .build()
             .unwrap(),
     );
     let publisher = Publisher::builder(Arc::clone(&client))
         .max_batch(50)
-        .max_pending(2_000)
         .linger(Duration::from_millis(1))
         .build()
         .unwrap();
@@ -147,17 +146,16 @@ fn pending_changes_are_bounded_by_bytes_too() {
     let client = Arc::new(
         Client::with_transports(fake.clone())
             .workers(1)
-            .queue_capacity(1)
+            .max_pending_bytes(20_000)
             .build()
             .unwrap(),
     );
     let publisher = Publisher::builder(Arc::clone(&client))
         .max_batch(10)
-        .max_pending_bytes(20_000)
         .build()
         .unwrap();
     let ctx = Arc::new(ChangeContext::new("eastus", "Microsoft.ContainerService"));
-    // Each change is about 1 kB of JSON: at most about 20 wait in open groups.
+    // Each change is about 1 kB of JSON: at most about 20 wait in the client.
     let mut refused = 0;
     for i in 0..500 {
         if let Err(e) = publisher.try_submit(change(&ctx, i)) {

@@ -1,76 +1,108 @@
-//! Giving a batch's outcome to each change it carried (the client runs this as the
-//! batch's callback, on a worker or a closing thread).
+//! A batch cut by the scheduler as one notification, and giving its outcome to each
+//! change it carried (on the worker that sent it, or a closing thread).
 
 use std::sync::Arc;
 
-use crossbeam_channel::{Sender, TrySendError};
-
-use super::groups::Reply;
-use super::{Change, ChangeContext, ChangeFailure, Published};
+use super::change::{Change, ChangeContext, ChangeFailure, ChangeOutcome, Published};
+use super::entry::{deliver, ChangeJob, PublisherShared, Reply};
+use crate::promise::Resolver;
+use crate::scheduler::{each_caught, Job};
 use crate::{Delivery, Failure};
 
 /// The replies of one resource of a batch.
-pub(super) struct Waiters {
-    pub(super) context: Arc<ChangeContext>,
-    pub(super) own: Reply,
-    pub(super) replaced: Vec<Reply>,
+struct Waiters {
+    context: Arc<ChangeContext>,
+    own: Reply,
+    replaced: Vec<Reply>,
 }
 
 /// Gives a batch's outcome to each of its changes.
-pub(super) struct Fanout {
-    pub(super) waiters: Vec<Waiters>,
-    pub(super) errors: Sender<ChangeFailure>,
-    pub(super) dropped: Arc<std::sync::atomic::AtomicU64>,
+pub(crate) struct Fanout {
+    waiters: Vec<Waiters>,
+    publisher: Arc<PublisherShared>,
+}
+
+/// The changes of one batch (same group, at least one) as a notification whose
+/// outcome goes to each of them; its deadline is its earliest change's.
+pub(crate) fn batch_job(items: Vec<ChangeJob>) -> Job {
+    let first = items.first().expect("a batch has changes");
+    let deadline = items
+        .iter()
+        .map(|c| c.deadline)
+        .min()
+        .unwrap_or(first.deadline);
+    let accepted = items
+        .iter()
+        .map(|c| c.accepted)
+        .min()
+        .unwrap_or(first.accepted);
+    let context = Arc::clone(&first.context);
+    let publisher = Arc::clone(&first.publisher);
+    let mut resources = Vec::with_capacity(items.len());
+    let mut waiters = Vec::with_capacity(items.len());
+    for c in items {
+        resources.push(c.resource);
+        waiters.push(Waiters {
+            context: c.context,
+            own: c.own,
+            replaced: c.replaced,
+        });
+    }
+    Job {
+        notification: context.notification(resources),
+        deadline,
+        accepted,
+        reply: crate::scheduler::Reply::Batch(Fanout { waiters, publisher }),
+    }
 }
 
 impl Fanout {
-    pub(super) fn deliver(self, outcome: Result<Delivery, Failure>) {
-        let Fanout {
-            waiters,
-            errors,
-            dropped,
-        } = self;
-        let send = |reply: Reply, failure: ChangeFailure| match reply {
-            Reply::Promise(r) => r.resolve(Err(failure)),
-            Reply::Errors => {
-                if let Err(TrySendError::Full(_)) = errors.try_send(failure) {
-                    dropped.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+    /// Handles of every promise in the batch.
+    pub(crate) fn handles(&self) -> Vec<Resolver<ChangeOutcome>> {
+        let mut out = Vec::new();
+        for w in &self.waiters {
+            for reply in std::iter::once(&w.own).chain(&w.replaced) {
+                if let Reply::Promise(r) = reply {
+                    out.push(r.handle());
                 }
             }
-        };
+        }
+        out
+    }
+
+    /// Gives `outcome` to every change of the batch (the ones it replaced too); a
+    /// failure hands each change back with its resource.
+    pub(crate) fn deliver(self, outcome: Result<Delivery, Failure>) {
+        let Fanout { waiters, publisher } = self;
         match outcome {
             Ok(delivery) => {
-                for w in waiters {
-                    let replies = std::iter::once((w.own, false))
-                        .chain(w.replaced.into_iter().map(|r| (r, true)));
-                    for (reply, coalesced) in replies {
-                        if let Reply::Promise(r) = reply {
-                            r.resolve(Ok(Published {
-                                delivery,
-                                coalesced,
-                            }));
-                        }
-                    }
-                }
+                let replies = waiters.into_iter().flat_map(|w| {
+                    std::iter::once((w.own, false)).chain(w.replaced.into_iter().map(|r| (r, true)))
+                });
+                each_caught(replies, |(reply, coalesced)| {
+                    let published = Published {
+                        delivery,
+                        coalesced,
+                    };
+                    deliver(&publisher, reply, Ok(published));
+                });
             }
             Err(failure) => {
                 let event_id = failure.event_id();
                 let (error, n) = failure.into_parts();
                 let mut resources = n.map(|n| n.resources.into_iter());
+                let mut outcomes = Vec::new();
                 for w in waiters {
                     let resource = resources.as_mut().and_then(Iterator::next);
                     let change = resource.map(|r| Change::new(Arc::clone(&w.context), r));
-                    send(
-                        w.own,
-                        ChangeFailure::new(error.duplicate(), change, false, event_id),
-                    );
+                    let own = ChangeFailure::new(error.duplicate(), change, false, event_id);
+                    outcomes.push((w.own, own));
                     for reply in w.replaced {
-                        send(
-                            reply,
-                            ChangeFailure::new(error.duplicate(), None, true, event_id),
-                        );
+                        let f = ChangeFailure::new(error.duplicate(), None, true, event_id);
+                        outcomes.push((reply, f));
                     }
                 }
+                each_caught(outcomes, |(reply, f)| deliver(&publisher, reply, Err(f)));
             }
         }
     }

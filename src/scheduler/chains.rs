@@ -1,9 +1,13 @@
-//! The per-resource dependency graph: every pending notification is linked behind the
-//! last earlier pending notification of each of its ordering keys, and is ready when
-//! all of those have their outcome.
+//! The per-key queues of pending entries: every pending entry stands in one FIFO queue
+//! per ordering key it has, and is ready when it is at the head of all of them.
+//!
+//! Each queue is a doubly linked list through the nodes (a node keeps, per key, links
+//! to its neighbours in that key's queue), so an entry can leave from anywhere: from
+//! the head when it has its outcome, or from the middle when its deadline passed
+//! while it waited (it then never holds up an entry it shares no key with).
 //!
 //! Pure data, no threads or locks: the scheduler keeps it under its mutex. Nodes live
-//! in a slab whose vectors are reused, so a warm graph inserts and completes without
+//! in a slab whose vectors are reused, so a warm graph inserts and removes without
 //! allocating.
 
 use std::collections::HashMap;
@@ -35,26 +39,36 @@ impl Hasher for KeyHasher {
     }
 }
 
+/// A place in a key's queue: a node and the index of that key among its keys.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+struct Link {
+    node: NodeId,
+    slot: u32,
+}
+
 #[derive(Clone)]
 struct Node<T> {
-    /// Bumped each time the slot is reused, so stale references can be told apart.
+    /// Bumped each time the slot is freed, so stale references can be told apart.
     generation: u64,
+    /// Its keys, each once.
     keys: Vec<Key>,
-    /// Nodes linked behind this one, each once.
-    successors: Vec<NodeId>,
-    /// Predecessors without an outcome yet.
+    /// Per key: the entry before it in that key's queue.
+    prev: Vec<Option<Link>>,
+    /// Per key: the entry after it.
+    next: Vec<Option<Link>>,
+    /// Keys whose queue it is not at the head of.
     waiting: usize,
     payload: Option<T>,
     live: bool,
 }
 
-/// The graph of pending notifications (payload `T`).
+/// The queues of pending entries (payload `T`).
 #[derive(Clone)]
 pub(crate) struct Chains<T> {
     nodes: Vec<Node<T>>,
     free: Vec<NodeId>,
     /// The last pending node of each key.
-    tails: HashMap<Key, NodeId, BuildHasherDefault<KeyHasher>>,
+    tails: HashMap<Key, Link, BuildHasherDefault<KeyHasher>>,
     live: usize,
 }
 
@@ -70,16 +84,19 @@ impl<T> Default for Chains<T> {
 }
 
 impl<T> Chains<T> {
-    /// Adds a node with `keys` (duplicates allowed) behind the last pending node of each
-    /// key. Returns its id and whether it is ready (no pending predecessor).
-    pub(crate) fn insert(&mut self, keys: &[Key], payload: T) -> (NodeId, bool) {
+    /// Adds a node with `keys` (sorted and deduplicated in place) at the tail of each
+    /// key's queue. Returns its id and whether it is ready (at every head).
+    pub(crate) fn insert(&mut self, keys: &mut Vec<Key>, payload: T) -> (NodeId, bool) {
+        keys.sort_unstable();
+        keys.dedup();
         let id = match self.free.pop() {
             Some(id) => id,
             None => {
                 self.nodes.push(Node {
                     generation: 0,
                     keys: Vec::new(),
-                    successors: Vec::new(),
+                    prev: Vec::new(),
+                    next: Vec::new(),
                     waiting: 0,
                     payload: None,
                     live: false,
@@ -87,78 +104,114 @@ impl<T> Chains<T> {
                 self.nodes.len() - 1
             }
         };
-        let mut waiting = 0;
-        for &key in keys {
-            if let Some(prev) = self.tails.insert(key, id) {
-                if prev == id {
-                    continue; // a duplicate key of this node
-                }
-                // Linked once per predecessor: pushes of `id` happen only here, now.
-                let successors = &mut self.nodes[prev].successors;
-                if successors.last() != Some(&id) {
-                    successors.push(id);
-                    waiting += 1;
-                }
-            }
-        }
-        let node = &mut self.nodes[id];
+        let mut node = std::mem::replace(
+            &mut self.nodes[id],
+            Node {
+                generation: 0,
+                keys: Vec::new(),
+                prev: Vec::new(),
+                next: Vec::new(),
+                waiting: 0,
+                payload: None,
+                live: false,
+            },
+        );
         node.keys.clear();
         node.keys.extend_from_slice(keys);
-        node.waiting = waiting;
+        node.prev.clear();
+        node.next.clear();
+        node.waiting = 0;
+        for (slot, &key) in keys.iter().enumerate() {
+            let me = Link {
+                node: id,
+                slot: slot as u32,
+            };
+            let prev = self.tails.insert(key, me);
+            if let Some(p) = prev {
+                self.nodes[p.node].next[p.slot as usize] = Some(me);
+                node.waiting += 1;
+            }
+            node.prev.push(prev);
+            node.next.push(None);
+        }
         node.payload = Some(payload);
         node.live = true;
+        let ready = node.waiting == 0;
+        self.nodes[id] = node;
         self.live += 1;
-        (id, waiting == 0)
+        (id, ready)
     }
 
-    /// The node's generation (changes when its slot is reused).
+    /// The node's generation (changes when its slot is freed).
     pub(crate) fn generation(&self, id: NodeId) -> u64 {
         self.nodes[id].generation
     }
 
-    /// The payload of a live node.
-    pub(crate) fn payload_mut(&mut self, id: NodeId) -> Option<&mut T> {
+    /// The payload of node `id` if it is live at `generation`.
+    pub(crate) fn get_mut(&mut self, id: NodeId, generation: u64) -> Option<&mut T> {
         let node = self.nodes.get_mut(id)?;
-        if node.live {
+        if node.live && node.generation == generation {
             node.payload.as_mut()
         } else {
             None
         }
     }
 
-    /// Whether node `id` at `generation` is still pending and waits for a predecessor.
+    /// Whether node `id` at `generation` is pending and waits behind another.
     pub(crate) fn is_waiting(&self, id: NodeId, generation: u64) -> bool {
         self.nodes
             .get(id)
             .is_some_and(|n| n.live && n.generation == generation && n.waiting > 0)
     }
 
-    /// Node `id` has its outcome: unlinks it, frees its slot and calls `ready` for each
-    /// successor that no longer waits for anything. Returns its payload.
-    pub(crate) fn complete(&mut self, id: NodeId, mut ready: impl FnMut(NodeId)) -> Option<T> {
+    /// The last pending node of `key`, if any.
+    pub(crate) fn tail(&self, key: Key) -> Option<NodeId> {
+        self.tails.get(&key).map(|l| l.node)
+    }
+
+    /// Removes node `id` from every queue it stands in (from the head when it has its
+    /// outcome, or from anywhere when it leaves unsent), frees its slot and calls
+    /// `ready` for each node this put at the head of all its queues. Returns its
+    /// payload.
+    pub(crate) fn remove(&mut self, id: NodeId, mut ready: impl FnMut(NodeId)) -> Option<T> {
         let node = &mut self.nodes[id];
-        debug_assert!(node.live && node.waiting == 0, "completed before ready");
+        debug_assert!(node.live, "removed twice");
         node.live = false;
         node.generation = node.generation.wrapping_add(1);
         let payload = node.payload.take();
         let keys = std::mem::take(&mut node.keys);
-        let mut successors = std::mem::take(&mut node.successors);
-        for key in &keys {
-            if self.tails.get(key) == Some(&id) {
-                self.tails.remove(key);
+        let prev = std::mem::take(&mut node.prev);
+        let next = std::mem::take(&mut node.next);
+        for (slot, &key) in keys.iter().enumerate() {
+            let (p, n) = (prev[slot], next[slot]);
+            if let Some(p) = p {
+                self.nodes[p.node].next[p.slot as usize] = n;
+            }
+            match n {
+                Some(n) => {
+                    let after = &mut self.nodes[n.node];
+                    after.prev[n.slot as usize] = p;
+                    if p.is_none() {
+                        after.waiting -= 1;
+                        if after.waiting == 0 {
+                            ready(n.node);
+                        }
+                    }
+                }
+                None => match p {
+                    Some(p) => {
+                        self.tails.insert(key, p);
+                    }
+                    None => {
+                        self.tails.remove(&key);
+                    }
+                },
             }
         }
-        for &s in &successors {
-            let next = &mut self.nodes[s];
-            next.waiting -= 1;
-            if next.waiting == 0 {
-                ready(s);
-            }
-        }
-        successors.clear();
         let node = &mut self.nodes[id];
         node.keys = keys;
-        node.successors = successors;
+        node.prev = prev;
+        node.next = next;
         self.free.push(id);
         self.live -= 1;
         payload
@@ -171,13 +224,23 @@ impl<T> Chains<T> {
             node.live = false;
             node.generation = node.generation.wrapping_add(1);
             node.waiting = 0;
-            node.successors.clear();
             out.extend(node.payload.take());
         }
-        self.free = (0..self.nodes.len()).collect();
+        self.free = (0..self.nodes.len()).rev().collect();
         self.tails.clear();
         self.live = 0;
         out
+    }
+
+    /// Every live node with its generation (to pick some out, e.g. a closing
+    /// publisher's changes).
+    pub(crate) fn live_nodes(&self) -> impl Iterator<Item = (NodeId, u64, &T)> + '_ {
+        self.nodes.iter().enumerate().filter_map(|(id, n)| {
+            n.payload
+                .as_ref()
+                .filter(|_| n.live)
+                .map(|p| (id, n.generation, p))
+        })
     }
 
     /// Nodes without an outcome.

@@ -55,7 +55,7 @@ fn explore(case: &[Vec<Key>]) -> usize {
         if w.ids.len() < case.len() {
             let mut next = w.clone();
             let i = next.ids.len();
-            let (id, ready) = next.chains.insert(&case[i], i);
+            let (id, ready) = next.chains.insert(&mut case[i].clone(), i);
             next.ids.push(id);
             if ready {
                 next.ready.push(i);
@@ -75,7 +75,7 @@ fn explore(case: &[Vec<Key>]) -> usize {
             if w.started & (1 << i) != 0 && w.done & (1 << i) == 0 {
                 let mut next = w.clone();
                 let mut released = Vec::new();
-                let payload = next.chains.complete(next.ids[i], |n| released.push(n));
+                let payload = next.chains.remove(next.ids[i], |n| released.push(n));
                 assert_eq!(payload, Some(i));
                 for n in released {
                     // Slots are reused: the released node is the unfinished one there.
@@ -105,7 +105,7 @@ fn fingerprint(w: &World) -> Vec<u64> {
         .chains
         .tails
         .iter()
-        .map(|(k, &id)| (*k, index(id)))
+        .map(|(k, l)| (*k, index(l.node)))
         .collect();
     tails.sort_unstable();
     f.extend(tails.into_iter().flat_map(|(k, j)| [k, j]));
@@ -114,7 +114,11 @@ fn fingerprint(w: &World) -> Vec<u64> {
             let node = &w.chains.nodes[w.ids[j]];
             f.push(u64::MAX - 1);
             f.push(node.waiting as u64);
-            f.extend(node.successors.iter().map(|&s| index(s)));
+            f.extend(
+                node.next
+                    .iter()
+                    .map(|l| l.map_or(u64::MAX, |l| index(l.node))),
+            );
         }
     }
     let mut ready = w.ready.clone();
@@ -200,28 +204,28 @@ fn every_interleaving_of_six_notifications_over_two_resources() {
 #[test]
 fn slots_are_reused_without_stale_links() {
     let mut chains = Chains::default();
-    let (a, ready) = chains.insert(&[1], "a");
+    let (a, ready) = chains.insert(&mut vec![1], "a");
     assert!(ready);
-    let (b, ready) = chains.insert(&[1, 2], "b");
+    let (b, ready) = chains.insert(&mut vec![1, 2], "b");
     assert!(!ready);
     assert!(chains.is_waiting(b, chains.generation(b)));
     let mut released = Vec::new();
-    assert_eq!(chains.complete(a, |n| released.push(n)), Some("a"));
+    assert_eq!(chains.remove(a, |n| released.push(n)), Some("a"));
     assert_eq!(released, [b]);
     let g = chains.generation(a);
     // Slot `a` is reused by an unrelated node: ready at once, and old references to
     // the slot see a new generation.
-    let (c, ready) = chains.insert(&[3], "c");
+    let (c, ready) = chains.insert(&mut vec![3], "c");
     assert_eq!(c, a);
     assert!(ready);
     assert_eq!(chains.generation(c), g);
-    let (d, ready) = chains.insert(&[2], "d");
+    let (d, ready) = chains.insert(&mut vec![2], "d");
     assert!(!ready, "d waits for b");
     released.clear();
-    chains.complete(b, |n| released.push(n));
+    chains.remove(b, |n| released.push(n));
     assert_eq!(released, [d]);
     assert_eq!(chains.drain(), vec!["c", "d"]);
     assert_eq!(chains.len(), 0);
-    let (_, ready) = chains.insert(&[1, 2, 3], "e");
+    let (_, ready) = chains.insert(&mut vec![1, 2, 3], "e");
     assert!(ready, "drain forgets every tail");
 }

@@ -1,76 +1,101 @@
-//! What the graph holds for each pending notification, and the deadline sweep.
+//! What the graph holds for each pending entry: a notification or a published change,
+//! and what close can still do for it once it is being sent.
 
-use std::cmp::Reverse;
-use std::sync::Arc;
-use std::time::Instant;
-
-use super::{CallbackSlot, Job, Reply, State, Task, Ticket};
+use super::{Job, Reply};
+use crate::model::Notification;
 use crate::promise::Resolver;
+use crate::publisher::{ChangeJob, ChangeOutcome};
 
-/// What close can still do for a notification being sent when it gives up.
+/// What was accepted: a notification (sent as it is) or one resource's change (cut
+/// into a batch with other ready changes of its group when a worker takes work).
+#[allow(clippy::large_enum_variant)] // boxing would allocate per notification
+pub(crate) enum Work {
+    /// A notification from `notify`, `send_async` or `submit`.
+    Note(Job),
+    /// A change from a [`Publisher`](crate::publisher::Publisher).
+    Change(ChangeJob),
+}
+
+/// What close can still do for an entry being sent when it gives up.
 pub(super) enum Abandon {
     /// Nothing: its failure is reported when the worker's send ends.
     Nothing,
     /// Resolve its promise.
     Promise(Resolver),
-    /// Run its callback.
-    Callback(Arc<CallbackSlot>),
+    /// Resolve the promises of a batch's changes.
+    Changes(Vec<Resolver<ChangeOutcome>>),
 }
 
-/// What close may do for `reply` once its notification is being sent.
-pub(super) fn abandon_handle(reply: &Reply) -> Abandon {
-    match reply {
-        Reply::Promise(r) => Abandon::Promise(r.handle()),
-        Reply::Callback(slot) => Abandon::Callback(Arc::clone(slot)),
-        Reply::Errors => Abandon::Nothing,
+impl Abandon {
+    /// What close may do for `reply` once its notification is being sent.
+    pub(super) fn of(reply: &Reply) -> Self {
+        match reply {
+            Reply::Promise(r) => Abandon::Promise(r.handle()),
+            Reply::Batch(fanout) => Abandon::Changes(fanout.handles()),
+            Reply::Errors => Abandon::Nothing,
+        }
     }
 }
 
-/// What [`Scheduler::accept_claiming`](super::Scheduler::accept_claiming) did with a job.
-#[allow(clippy::large_enum_variant)] // boxing the task would allocate per notification
-pub(crate) enum Accepted<'a> {
-    /// Queued (or waiting for earlier notifications about its resources).
-    Queued(Ticket),
-    /// Ready and handed to the caller to send.
-    Claimed(Task<'a>),
-}
-
-/// A pending notification in the graph.
-#[allow(clippy::large_enum_variant)] // boxing the job would allocate per notification
+/// A pending entry's state.
+#[allow(clippy::large_enum_variant)] // boxing would allocate per notification
 pub(super) enum Entry {
-    /// Waiting for predecessors, or in the ready queue.
-    Queued(Job),
-    /// Taken by a worker; the handle lets close give up on its promise.
+    /// Waiting for predecessors, or ready and not taken yet.
+    Queued(Work),
+    /// Taken by a worker (or a blocked caller); the handle lets close give up on it.
     Running(Abandon),
-    /// Its outcome was given without sending (its deadline passed while it waited);
-    /// it stays in the graph until its predecessors are done, to keep their order.
-    Expired,
 }
 
+/// A node of the graph.
 pub(super) struct Pending {
     pub(super) entry: Entry,
+    /// The flush epoch it counts in.
     pub(super) epoch: u64,
+    /// Its estimated bytes, counted against the pending-bytes bound while queued.
+    pub(super) bytes: usize,
+    /// The batch group a ready change is listed in.
+    pub(super) listed: Option<usize>,
 }
 
-/// Gives the outcome `Timeout` to every waiting node whose deadline passed; returns
-/// their jobs (to finish outside the lock).
-pub(super) fn expire_due(state: &mut State, now: Instant) -> Vec<Job> {
-    let mut expired = Vec::new();
-    while let Some(Reverse((d, id, generation))) = state.expiries.peek().copied() {
-        if d > now {
-            break;
-        }
-        state.expiries.pop();
-        if state.chains.generation(id) != generation {
-            continue;
-        }
-        if let Some(pending) = state.chains.payload_mut(id) {
-            if let Entry::Queued(_) = pending.entry {
-                if let Entry::Queued(job) = std::mem::replace(&mut pending.entry, Entry::Expired) {
-                    expired.push(job);
-                }
+/// Estimated bytes of a notification's resources, for the pending-bytes bound: each
+/// resource's serialized properties and ids plus a fixed allowance for the rest (no
+/// serialization on the submitting thread).
+pub(super) fn note_bytes(n: &Notification) -> usize {
+    n.resources
+        .iter()
+        .map(|r| {
+            let props = r.arm_resource.properties().map_or(0, str::len);
+            props + 2 * r.arm_resource.id().as_str().len() + 256
+        })
+        .sum()
+}
+
+/// The resolvers of `abandon`, resolved with `Timeout` (close gave up on the send).
+pub(super) fn give_up(abandon: Abandon) {
+    use crate::publisher::ChangeFailure;
+    use crate::{Error, Failure};
+    match abandon {
+        Abandon::Promise(r) => r.resolve(Err(Failure::new(Error::TIMEOUT, None, None, 0))),
+        Abandon::Changes(rs) => {
+            for r in rs {
+                r.resolve(Err(ChangeFailure::new(Error::TIMEOUT, None, false, None)));
             }
         }
+        Abandon::Nothing => {}
     }
-    expired
+}
+
+/// Runs `f` on every item; a panic in one (a `log` backend's, say) does not stop the
+/// others: it is re-raised once every item had its turn.
+pub(crate) fn each_caught<T>(items: impl IntoIterator<Item = T>, mut f: impl FnMut(T)) {
+    let mut first = None;
+    for item in items {
+        let r = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| f(item)));
+        if let Err(p) = r {
+            first.get_or_insert(p);
+        }
+    }
+    if let Some(p) = first {
+        std::panic::resume_unwind(p);
+    }
 }

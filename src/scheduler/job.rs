@@ -1,15 +1,13 @@
 //! One accepted notification and where its outcome goes.
 
-use std::sync::Arc;
 use std::time::Instant;
-
-use parking_lot::Mutex;
 
 use uuid::Uuid;
 
 use super::Scheduler;
 use crate::model::Notification;
 use crate::promise::Resolver;
+use crate::publisher::Fanout;
 use crate::{Delivery, Error, Failure};
 
 /// One submitted notification.
@@ -27,30 +25,8 @@ pub(crate) enum Reply {
     Promise(Resolver),
     /// Failures to the errors channel; successes nowhere.
     Errors,
-    /// To a function, run once with the outcome on whichever thread gives it (a
-    /// worker, or a closing thread): the publisher fans a batch's outcome out to its
-    /// changes this way. Shared, so a close that gives up on the send can run it.
-    Callback(Arc<CallbackSlot>),
-}
-
-/// A function for an outcome.
-pub(crate) type Callback = Box<dyn FnOnce(Result<Delivery, Failure>) + Send>;
-
-/// A callback that runs at most once, whoever takes it first.
-pub(crate) struct CallbackSlot(Mutex<Option<Callback>>);
-
-impl CallbackSlot {
-    pub(crate) fn new(f: Callback) -> Arc<Self> {
-        Arc::new(Self(Mutex::new(Some(f))))
-    }
-
-    /// Runs the callback with `outcome` unless it already ran.
-    pub(crate) fn run(&self, outcome: Result<Delivery, Failure>) {
-        let f = self.0.lock().take();
-        if let Some(f) = f {
-            f(outcome);
-        }
-    }
+    /// To each change of a publisher's batch (cut by the scheduler).
+    Batch(Fanout),
 }
 
 /// Why a send failed, with what is known of the event.
@@ -91,7 +67,7 @@ impl Job {
                     scheduler.report(failure(e));
                 }
             }
-            Reply::Callback(slot) => slot.run(result.map_err(failure)),
+            Reply::Batch(fanout) => fanout.deliver(result.map_err(failure)),
         }
     }
 }

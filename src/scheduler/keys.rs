@@ -2,28 +2,26 @@
 
 use super::chains::Key;
 use crate::config::OrderBy;
-use crate::model::Notification;
+use crate::model::{Notification, NotificationResource};
 
 /// Appends the ordering keys of `n` under `order_by` to `out`.
 pub(crate) fn keys_of(n: &Notification, order_by: OrderBy, out: &mut Vec<Key>) {
+    out.extend(n.resources.iter().map(|r| key_of(r, order_by)));
+}
+
+/// The ordering key of one resource under `order_by`: its id compared
+/// case-insensitively, its top-level resource's, or one key for everything.
+pub(crate) fn key_of(r: &NotificationResource, order_by: OrderBy) -> Key {
     match order_by {
-        OrderBy::Global => out.push(0),
-        OrderBy::TopLevelResource => out.extend(
-            n.resources
-                .iter()
-                .map(|r| hash_ci(top_level_scope(resource_id(r)).as_bytes())),
-        ),
-        _ => out.extend(
-            n.resources
-                .iter()
-                .map(|r| hash_ci(resource_id(r).as_bytes())),
-        ),
+        OrderBy::Global => 0,
+        OrderBy::TopLevelResource => hash_ci(top_level_scope(resource_id(r)).as_bytes()),
+        _ => hash_ci(resource_id(r).as_bytes()),
     }
 }
 
 /// The id a resource is known by at the receiver (`resourceId`, or the ARM id when
 /// that is empty).
-fn resource_id(r: &crate::model::NotificationResource) -> &str {
+pub(crate) fn resource_id(r: &NotificationResource) -> &str {
     match r.sent_resource_id() {
         "" => r.arm_resource.id().as_str(),
         id => id,

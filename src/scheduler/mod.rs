@@ -1,40 +1,57 @@
-//! The scheduler: what the client accepted and which of it may be sent now.
+//! The scheduler: what the client accepted (notifications, and publishers' changes)
+//! and which of it may be sent now.
 //!
 //! # Guarantee
-//! Two notifications that share an ordering key (by default: a resource id, compared
+//! Two entries that share an ordering key (by default: a resource id, compared
 //! case-insensitively) are started in the order the client accepted them, and the
-//! later one is not started before the earlier one has its outcome. A notification
-//! waits for nothing else: ready work goes to whichever worker is free.
+//! later one is not started before the earlier one has its outcome. An entry waits
+//! for nothing else: ready work goes to whichever worker is free.
 //!
 //! # Design
-//! Every accepted notification becomes a node in a dependency graph ([`Chains`]),
-//! linked behind the last pending node of each of its keys; it is ready when all of
-//! those have their outcome. Ready nodes go to one FIFO queue that every worker takes
-//! from. No worker ever waits for another notification, so no interleaving can
-//! deadlock; memory is bounded by what is pending (the client's capacity); a failed
-//! notification releases its successors like a successful one.
+//! Every accepted entry stands in one FIFO queue per ordering key ([`Chains`]); it is
+//! ready when it heads all of them. A notification has its resources' keys; a
+//! published change is an entry of its own, keyed by its one resource. Ready
+//! notifications go to one FIFO queue that every worker takes from; ready changes are
+//! listed per group (what must be equal within one notification, see
+//! `publisher::GroupKey`), and a group goes to the same queue when it is due (full,
+//! lingered, or a flush or the close runs). The worker that takes a group cuts the
+//! batch then, from the changes ready at that moment: a change whose resource is busy
+//! (an earlier batch retrying, say) waits alone, and holds up nothing but its own
+//! resource. A newer change of a resource whose change still waits replaces it
+//! (coalescing), however long it waits.
 //!
-//! We weighed routing each key to a fixed worker queue (what this crate did before, and
-//! what the Go client's order option does): it keeps order only per routing key, so a
-//! batch and a single resource about one of its members race; one retrying job stalls
-//! its whole queue; and similar names pile onto one worker when the hash is weak.
-//! Per-key locks held by workers would let a worker block on another notification and
-//! idle while other work is ready. The graph keeps readiness exact and needs one lock.
+//! No worker ever waits for another entry, so no interleaving can deadlock; memory is
+//! bounded by what is pending (the client's capacity, in entries and estimated
+//! bytes); an entry that fails or expires releases its successors like one that
+//! succeeds. An entry whose deadline passes while it waits leaves its queues at once.
 //!
-//! The queue is a `Mutex` + `Condvar` rather than a channel because readiness changes
-//! under the graph's lock anyway (a completion releases successors), and because the
-//! workers produce ready work themselves: with a channel they would hold senders, and
-//! a channel that never disconnects cannot signal shutdown.
+//! # Waits, and why no wake-up is lost
+//! Every state change below happens under the one mutex, and every wait re-checks its
+//! condition in a loop after waking, so a wake-up can only be early, never missing, if
+//! each change that can make a condition true notifies its condvar:
+//! - `work` (workers wait for ready work, a deadline, a linger timer, a free place
+//!   under the in-flight limit, or the close): notified for each entry made ready,
+//!   when a task ends (a place under the limit frees up), when an earlier deadline or
+//!   timer is set, and on close (`notify_all`).
+//! - `room` (blocked submitters): `notify_all` whenever capacity frees up (an entry
+//!   taken, finished, expired or drained) and on close: every waiter re-checks, so
+//!   none can sleep while there is room, whoever else woke.
+//! - `progress` (flush and close): `notify_all` when an epoch a flush waits for
+//!   empties, when a worker exits, and after a close that gave up handed out every
+//!   outcome it drained.
 //!
-//! Flush uses epochs: each accepted node counts in the current epoch; a flush starts a
-//! new epoch and waits until every earlier epoch is empty, so it waits only for work
+//! Flush uses epochs: each accepted entry counts in the current epoch; a flush starts
+//! a new epoch and waits until every earlier epoch is empty, so it waits only for work
 //! accepted before it and holds nothing the workers need.
 
 mod chains;
+mod close;
 mod entry;
 mod epochs;
+mod groups;
 mod job;
 mod keys;
+mod take;
 mod task;
 
 use std::cell::RefCell;
@@ -44,19 +61,21 @@ use std::sync::Arc;
 use std::time::Instant;
 
 use crossbeam_channel::{Sender, TrySendError};
-use parking_lot::{Condvar, Mutex, MutexGuard};
+use parking_lot::{Condvar, Mutex};
 
 pub(crate) use chains::Key;
 use chains::{Chains, NodeId};
-pub(crate) use job::{Callback, CallbackSlot, Job, Reply, SendError, SendResult};
-
-pub(crate) use entry::Accepted;
-use entry::{abandon_handle, expire_due, Abandon, Entry, Pending};
+pub(crate) use entry::{each_caught, Work};
+use entry::{note_bytes, Abandon, Entry, Pending};
 use epochs::Epochs;
+use groups::{GroupRef, Groups, Scheduled};
+pub(crate) use job::{Job, Reply, SendError, SendResult};
+pub(crate) use keys::key_of;
 use keys::keys_of;
 pub(crate) use task::{Done, Task, Ticket};
 
 use crate::config::OrderBy;
+use crate::publisher::ChangeJob;
 use crate::stats::StatsInner;
 use crate::{Error, Failure};
 
@@ -69,18 +88,70 @@ pub(crate) enum Wait {
     Until(Instant),
 }
 
+/// An item of the ready queue.
+#[derive(Clone, Copy)]
+enum Ready {
+    /// A notification (node, generation).
+    Note(NodeId, u64),
+    /// A group of ready changes to cut a batch from.
+    Group(GroupRef),
+}
+
+/// What [`Scheduler::accept_claiming`] did with a job.
+#[allow(clippy::large_enum_variant)] // boxing the task would allocate per notification
+pub(crate) enum Accepted<'a> {
+    /// Queued (or waiting for earlier entries about its resources).
+    Queued(Ticket),
+    /// Ready and handed to the caller to send.
+    Claimed(Task<'a>),
+}
+
 struct State {
     chains: Chains<Pending>,
-    ready: VecDeque<NodeId>,
-    /// Deadlines of nodes that were not ready when accepted: (deadline, node,
-    /// generation); stale entries are skipped and pruned.
+    ready: VecDeque<Ready>,
+    groups: Groups,
+    /// Deadlines of entries that were not ready when accepted: (deadline, node,
+    /// generation); stale ones are skipped.
     expiries: BinaryHeap<Reverse<(Instant, NodeId, u64)>>,
+    /// Tasks being sent (by workers or blocked callers).
     running: usize,
+    /// Graph nodes those tasks carry.
+    running_nodes: usize,
+    /// Estimated bytes of the entries not being sent.
+    bytes: usize,
     epochs: Epochs,
+    /// Flushes in progress (groups do not linger meanwhile).
+    flushes: usize,
     closing: bool,
     abandoned: bool,
     /// Worker threads not yet ended.
     alive: usize,
+    /// Nodes made ready by the last removal (reused buffer).
+    released: Vec<NodeId>,
+}
+
+impl State {
+    /// Entries accepted without an outcome and not being sent.
+    fn queued(&self) -> usize {
+        self.chains.len() - self.running_nodes
+    }
+
+    /// Whether groups are due at once (a flush or the close runs).
+    fn urgent(&self) -> bool {
+        self.flushes > 0 || self.closing
+    }
+}
+
+/// The bounds and rules of a scheduler.
+#[derive(Clone, Copy)]
+pub(crate) struct Limits {
+    /// Entries not being sent, at most.
+    pub(crate) capacity: usize,
+    /// Their estimated bytes, at most.
+    pub(crate) max_bytes: usize,
+    /// Tasks being sent at once, at most (the worker count).
+    pub(crate) workers: usize,
+    pub(crate) order_by: OrderBy,
 }
 
 /// The shared state of a client and its workers.
@@ -92,8 +163,7 @@ pub(crate) struct Scheduler {
     room: Condvar,
     /// Flush and close wait here for outcomes and exiting workers.
     progress: Condvar,
-    capacity: usize,
-    order_by: OrderBy,
+    limits: Limits,
     pub(crate) stats: Arc<StatsInner>,
     errors: Sender<Failure>,
 }
@@ -104,28 +174,27 @@ thread_local! {
 }
 
 impl Scheduler {
-    pub(crate) fn new(
-        capacity: usize,
-        order_by: OrderBy,
-        stats: Arc<StatsInner>,
-        errors: Sender<Failure>,
-    ) -> Self {
+    pub(crate) fn new(limits: Limits, stats: Arc<StatsInner>, errors: Sender<Failure>) -> Self {
         Self {
             state: Mutex::new(State {
                 chains: Chains::default(),
                 ready: VecDeque::new(),
+                groups: Groups::default(),
                 expiries: BinaryHeap::new(),
                 running: 0,
+                running_nodes: 0,
+                bytes: 0,
                 epochs: Epochs::default(),
+                flushes: 0,
                 closing: false,
                 abandoned: false,
                 alive: 0,
+                released: Vec::new(),
             }),
             work: Condvar::new(),
             room: Condvar::new(),
             progress: Condvar::new(),
-            capacity,
-            order_by,
+            limits,
             stats,
             errors,
         }
@@ -134,29 +203,29 @@ impl Scheduler {
     /// Accepts `job`, waiting for room as `wait` says; hands it back on refusal.
     #[allow(clippy::result_large_err)] // by value, as crossbeam's TrySendError
     pub(crate) fn accept(&self, job: Job, wait: Wait) -> Result<Ticket, (Error, Job)> {
-        match self.accept_claiming(job, wait, None)? {
+        match self.accept_claiming(job, wait, false)? {
             Accepted::Queued(ticket) => Ok(ticket),
-            Accepted::Claimed(_) => unreachable!("nothing is claimed without a limit"),
+            Accepted::Claimed(_) => unreachable!("nothing is claimed unasked"),
         }
     }
 
-    /// Accepts `job`; with `claim` (a limit on notifications being sent), a job that
-    /// is ready at once, with no other ready work waiting and fewer than `claim` being
-    /// sent, is handed back to the caller as a [`Task`] to send on its own thread
-    /// (the caller is blocked for the outcome anyway, and a hand-off to a worker would
-    /// cost two thread wake-ups).
+    /// Accepts `job`; with `claim`, a job that is ready at once, with no other ready
+    /// work waiting and fewer tasks being sent than there are workers, is handed back
+    /// to the caller as a [`Task`] to send on its own thread (the caller is blocked
+    /// for the outcome anyway, and a hand-off to a worker would cost two thread
+    /// wake-ups). It counts against the same in-flight limit as the workers' tasks.
     #[allow(clippy::result_large_err)] // by value, as crossbeam's TrySendError
     pub(crate) fn accept_claiming(
         &self,
         job: Job,
         wait: Wait,
-        claim: Option<usize>,
+        claim: bool,
     ) -> Result<Accepted<'_>, (Error, Job)> {
         KEYS.with(|keys| {
             let mut keys = keys.borrow_mut();
             keys.clear();
-            keys_of(&job.notification, self.order_by, &mut keys);
-            self.accept_with_keys(job, &keys, wait, claim)
+            keys_of(&job.notification, self.limits.order_by, &mut keys);
+            self.accept_with_keys(job, &mut keys, wait, claim)
         })
     }
 
@@ -164,228 +233,217 @@ impl Scheduler {
     fn accept_with_keys(
         &self,
         job: Job,
-        keys: &[Key],
+        keys: &mut Vec<Key>,
         wait: Wait,
-        claim: Option<usize>,
+        claim: bool,
     ) -> Result<Accepted<'_>, (Error, Job)> {
+        let bytes = note_bytes(&job.notification);
         let mut state = self.state.lock();
-        loop {
-            if state.closing {
-                return Err((Error::Closed, job));
-            }
-            if state.chains.len() - state.running < self.capacity {
-                break;
-            }
-            let Wait::Until(deadline) = wait else {
-                return Err((Error::QueueFull, job));
-            };
-            if self.room.wait_until(&mut state, deadline).timed_out()
-                && !state.closing
-                && state.chains.len() - state.running >= self.capacity
-            {
-                return Err((Error::TIMEOUT, job));
-            }
+        if let Err(error) = self.wait_for_room(&mut state, wait) {
+            return Err((error, job));
         }
         let deadline = job.deadline;
         let epoch = state.epochs.accept();
         let pending = Pending {
-            entry: Entry::Queued(job),
+            entry: Entry::Queued(Work::Note(job)),
             epoch,
+            bytes,
+            listed: None,
         };
+        state.bytes += bytes;
         let (id, ready) = state.chains.insert(keys, pending);
-        let ticket = Ticket {
-            id,
-            generation: state.chains.generation(id),
-        };
-        if ready {
-            let claimable =
-                claim.is_some_and(|limit| state.running < limit && state.ready.is_empty());
-            if claimable {
-                let pending = state.chains.payload_mut(id).expect("just inserted");
-                let Entry::Queued(job) = std::mem::replace(&mut pending.entry, Entry::Expired)
-                else {
-                    unreachable!("just inserted as queued")
-                };
-                pending.entry = Entry::Running(abandon_handle(&job.reply));
-                state.running += 1;
-                return Ok(Accepted::Claimed(Task {
-                    scheduler: self,
-                    id,
-                    generation: ticket.generation,
-                    job: Some(job),
-                    released: false,
-                }));
-            }
-            state.ready.push_back(id);
-            self.work.notify_one();
-        } else {
-            let generation = state.chains.generation(id);
-            let earliest = state
-                .expiries
-                .peek()
-                .is_none_or(|Reverse((d, _, _))| deadline < *d);
-            state.expiries.push(Reverse((deadline, id, generation)));
-            if state.expiries.len() > 2 * state.chains.len() + 64 {
-                let State {
-                    chains, expiries, ..
-                } = &mut *state;
-                expiries.retain(|Reverse((_, id, g))| chains.is_waiting(*id, *g));
-            }
-            if earliest {
-                // An idle worker recomputes how long it may sleep.
-                self.work.notify_one();
-            }
+        let generation = state.chains.generation(id);
+        let ticket = Ticket { id, generation };
+        if !ready {
+            self.add_expiry(&mut state, deadline, id, generation);
+            return Ok(Accepted::Queued(ticket));
         }
+        if claim && state.running < self.limits.workers && state.ready.is_empty() {
+            let pending = state.chains.get_mut(id, generation).expect("just inserted");
+            let Entry::Queued(Work::Note(job)) =
+                std::mem::replace(&mut pending.entry, Entry::Running(Abandon::Nothing))
+            else {
+                unreachable!("just inserted as a queued notification")
+            };
+            pending.entry = Entry::Running(Abandon::of(&job.reply));
+            state.running += 1;
+            state.running_nodes += 1;
+            state.bytes -= bytes;
+            return Ok(Accepted::Claimed(Task {
+                scheduler: self,
+                nodes: Some(task::Nodes::One((id, generation))),
+                job: Some(job),
+            }));
+        }
+        state.ready.push_back(Ready::Note(id, generation));
+        self.work.notify_one();
         Ok(Accepted::Queued(ticket))
     }
 
-    /// Waits until a submission would be accepted without waiting (or the client
-    /// closes); `false` if `deadline` passed first.
-    pub(crate) fn wait_room(&self, deadline: Instant) -> bool {
+    /// Accepts a publisher's `change`, waiting for room as `wait` says: a newer state
+    /// of a resource whose change is still queued (not being sent) replaces that
+    /// change when its publisher coalesces (`Ok(true)`); otherwise it becomes an entry
+    /// of its own (`Ok(false)`). Hands it back on refusal.
+    #[allow(clippy::result_large_err)]
+    pub(crate) fn accept_change(
+        &self,
+        change: ChangeJob,
+        wait: Wait,
+    ) -> Result<bool, (Error, ChangeJob)> {
+        let key = key_of(&change.resource, self.limits.order_by);
         let mut state = self.state.lock();
-        while !state.closing && state.chains.len() - state.running >= self.capacity {
-            if self.room.wait_until(&mut state, deadline).timed_out() {
-                return state.closing || state.chains.len() - state.running < self.capacity;
+        if let Err(error) = self.wait_for_room(&mut state, wait) {
+            return Err((error, change));
+        }
+        let change = match self.coalesce(&mut state, key, change) {
+            Ok(()) => return Ok(true),
+            Err(change) => change,
+        };
+        let (deadline, bytes) = (change.deadline, change.bytes);
+        let epoch = state.epochs.accept();
+        let pending = Pending {
+            entry: Entry::Queued(Work::Change(change)),
+            epoch,
+            bytes,
+            listed: None,
+        };
+        state.bytes += bytes;
+        let mut keys = vec![key];
+        let (id, ready) = state.chains.insert(&mut keys, pending);
+        let generation = state.chains.generation(id);
+        if ready {
+            self.list_change(&mut state, id, Instant::now());
+        } else {
+            self.add_expiry(&mut state, deadline, id, generation);
+        }
+        Ok(false)
+    }
+
+    /// Replaces the queued change of `change`'s resource, if it is the last entry of
+    /// its key (so nothing accepted after it is overtaken); hands `change` back if not.
+    fn coalesce(&self, state: &mut State, key: Key, change: ChangeJob) -> Result<(), ChangeJob> {
+        if !change.publisher.coalesce() {
+            return Err(change);
+        }
+        let Some(id) = state.chains.tail(key) else {
+            return Err(change);
+        };
+        let generation = state.chains.generation(id);
+        let waiting = state.chains.is_waiting(id, generation);
+        let Some(pending) = state.chains.get_mut(id, generation) else {
+            return Err(change);
+        };
+        let Entry::Queued(Work::Change(old)) = &mut pending.entry else {
+            return Err(change);
+        };
+        if !old.same_resource(&change) {
+            return Err(change);
+        }
+        let (old_bytes, new_bytes, deadline) = (old.bytes, change.bytes, change.deadline);
+        let moved = old.group != change.group;
+        let older = std::mem::replace(old, change);
+        old.absorb(older);
+        pending.bytes = new_bytes;
+        let listed = pending.listed;
+        state.bytes = state.bytes - old_bytes + new_bytes;
+        let now = Instant::now();
+        match listed {
+            Some(slot) if moved => {
+                state.groups.unlist(slot, old_bytes);
+                self.schedule_group(state, slot, now);
+                self.list_change(state, id, now);
             }
+            Some(slot) => {
+                state.groups.resize(slot, old_bytes, new_bytes);
+                self.schedule_group(state, slot, now);
+            }
+            None if waiting => self.add_expiry(state, deadline, id, generation),
+            None => {}
         }
-        true
+        Ok(())
     }
 
-    /// Gives the accepted notification `ticket` its `Timeout` now if it has not been
-    /// started (its caller's deadline passed); it is then never sent. A notification
-    /// being sent is left to its worker, whose tries end at the same deadline.
-    pub(crate) fn expire(&self, ticket: Ticket) {
-        let mut state = self.state.lock();
-        if state.abandoned || state.chains.generation(ticket.id) != ticket.generation {
-            return;
-        }
-        let Some(pending) = state.chains.payload_mut(ticket.id) else {
-            return;
-        };
-        if !matches!(pending.entry, Entry::Queued(_)) {
-            return;
-        }
-        let Entry::Queued(job) = std::mem::replace(&mut pending.entry, Entry::Expired) else {
-            unreachable!("checked above")
-        };
-        drop(state);
-        self.stats.not_sent();
-        job.finish(Err(Error::TIMEOUT.into()), self);
-    }
-
-    /// Blocks until there is a job for this worker; `None` when the worker should exit
-    /// (closed and nothing pending, or close gave up).
-    ///
-    /// `done`, the worker's previous task, is released under the same lock (one lock
-    /// round per notification instead of two).
-    pub(crate) fn next(&self, done: Option<Done<'_>>) -> Option<Task<'_>> {
-        let mut state = self.state.lock();
-        if let Some(mut done) = done {
-            done.released = true;
-            self.finish_locked(&mut state, done.id, done.generation);
-        }
+    /// Waits, as `wait` says, until there is room for one more entry.
+    fn wait_for_room(
+        &self,
+        state: &mut parking_lot::MutexGuard<'_, State>,
+        wait: Wait,
+    ) -> Result<(), Error> {
         loop {
-            if state.abandoned {
-                return None;
+            if state.closing {
+                return Err(Error::Closed);
             }
-            // The clock is read only when some waiting notification has a deadline.
-            let due = state.expiries.peek().and_then(|Reverse((d, _, _))| {
-                let now = Instant::now();
-                (*d <= now).then_some(now)
-            });
-            if let Some(now) = due {
-                let expired = expire_due(&mut state, now);
-                if !expired.is_empty() {
-                    MutexGuard::unlocked(&mut state, || {
-                        for job in expired {
-                            self.stats.not_sent();
-                            job.finish(Err(Error::TIMEOUT.into()), self);
-                        }
-                    });
-                    continue;
-                }
+            if self.has_room(state) {
+                return Ok(());
             }
-            if let Some(id) = state.ready.pop_front() {
-                let pending = state.chains.payload_mut(id).expect("ready node is live");
-                match std::mem::replace(&mut pending.entry, Entry::Expired) {
-                    Entry::Queued(job) => {
-                        pending.entry = Entry::Running(abandon_handle(&job.reply));
-                        state.running += 1;
-                        self.room.notify_one();
-                        let generation = state.chains.generation(id);
-                        return Some(Task {
-                            scheduler: self,
-                            id,
-                            generation,
-                            job: Some(job),
-                            released: false,
-                        });
-                    }
-                    // Its outcome was given: nothing to send, release its successors.
-                    Entry::Expired => self.complete_node(&mut state, id),
-                    Entry::Running(_) => unreachable!("a running node is not ready again"),
-                }
-                continue;
-            }
-            if state.closing && state.chains.len() == 0 {
-                return None;
-            }
-            match state.expiries.peek() {
-                Some(Reverse((d, _, _))) => {
-                    let d = *d;
-                    self.work.wait_until(&mut state, d);
-                }
-                None => self.work.wait(&mut state),
+            let Wait::Until(deadline) = wait else {
+                return Err(Error::QueueFull);
+            };
+            if self.room.wait_until(state, deadline).timed_out()
+                && !state.closing
+                && !self.has_room(state)
+            {
+                return Err(Error::TIMEOUT);
             }
         }
     }
 
-    /// Unlinks a node that has its outcome and queues the successors it releases.
-    fn complete_node(&self, state: &mut State, id: NodeId) {
-        let State {
-            chains,
-            ready,
-            epochs,
-            ..
-        } = state;
-        let mut released = 0;
-        let pending = chains.complete(id, |s| {
-            ready.push_back(s);
-            released += 1;
-        });
-        // Flushes are woken only when one may pass, not on every outcome (a flush
-        // behind 2,000 notifications was woken 2,000 times, each time taking this
-        // lock from the workers).
-        if pending.is_some_and(|p| epochs.done(p.epoch)) {
-            self.progress.notify_all();
+    fn has_room(&self, state: &State) -> bool {
+        state.queued() < self.limits.capacity && state.bytes < self.limits.max_bytes
+    }
+
+    /// Keeps `deadline` for waiting node `id`, waking a worker to sleep less if it is
+    /// the earliest.
+    fn add_expiry(&self, state: &mut State, deadline: Instant, id: NodeId, generation: u64) {
+        let earliest = state
+            .expiries
+            .peek()
+            .is_none_or(|Reverse((d, _, _))| deadline < *d);
+        state.expiries.push(Reverse((deadline, id, generation)));
+        if state.expiries.len() > 2 * state.chains.len() + 64 {
+            let State {
+                chains, expiries, ..
+            } = state;
+            expiries.retain(|Reverse((_, id, g))| chains.is_waiting(*id, *g));
         }
-        match released {
-            0 => {}
-            1 => {
+        if earliest {
+            self.work.notify_one();
+        }
+    }
+
+    /// Lists ready change node `id` in its group, and queues the group if due.
+    fn list_change(&self, state: &mut State, id: NodeId, now: Instant) {
+        let generation = state.chains.generation(id);
+        let State { chains, groups, .. } = state;
+        let pending = chains.get_mut(id, generation).expect("a live node");
+        let Entry::Queued(Work::Change(change)) = &pending.entry else {
+            unreachable!("only queued changes are listed")
+        };
+        let options = change.publisher.batching();
+        let slot = groups.list(
+            &change.group,
+            options.0,
+            options.1,
+            (id, generation),
+            change.bytes,
+            change.accepted,
+        );
+        pending.listed = Some(slot);
+        self.schedule_group(state, slot, now);
+    }
+
+    /// Queues group `slot` if it is due.
+    fn schedule_group(&self, state: &mut State, slot: usize, now: Instant) {
+        let urgent = state.urgent();
+        match state.groups.schedule(slot, now, urgent) {
+            Scheduled::Due(group) => {
+                state.ready.push_back(Ready::Group(group));
                 self.work.notify_one();
             }
-            _ => {
-                self.work.notify_all();
+            Scheduled::EarliestTimer => {
+                self.work.notify_one();
             }
-        }
-        self.room.notify_one();
-        if state.closing && state.chains.len() == 0 {
-            self.work.notify_all();
-        }
-    }
-
-    /// A worker is done with a node (its job already has its outcome).
-    fn finish_task(&self, id: NodeId, generation: u64) {
-        let mut state = self.state.lock();
-        self.finish_locked(&mut state, id, generation);
-    }
-
-    fn finish_locked(&self, state: &mut State, id: NodeId, generation: u64) {
-        state.running -= 1;
-        if !state.abandoned && state.chains.generation(id) == generation {
-            self.complete_node(state, id);
-        } else {
-            self.progress.notify_all();
+            Scheduled::Nothing => {}
         }
     }
 
@@ -399,97 +457,9 @@ impl Scheduler {
         }
     }
 
-    /// Blocks until every notification accepted before the call has an outcome;
-    /// `false` if `deadline` passed first.
-    pub(crate) fn flush(&self, deadline: Instant) -> bool {
-        let mut state = self.state.lock();
-        let epoch = state.epochs.begin_flush();
-        loop {
-            if state.epochs.passed(epoch) || state.abandoned && state.running == 0 {
-                return true;
-            }
-            if self.progress.wait_until(&mut state, deadline).timed_out() {
-                return state.epochs.passed(epoch) || state.abandoned && state.running == 0;
-            }
-        }
-    }
-
-    /// Stops intake (wakes blocked submitters), lets the workers finish what is
-    /// pending and waits for them to exit. `true` when they all exited by `deadline`.
-    ///
-    /// Otherwise gives up: every pending notification not being sent gets
-    /// [`Error::Timeout`] now, the promises of those being sent too (their workers'
-    /// outcomes are then ignored), and the workers exit once their sends end. A close
-    /// after one that gave up only waits for the workers to exit.
-    /// `on_abandon` runs under the lock as it gives up (to cancel the sends in flight
-    /// before any worker can start another try).
-    pub(crate) fn close(&self, deadline: Instant, on_abandon: impl FnOnce()) -> bool {
-        let mut state = self.state.lock();
-        state.closing = true;
-        self.room.notify_all();
-        self.work.notify_all();
-        while state.alive > 0 {
-            if self.progress.wait_until(&mut state, deadline).timed_out() {
-                break;
-            }
-        }
-        if state.alive == 0 {
-            return true;
-        }
-        if state.abandoned {
-            return false;
-        }
-        state.abandoned = true;
-        on_abandon();
-        let drained = state.chains.drain();
-        state.ready.clear();
-        state.expiries.clear();
-        state.epochs.reset();
-        self.work.notify_all();
-        self.progress.notify_all();
-        drop(state);
-        for pending in drained {
-            match pending.entry {
-                Entry::Queued(job) => job.finish(Err(Error::TIMEOUT.into()), self),
-                Entry::Running(Abandon::Promise(resolver)) => {
-                    resolver.resolve(Err(Failure::new(Error::TIMEOUT, None, None, 0)))
-                }
-                Entry::Running(Abandon::Callback(slot)) => {
-                    slot.run(Err(Failure::new(Error::TIMEOUT, None, None, 0)))
-                }
-                Entry::Running(Abandon::Nothing) | Entry::Expired => {}
-            }
-        }
-        false
-    }
-
-    /// Whether a close gave up on pending work.
-    pub(crate) fn gave_up(&self) -> bool {
-        self.state.lock().abandoned
-    }
-
-    /// Counts a worker thread alive (before it is spawned).
-    pub(crate) fn worker_started(&self) {
-        self.state.lock().alive += 1;
-    }
-
-    /// Counts a worker thread ended (or its spawn failed).
-    pub(crate) fn worker_exited(&self) {
-        let mut state = self.state.lock();
-        state.alive -= 1;
-        self.progress.notify_all();
-    }
-
-    /// Whether every worker has exited.
-    #[cfg(test)]
-    pub(crate) fn all_exited(&self) -> bool {
-        self.state.lock().alive == 0
-    }
-
-    /// Notifications accepted without an outcome and not being sent.
+    /// Entries accepted without an outcome and not being sent.
     pub(crate) fn queue_depth(&self) -> usize {
-        let state = self.state.lock();
-        state.chains.len() - state.running
+        self.state.lock().queued()
     }
 }
 

@@ -1,6 +1,6 @@
 //! What the scheduler hands out: tickets for accepted notifications, and tasks (with
 //! their `Done` tokens) for notifications to send, which guarantee an outcome and the
-//! release of the node even when a panic cuts the handling short.
+//! release of the nodes even when a panic cuts the handling short.
 
 use super::chains::NodeId;
 use super::{Job, Scheduler, SendResult};
@@ -13,16 +13,28 @@ pub(crate) struct Ticket {
     pub(super) generation: u64,
 }
 
+/// The graph nodes a task sends: one notification, or the changes of one batch.
+pub(crate) enum Nodes {
+    One((NodeId, u64)),
+    Many(Vec<(NodeId, u64)>),
+}
+
+impl Nodes {
+    pub(super) fn as_slice(&self) -> &[(NodeId, u64)] {
+        match self {
+            Nodes::One(pair) => std::slice::from_ref(pair),
+            Nodes::Many(v) => v,
+        }
+    }
+}
+
 /// A job a worker took: it must reach [`Task::complete`]. Dropped without (a panic
 /// escaped the worker's handling), it gives the job [`Error::Panicked`] and releases
-/// its successors, so nothing is lost.
+/// its nodes, so nothing is lost.
 pub(crate) struct Task<'a> {
     pub(super) scheduler: &'a Scheduler,
-    pub(super) id: NodeId,
-    pub(super) generation: u64,
+    pub(super) nodes: Option<Nodes>,
     pub(super) job: Option<Job>,
-    /// Set when [`Task::complete`] handed the node on to a [`Done`].
-    pub(super) released: bool,
 }
 
 impl<'a> Task<'a> {
@@ -31,18 +43,15 @@ impl<'a> Task<'a> {
         self.job.as_ref().expect("the job is held until completion")
     }
 
-    /// Gives the job its outcome; the node is released (its successors go) when the
-    /// returned [`Done`] is handed to [`Scheduler::next`], or dropped.
+    /// Gives the job its outcome; the nodes are released (their successors go) when
+    /// the returned [`Done`] is handed to [`Scheduler::next`], or dropped.
     pub(crate) fn complete(mut self, result: SendResult) -> Done<'a> {
         if let Some(job) = self.job.take() {
             job.finish(result, self.scheduler);
         }
-        self.released = true;
         Done {
             scheduler: self.scheduler,
-            id: self.id,
-            generation: self.generation,
-            released: false,
+            nodes: self.nodes.take(),
         }
     }
 }
@@ -54,26 +63,24 @@ impl Drop for Task<'_> {
             let error = Error::Panicked("the worker panicked outside the send".into());
             job.finish(Err(error.into()), self.scheduler);
         }
-        if !self.released {
-            self.scheduler.finish_task(self.id, self.generation);
+        if let Some(nodes) = self.nodes.take() {
+            self.scheduler.finish_task(nodes);
         }
     }
 }
 
-/// A finished task whose node is not released yet: [`Scheduler::next`] releases it
-/// under the lock it takes anyway; dropped (a panic between the two), it releases the
-/// node itself.
+/// A finished task whose nodes are not released yet: [`Scheduler::next`] releases
+/// them under the lock it takes anyway; dropped (a panic between the two), it releases
+/// them itself.
 pub(crate) struct Done<'a> {
     scheduler: &'a Scheduler,
-    pub(super) id: NodeId,
-    pub(super) generation: u64,
-    pub(super) released: bool,
+    pub(super) nodes: Option<Nodes>,
 }
 
 impl Drop for Done<'_> {
     fn drop(&mut self) {
-        if !self.released {
-            self.scheduler.finish_task(self.id, self.generation);
+        if let Some(nodes) = self.nodes.take() {
+            self.scheduler.finish_task(nodes);
         }
     }
 }

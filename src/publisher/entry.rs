@@ -1,0 +1,203 @@
+//! A published change as the scheduler holds it, the group it may share a
+//! notification with, and the publisher state its outcome reports to.
+
+use std::sync::atomic::{AtomicUsize, Ordering::Relaxed};
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use crossbeam_channel::{Sender, TrySendError};
+
+use super::change::{Change, ChangeContext, ChangeFailure, ChangeOutcome};
+use super::stats::StatsCounters;
+use crate::model::{Activity, NotificationResource, ResourceType};
+use crate::promise::Resolver;
+use crate::Error;
+
+/// How large a batch may grow.
+#[derive(Clone, Copy, Debug)]
+pub(crate) struct Limits {
+    pub(crate) max_resources: usize,
+    /// The most bytes of a batch's resources JSON (brackets included).
+    pub(crate) max_bytes: Option<usize>,
+}
+
+/// A publisher's validated options.
+#[derive(Clone, Copy, Debug)]
+pub(crate) struct Options {
+    pub(crate) limits: Limits,
+    pub(crate) linger: Duration,
+    pub(crate) coalesce: bool,
+    pub(crate) inline_batches: bool,
+    pub(crate) errors_capacity: usize,
+}
+
+/// What the scheduler and the outcomes of a publisher's changes share with it.
+pub(crate) struct PublisherShared {
+    pub(crate) options: Options,
+    errors: Sender<ChangeFailure>,
+    pub(crate) stats: StatsCounters,
+    /// Changes accepted and not yet taken into a batch (nor expired).
+    pending: AtomicUsize,
+}
+
+impl PublisherShared {
+    pub(crate) fn new(options: Options, errors: Sender<ChangeFailure>) -> Self {
+        Self {
+            options,
+            errors,
+            stats: StatsCounters::default(),
+            pending: AtomicUsize::new(0),
+        }
+    }
+
+    /// Whether a newer change replaces a queued one of its resource.
+    pub(crate) fn coalesce(&self) -> bool {
+        self.options.coalesce
+    }
+
+    /// The batch limits and the linger time.
+    pub(crate) fn batching(&self) -> (Limits, Duration) {
+        (self.options.limits, self.options.linger)
+    }
+
+    /// A change was accepted as an entry of its own.
+    pub(crate) fn queued(&self) {
+        self.pending.fetch_add(1, Relaxed);
+    }
+
+    /// A change left the queue (taken into a batch, expired or failed unsent).
+    pub(crate) fn dequeued(&self) {
+        self.pending.fetch_sub(1, Relaxed);
+    }
+
+    /// Changes accepted and not yet taken into a batch.
+    pub(crate) fn pending(&self) -> usize {
+        self.pending.load(Relaxed)
+    }
+
+    /// A batch of `resources` changes was cut, its oldest published `waited` ago.
+    pub(crate) fn built(&self, resources: usize, waited: Option<Duration>) {
+        self.stats.built(resources, waited.unwrap_or_default());
+    }
+
+    /// Puts a failure on the errors channel, or counts it dropped.
+    pub(crate) fn report(&self, failure: ChangeFailure) {
+        if let Err(TrySendError::Full(_)) = self.errors.try_send(failure) {
+            self.stats.errors_dropped.fetch_add(1, Relaxed);
+        }
+    }
+}
+
+/// Where a change's outcome goes.
+pub(crate) enum Reply {
+    /// To a promise.
+    Promise(Resolver<ChangeOutcome>),
+    /// Failures to the publisher's errors channel.
+    Errors,
+}
+
+/// What must be equal for two changes to share a notification: the publisher (its
+/// batch limits), the context, resource type, API version sent and activity.
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
+pub(crate) struct GroupKey {
+    publisher: usize,
+    context: Arc<ChangeContext>,
+    /// A clone shares the id's type string (a reference count).
+    resource_type: ResourceType,
+    /// The API version sent: the ARM resource's shared string (a reference count), or
+    /// a copy of the resource's override.
+    api_version: Arc<str>,
+    activity: Activity,
+}
+
+impl GroupKey {
+    pub(crate) fn of(
+        publisher: &Arc<PublisherShared>,
+        context: &Arc<ChangeContext>,
+        r: &NotificationResource,
+    ) -> Self {
+        let api_version = match &r.api_version {
+            Some(version) => Arc::from(version.as_str()),
+            None => Arc::clone(&r.arm_resource.api_version),
+        };
+        Self {
+            publisher: Arc::as_ptr(publisher) as usize,
+            context: Arc::clone(context),
+            resource_type: r.arm_resource.resource_type().clone(),
+            api_version,
+            activity: r.arm_resource.activity(),
+        }
+    }
+}
+
+/// One published change, with the replies of the older changes it replaced.
+pub(crate) struct ChangeJob {
+    pub(crate) context: Arc<ChangeContext>,
+    pub(crate) resource: NotificationResource,
+    pub(crate) own: Reply,
+    /// Replies of the changes this one replaced (coalesced), oldest first.
+    pub(crate) replaced: Vec<Reply>,
+    pub(crate) deadline: Instant,
+    /// When it was published.
+    pub(crate) accepted: Instant,
+    /// The resource's JSON size, plus one for the comma that separates it.
+    pub(crate) bytes: usize,
+    pub(crate) group: GroupKey,
+    pub(crate) publisher: Arc<PublisherShared>,
+}
+
+impl ChangeJob {
+    /// Whether `other` is about the same resource (ARM ids compare
+    /// case-insensitively, as the ordering keys do).
+    pub(crate) fn same_resource(&self, other: &ChangeJob) -> bool {
+        self.resource
+            .sent_resource_id()
+            .eq_ignore_ascii_case(other.resource.sent_resource_id())
+    }
+
+    /// This newer change replaces `older`: its replies become this one's.
+    pub(crate) fn absorb(&mut self, older: ChangeJob) {
+        let ChangeJob { own, replaced, .. } = older;
+        let mut all = replaced;
+        all.push(own);
+        all.append(&mut self.replaced);
+        self.replaced = all;
+    }
+
+    /// Handles of its promises (close may give up on them while it is sent).
+    pub(crate) fn promise_handles(&self, out: &mut Vec<Resolver<ChangeOutcome>>) {
+        for reply in std::iter::once(&self.own).chain(&self.replaced) {
+            if let Reply::Promise(r) = reply {
+                out.push(r.handle());
+            }
+        }
+    }
+
+    /// Fails the change unsent with `error`, handing it back.
+    pub(crate) fn fail(self, error: Error) {
+        let ChangeJob {
+            context,
+            resource,
+            own,
+            replaced,
+            publisher,
+            ..
+        } = self;
+        for reply in replaced {
+            let failure = ChangeFailure::new(error.duplicate(), None, true, None);
+            deliver(&publisher, reply, Err(failure));
+        }
+        let change = Change::new(context, resource);
+        let failure = ChangeFailure::new(error, Some(change), false, None);
+        deliver(&publisher, own, Err(failure));
+    }
+}
+
+/// Gives `outcome` to `reply`: a promise, or for a failure the errors channel.
+pub(crate) fn deliver(publisher: &PublisherShared, reply: Reply, outcome: ChangeOutcome) {
+    match (reply, outcome) {
+        (Reply::Promise(r), outcome) => r.resolve(outcome),
+        (Reply::Errors, Err(failure)) => publisher.report(failure),
+        (Reply::Errors, Ok(_)) => {}
+    }
+}

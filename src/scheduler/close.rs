@@ -1,0 +1,161 @@
+//! Flush, close and the early outcomes: a blocked caller's expired notification, a
+//! closing publisher's changes, and everything when a close gives up.
+
+use std::sync::Arc;
+use std::time::Instant;
+
+use super::entry::{each_caught, give_up, Entry, Work};
+use super::{Ready, Scheduler, State, Ticket};
+use crate::publisher::PublisherShared;
+use crate::Error;
+
+impl Scheduler {
+    /// Gives the accepted notification `ticket` its `Timeout` now if it has not been
+    /// started (its caller's deadline passed); it is then never sent. A notification
+    /// being sent is left to its worker, whose tries end at the same deadline.
+    pub(crate) fn expire(&self, ticket: Ticket) {
+        let mut state = self.state.lock();
+        if state.abandoned {
+            return;
+        }
+        let Some(work) = self.remove_queued(&mut state, ticket.id, ticket.generation) else {
+            return;
+        };
+        drop(state);
+        self.time_out(vec![work]);
+    }
+
+    /// Gives every queued change of `publisher` (not being sent) `Timeout` now,
+    /// unsent: its close gave up. Returns how many.
+    pub(crate) fn expire_changes(&self, publisher: &Arc<PublisherShared>) -> usize {
+        let mut state = self.state.lock();
+        let ids: Vec<_> = state
+            .chains
+            .live_nodes()
+            .filter(|(_, _, p)| {
+                matches!(&p.entry, Entry::Queued(Work::Change(c)) if Arc::ptr_eq(&c.publisher, publisher))
+            })
+            .map(|(id, generation, _)| (id, generation))
+            .collect();
+        let expired: Vec<Work> = ids
+            .into_iter()
+            .filter_map(|(id, generation)| self.remove_queued(&mut state, id, generation))
+            .collect();
+        drop(state);
+        let n = expired.len();
+        self.time_out(expired);
+        n
+    }
+
+    /// Puts every group with listed changes in the ready queue (a flush or the close
+    /// started: nothing lingers).
+    fn queue_all_groups(&self, state: &mut State) {
+        let mut due = Vec::new();
+        state.groups.all_due(&mut due);
+        if !due.is_empty() {
+            state.ready.extend(due.into_iter().map(Ready::Group));
+            self.work.notify_all();
+        }
+    }
+
+    /// Blocks until every entry accepted before the call has an outcome; `false` if
+    /// `deadline` passed first. Groups do not linger while it waits.
+    pub(crate) fn flush(&self, deadline: Instant) -> bool {
+        let mut state = self.state.lock();
+        let epoch = state.epochs.begin_flush();
+        state.flushes += 1;
+        self.queue_all_groups(&mut state);
+        let passed = loop {
+            if state.epochs.passed(epoch) {
+                break true;
+            }
+            if self.progress.wait_until(&mut state, deadline).timed_out() {
+                break state.epochs.passed(epoch);
+            }
+        };
+        state.flushes -= 1;
+        passed
+    }
+
+    /// Stops intake (wakes blocked submitters), lets the workers finish what is
+    /// pending and waits for them to exit. `true` when they all exited by `deadline`.
+    ///
+    /// Otherwise gives up: every pending entry not being sent gets
+    /// [`Error::Timeout`] now, the promises of those being sent too (their workers'
+    /// outcomes are then ignored), and the workers exit once their sends end. A close
+    /// after one that gave up only waits for the workers to exit. Flushes pass only
+    /// once every drained outcome was handed out.
+    /// `on_abandon` runs under the lock as it gives up (to cancel the sends in flight
+    /// before any worker can start another try).
+    pub(crate) fn close(&self, deadline: Instant, on_abandon: impl FnOnce()) -> bool {
+        let mut state = self.state.lock();
+        state.closing = true;
+        self.queue_all_groups(&mut state);
+        self.room.notify_all();
+        self.work.notify_all();
+        while state.alive > 0 {
+            if self.progress.wait_until(&mut state, deadline).timed_out() {
+                break;
+            }
+        }
+        if state.alive == 0 {
+            return true;
+        }
+        if state.abandoned {
+            return false;
+        }
+        state.abandoned = true;
+        on_abandon();
+        let drained = state.chains.drain();
+        state.ready.clear();
+        state.expiries.clear();
+        state.groups.clear();
+        state.running_nodes = 0;
+        state.bytes = 0;
+        self.work.notify_all();
+        self.room.notify_all();
+        drop(state);
+        let handed_out = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+            each_caught(drained, |pending| match pending.entry {
+                Entry::Queued(Work::Note(job)) => job.finish(Err(Error::TIMEOUT.into()), self),
+                Entry::Queued(Work::Change(change)) => {
+                    change.publisher.dequeued();
+                    change.fail(Error::TIMEOUT);
+                }
+                Entry::Running(abandon) => give_up(abandon),
+            })
+        }));
+        // Only now may flushes pass: every drained entry has its outcome.
+        let mut state = self.state.lock();
+        state.epochs.reset();
+        self.progress.notify_all();
+        drop(state);
+        if let Err(panic) = handed_out {
+            std::panic::resume_unwind(panic);
+        }
+        false
+    }
+
+    /// Whether a close gave up on pending work.
+    pub(crate) fn gave_up(&self) -> bool {
+        self.state.lock().abandoned
+    }
+
+    /// Counts a worker thread alive (before it is spawned).
+    pub(crate) fn worker_started(&self) {
+        self.state.lock().alive += 1;
+    }
+
+    /// Counts a worker thread ended (or its spawn failed).
+    pub(crate) fn worker_exited(&self) {
+        let mut state = self.state.lock();
+        state.alive -= 1;
+        self.progress.notify_all();
+    }
+
+    /// Whether every worker has exited.
+    #[cfg(test)]
+    pub(crate) fn all_exited(&self) -> bool {
+        self.state.lock().alive == 0
+    }
+}

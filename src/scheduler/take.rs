@@ -1,0 +1,333 @@
+//! Workers taking work: ready notifications as they are, due groups cut into batches
+//! of the changes ready at that moment; deadlines and linger timers on the way; and
+//! the release of what a task carried.
+
+use std::cmp::Reverse;
+use std::time::Instant;
+
+use parking_lot::MutexGuard;
+
+use super::entry::{each_caught, Abandon, Entry, Pending, Work};
+use super::task::Nodes;
+use super::{Done, NodeId, Ready, Scheduler, State, Task};
+use crate::publisher::{batch_job, ChangeJob};
+use crate::Error;
+
+/// A batch cut from a group: its nodes and changes, and the changes whose deadline
+/// had passed (they get `Timeout`, unsent).
+struct Cut {
+    nodes: Vec<(NodeId, u64)>,
+    items: Vec<ChangeJob>,
+    expired: Vec<Work>,
+}
+
+impl Scheduler {
+    /// Blocks until there is a task for this worker; `None` when the worker should
+    /// exit (closed and nothing pending, or close gave up).
+    ///
+    /// `done`, the worker's previous task, is released under the same lock (one lock
+    /// round per notification instead of two).
+    pub(crate) fn next(&self, done: Option<Done<'_>>) -> Option<Task<'_>> {
+        let mut state = self.state.lock();
+        if let Some(nodes) = done.and_then(|mut d| d.nodes.take()) {
+            self.finish_locked(&mut state, &nodes);
+        }
+        loop {
+            if state.abandoned {
+                return None;
+            }
+            // The clock is read only when some deadline or linger timer is set.
+            if !state.expiries.is_empty() || state.groups.next_timer().is_some() {
+                let now = Instant::now();
+                let expired = self.expire_due(&mut state, now);
+                if !expired.is_empty() {
+                    MutexGuard::unlocked(&mut state, || self.time_out(expired));
+                    continue;
+                }
+                let mut due = Vec::new();
+                state.groups.fire(now, &mut due);
+                state.ready.extend(due.into_iter().map(Ready::Group));
+            }
+            if state.running < self.limits.workers {
+                if let Some(item) = state.ready.pop_front() {
+                    match item {
+                        Ready::Note(id, generation) => {
+                            if let Some(task) = self.take_note(&mut state, id, generation) {
+                                return Some(task);
+                            }
+                        }
+                        Ready::Group(group) => {
+                            let cut = self.cut(&mut state, group);
+                            if cut.items.is_empty() && cut.expired.is_empty() {
+                                continue;
+                            }
+                            drop(state);
+                            let task = (!cut.items.is_empty()).then(|| Task {
+                                scheduler: self,
+                                nodes: Some(Nodes::Many(cut.nodes)),
+                                job: Some(batch_job(cut.items)),
+                            });
+                            self.time_out(cut.expired);
+                            if task.is_some() {
+                                return task;
+                            }
+                            state = self.state.lock();
+                        }
+                    }
+                    continue;
+                }
+            }
+            if state.closing && state.chains.len() == 0 {
+                return None;
+            }
+            let expiry = state.expiries.peek().map(|Reverse((d, _, _))| *d);
+            match expiry.into_iter().chain(state.groups.next_timer()).min() {
+                Some(at) => {
+                    self.work.wait_until(&mut state, at);
+                }
+                None => self.work.wait(&mut state),
+            }
+        }
+    }
+
+    /// Takes ready notification `id` to send, unless it left the graph meanwhile.
+    fn take_note(&self, state: &mut State, id: NodeId, generation: u64) -> Option<Task<'_>> {
+        let pending = state.chains.get_mut(id, generation)?;
+        if !matches!(pending.entry, Entry::Queued(Work::Note(_))) {
+            return None;
+        }
+        let Entry::Queued(Work::Note(job)) =
+            std::mem::replace(&mut pending.entry, Entry::Running(Abandon::Nothing))
+        else {
+            unreachable!("checked above")
+        };
+        pending.entry = Entry::Running(Abandon::of(&job.reply));
+        state.bytes -= pending.bytes;
+        state.running += 1;
+        state.running_nodes += 1;
+        self.room.notify_all();
+        Some(Task {
+            scheduler: self,
+            nodes: Some(Nodes::One((id, generation))),
+            job: Some(job),
+        })
+    }
+
+    /// Cuts a batch from `group`: its listed changes, oldest first, up to its
+    /// publisher's limits (count and bytes); changes past their deadline are taken
+    /// out for `Timeout` instead. What is left is queued again when due.
+    fn cut(&self, state: &mut State, group: super::GroupRef) -> Cut {
+        let now = Instant::now();
+        let mut cut = Cut {
+            nodes: Vec::new(),
+            items: Vec::new(),
+            expired: Vec::new(),
+        };
+        let mut late = Vec::new();
+        let mut handles = Vec::new();
+        let State {
+            chains,
+            groups,
+            bytes: pending_bytes,
+            running_nodes,
+            ..
+        } = state;
+        let Some(g) = groups.get_mut(group) else {
+            return cut;
+        };
+        let (max_resources, max_bytes) = (g.limits.max_resources, g.max_bytes());
+        let mut bytes = 0;
+        let mut oldest = None;
+        while let Some(&(id, generation)) = g.list.front() {
+            let Some(pending) = chains.get_mut(id, generation) else {
+                g.list.pop_front();
+                continue;
+            };
+            let listed_here = pending.listed == Some(group.0);
+            let Entry::Queued(Work::Change(change)) = &pending.entry else {
+                g.list.pop_front();
+                continue;
+            };
+            if !listed_here {
+                g.list.pop_front();
+                continue;
+            }
+            if change.deadline <= now {
+                g.list.pop_front();
+                late.push((id, generation));
+                continue;
+            }
+            let full = cut.items.len() >= max_resources || bytes + pending.bytes > max_bytes;
+            if !cut.items.is_empty() && full {
+                oldest = Some(change.accepted);
+                break;
+            }
+            g.list.pop_front();
+            g.count -= 1;
+            g.bytes -= pending.bytes;
+            bytes += pending.bytes;
+            *pending_bytes -= pending.bytes;
+            *running_nodes += 1;
+            pending.listed = None;
+            let Entry::Queued(Work::Change(change)) =
+                std::mem::replace(&mut pending.entry, Entry::Running(Abandon::Nothing))
+            else {
+                unreachable!("checked above")
+            };
+            change.promise_handles(&mut handles);
+            change.publisher.dequeued();
+            cut.nodes.push((id, generation));
+            cut.items.push(change);
+        }
+        groups.after_cut(group.0, oldest);
+        if let Some(&(id, generation)) = cut.nodes.first() {
+            let first = chains.get_mut(id, generation).expect("just taken");
+            first.entry = Entry::Running(Abandon::Changes(handles));
+            state.running += 1;
+            if let Some(publisher) = cut.items.first().map(|c| &c.publisher) {
+                let waited = cut.items.iter().map(|c| c.accepted).min();
+                publisher.built(cut.items.len(), waited.map(|t| now - t));
+            }
+        }
+        for (id, generation) in late {
+            cut.expired
+                .extend(self.remove_queued(state, id, generation));
+        }
+        self.schedule_group(state, group.0, now);
+        self.room.notify_all();
+        cut
+    }
+
+    /// Gives `Timeout` to every waiting entry whose deadline passed (they leave the
+    /// graph now); returns them, to be handed their outcome outside the lock.
+    fn expire_due(&self, state: &mut State, now: Instant) -> Vec<Work> {
+        let mut expired = Vec::new();
+        while let Some(&Reverse((d, id, generation))) = state.expiries.peek() {
+            if d > now {
+                break;
+            }
+            state.expiries.pop();
+            let due = state
+                .chains
+                .get_mut(id, generation)
+                .is_some_and(|p| matches!(&p.entry, Entry::Queued(w) if w.deadline() <= now));
+            if due {
+                expired.extend(self.remove_queued(state, id, generation));
+            }
+        }
+        expired
+    }
+
+    /// Removes queued entry `id` (its outcome is given without sending) from its
+    /// queues, its group, the bounds and its epoch.
+    pub(super) fn remove_queued(
+        &self,
+        state: &mut State,
+        id: NodeId,
+        generation: u64,
+    ) -> Option<Work> {
+        let pending = state.chains.get_mut(id, generation)?;
+        if !matches!(pending.entry, Entry::Queued(_)) {
+            return None;
+        }
+        let (bytes, listed) = (pending.bytes, pending.listed);
+        state.bytes -= bytes;
+        if let Some(slot) = listed {
+            state.groups.unlist(slot, bytes);
+            self.schedule_group(state, slot, Instant::now());
+        }
+        match self.remove_node(state, id)?.entry {
+            Entry::Queued(work) => {
+                if let Work::Change(c) = &work {
+                    c.publisher.dequeued();
+                }
+                Some(work)
+            }
+            Entry::Running(_) => unreachable!("checked above"),
+        }
+    }
+
+    /// Takes node `id` out of the graph: its epoch counts it done, and the entries it
+    /// put at the head of all their queues become ready.
+    fn remove_node(&self, state: &mut State, id: NodeId) -> Option<Pending> {
+        let mut released = std::mem::take(&mut state.released);
+        let pending = state.chains.remove(id, |n| released.push(n));
+        if pending.as_ref().is_some_and(|p| state.epochs.done(p.epoch)) {
+            // Flushes are woken only when one may pass, not on every outcome.
+            self.progress.notify_all();
+        }
+        if !released.is_empty() {
+            let now = Instant::now();
+            for n in released.drain(..) {
+                self.on_ready(state, n, now);
+            }
+        }
+        state.released = released;
+        self.room.notify_all();
+        if state.closing && state.chains.len() == 0 {
+            self.work.notify_all();
+        }
+        pending
+    }
+
+    /// Node `id` heads all its queues now: a notification joins the ready queue, a
+    /// change its group.
+    fn on_ready(&self, state: &mut State, id: NodeId, now: Instant) {
+        let generation = state.chains.generation(id);
+        let is_note = match state.chains.get_mut(id, generation).map(|p| &p.entry) {
+            Some(Entry::Queued(Work::Note(_))) => true,
+            Some(Entry::Queued(Work::Change(_))) => false,
+            _ => unreachable!("a released node is queued"),
+        };
+        if is_note {
+            state.ready.push_back(Ready::Note(id, generation));
+            self.work.notify_one();
+        } else {
+            self.list_change(state, id, now);
+        }
+    }
+
+    /// Gives each entry `Timeout`, unsent (its deadline passed while it waited).
+    pub(super) fn time_out(&self, expired: Vec<Work>) {
+        each_caught(expired, |work| match work {
+            Work::Note(job) => {
+                self.stats.not_sent();
+                job.finish(Err(Error::TIMEOUT.into()), self);
+            }
+            Work::Change(change) => change.fail(Error::TIMEOUT),
+        });
+    }
+
+    /// A task is done (its job already has its outcome).
+    pub(super) fn finish_task(&self, nodes: Nodes) {
+        let mut state = self.state.lock();
+        self.finish_locked(&mut state, &nodes);
+    }
+
+    fn finish_locked(&self, state: &mut State, nodes: &Nodes) {
+        state.running -= 1;
+        for &(id, generation) in nodes.as_slice() {
+            if !state.abandoned && state.chains.generation(id) == generation {
+                state.running_nodes -= 1;
+                self.remove_node(state, id);
+            }
+        }
+        if state.abandoned {
+            self.progress.notify_all();
+        }
+        if !state.ready.is_empty() {
+            // A place under the in-flight limit freed up.
+            self.work.notify_one();
+        }
+    }
+}
+
+impl Work {
+    /// The deadline of the notification or change.
+    pub(super) fn deadline(&self) -> Instant {
+        match self {
+            Work::Note(job) => job.deadline,
+            Work::Change(change) => change.deadline,
+        }
+    }
+}

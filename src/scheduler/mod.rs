@@ -321,6 +321,7 @@ impl Scheduler {
 
     /// Replaces the queued change of `change`'s resource, if it is the last entry of
     /// its key (so nothing accepted after it is overtaken); hands `change` back if not.
+    #[allow(clippy::result_large_err)] // handed back by value, moved once
     fn coalesce(&self, state: &mut State, key: Key, change: ChangeJob) -> Result<(), ChangeJob> {
         if !change.publisher.coalesce() {
             return Err(change);

@@ -99,14 +99,18 @@ fn flush_passes_only_after_a_giving_up_close_handed_out_every_outcome() {
     promises.extend((1..20_000).map(|i| client.send_async(node(&node_id(0), i)).unwrap()));
     let flusher = {
         let client = Arc::clone(&client);
-        thread::spawn(move || client.flush(Instant::now() + WAIT))
+        thread::spawn(move || {
+            let flushed = client.flush(Instant::now() + WAIT);
+            // Read at once, on the flushing thread: flush returned, so every outcome
+            // must be out already.
+            let pending = promises.iter().filter(|p| !p.is_ready()).count();
+            (flushed, pending)
+        })
     };
     thread::sleep(Duration::from_millis(100)); // the flush waits by now
     let closed = client.close(Instant::now() + Duration::from_millis(10));
     assert!(closed.is_err());
-    let flushed = flusher.join().unwrap();
-    // Read at once: flush returned Ok, so every outcome was out before it did.
-    let pending = promises.iter().filter(|p| !p.is_ready()).count();
+    let (flushed, pending) = flusher.join().unwrap();
     assert!(flushed.is_ok(), "{flushed:?}");
     assert_eq!(pending, 0, "flush returned with promises pending");
     gate.open();

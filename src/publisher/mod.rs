@@ -35,6 +35,8 @@ use crossbeam_channel::bounded;
 
 pub use change::{Change, ChangeContext, ChangeFailure, ChangeOutcome, PublishError, Published};
 use entry::Reply;
+#[cfg(test)]
+pub(crate) use entry::Reply as ChangeReply;
 pub(crate) use entry::{ChangeJob, GroupKey, Limits, Options, PublisherShared};
 pub(crate) use fanout::{batch_job, Fanout};
 pub use stats::{PublisherStats, RESOURCES_BUCKETS};

@@ -4,7 +4,7 @@
 use std::sync::Arc;
 use std::time::Instant;
 
-use super::entry::{each_caught, give_up, Entry, Work};
+use super::entry::{each_caught, give_up, Entry, Pending, Work};
 use super::{Ready, Scheduler, State, Ticket};
 use crate::publisher::PublisherShared;
 use crate::Error;
@@ -104,6 +104,15 @@ impl Scheduler {
         if state.abandoned {
             return false;
         }
+        let drained = self.abandon(&mut state, on_abandon);
+        drop(state);
+        self.hand_out(drained);
+        false
+    }
+
+    /// Gives up on everything pending (under the lock): intake and the workers stop,
+    /// the graph is drained. Flushes still wait: see [`Scheduler::hand_out`].
+    fn abandon(&self, state: &mut State, on_abandon: impl FnOnce()) -> Vec<Pending> {
         state.abandoned = true;
         on_abandon();
         let drained = state.chains.drain();
@@ -114,7 +123,12 @@ impl Scheduler {
         state.bytes = 0;
         self.work.notify_all();
         self.room.notify_all();
-        drop(state);
+        drained
+    }
+
+    /// Gives every drained entry `Timeout` (the promises of those being sent too),
+    /// then lets flushes pass: only now has every drained entry its outcome.
+    fn hand_out(&self, drained: Vec<Pending>) {
         let handed_out = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
             each_caught(drained, |pending| match pending.entry {
                 Entry::Queued(Work::Note(job)) => job.finish(Err(Error::TIMEOUT.into()), self),
@@ -125,7 +139,6 @@ impl Scheduler {
                 Entry::Running(abandon) => give_up(abandon),
             })
         }));
-        // Only now may flushes pass: every drained entry has its outcome.
         let mut state = self.state.lock();
         state.epochs.reset();
         self.progress.notify_all();
@@ -133,7 +146,6 @@ impl Scheduler {
         if let Err(panic) = handed_out {
             std::panic::resume_unwind(panic);
         }
-        false
     }
 
     /// Whether a close gave up on pending work.
@@ -157,5 +169,37 @@ impl Scheduler {
     #[cfg(test)]
     pub(crate) fn all_exited(&self) -> bool {
         self.state.lock().alive == 0
+    }
+}
+
+/// What the scheduler model drives without threads: a flush's two halves and a close
+/// that gives up, split where another thread could look in between.
+#[cfg(test)]
+impl Scheduler {
+    /// Starts a flush (nothing lingers while it runs); returns the epoch it waits for.
+    pub(crate) fn flush_begin(&self) -> u64 {
+        let mut state = self.state.lock();
+        let epoch = state.epochs.begin_flush();
+        state.flushes += 1;
+        self.queue_all_groups(&mut state);
+        epoch
+    }
+
+    /// Whether a flush that began at `epoch` would return now.
+    pub(crate) fn flush_passed(&self, epoch: u64) -> bool {
+        self.state.lock().epochs.passed(epoch)
+    }
+
+    /// The first half of a close that gives up: intake stops, the graph is drained.
+    pub(super) fn give_up_drain(&self) -> Vec<Pending> {
+        let mut state = self.state.lock();
+        state.closing = true;
+        self.queue_all_groups(&mut state);
+        self.abandon(&mut state, || {})
+    }
+
+    /// The second half: the drained entries get their outcomes.
+    pub(super) fn give_up_hand_out(&self, drained: Vec<Pending>) {
+        self.hand_out(drained);
     }
 }

@@ -13,6 +13,15 @@ use super::{Done, NodeId, Ready, Scheduler, State, Task};
 use crate::publisher::{batch_job, ChangeJob};
 use crate::Error;
 
+/// What one look at the state found for a worker.
+enum Step<'a> {
+    Task(Task<'a>),
+    Again,
+    Exit,
+    /// Nothing to do until this instant (a deadline or linger timer), or a wake-up.
+    Idle(Option<Instant>),
+}
+
 /// A batch cut from a group: its nodes and changes, and the changes whose deadline
 /// had passed (they get `Timeout`, unsent).
 struct Cut {
@@ -33,61 +42,88 @@ impl Scheduler {
             self.finish_locked(&mut state, &nodes);
         }
         loop {
-            if state.abandoned {
-                return None;
-            }
-            // The clock is read only when some deadline or linger timer is set.
-            if !state.expiries.is_empty() || state.groups.next_timer().is_some() {
-                let now = Instant::now();
-                let expired = self.expire_due(&mut state, now);
-                if !expired.is_empty() {
-                    MutexGuard::unlocked(&mut state, || self.time_out(expired));
-                    continue;
-                }
-                let mut due = Vec::new();
-                state.groups.fire(now, &mut due);
-                state.ready.extend(due.into_iter().map(Ready::Group));
-            }
-            if state.running < self.limits.workers {
-                if let Some(item) = state.ready.pop_front() {
-                    match item {
-                        Ready::Note(id, generation) => {
-                            if let Some(task) = self.take_note(&mut state, id, generation) {
-                                return Some(task);
-                            }
-                        }
-                        Ready::Group(group) => {
-                            let cut = self.cut(&mut state, group);
-                            if cut.items.is_empty() && cut.expired.is_empty() {
-                                continue;
-                            }
-                            drop(state);
-                            let task = (!cut.items.is_empty()).then(|| Task {
-                                scheduler: self,
-                                nodes: Some(Nodes::Many(cut.nodes)),
-                                job: Some(batch_job(cut.items)),
-                            });
-                            self.time_out(cut.expired);
-                            if task.is_some() {
-                                return task;
-                            }
-                            state = self.state.lock();
-                        }
-                    }
-                    continue;
-                }
-            }
-            if state.closing && state.chains.len() == 0 {
-                return None;
-            }
-            let expiry = state.expiries.peek().map(|Reverse((d, _, _))| *d);
-            match expiry.into_iter().chain(state.groups.next_timer()).min() {
-                Some(at) => {
+            match self.step(&mut state) {
+                Step::Task(task) => return Some(task),
+                Step::Again => {}
+                Step::Exit => return None,
+                Step::Idle(Some(at)) => {
                     self.work.wait_until(&mut state, at);
                 }
-                None => self.work.wait(&mut state),
+                Step::Idle(None) => self.work.wait(&mut state),
             }
         }
+    }
+
+    /// What [`Scheduler::next`] would take now, without waiting: `None` when there
+    /// is nothing to take (the scheduler model drives workers with it).
+    #[cfg(test)]
+    pub(crate) fn try_next(&self) -> Option<Task<'_>> {
+        let mut state = self.state.lock();
+        loop {
+            match self.step(&mut state) {
+                Step::Task(task) => return Some(task),
+                Step::Again => {}
+                Step::Exit | Step::Idle(_) => return None,
+            }
+        }
+    }
+
+    /// One look at the state for a worker: a task to send, work done meanwhile
+    /// (deadlines, a cut of only expired changes) and another look due, the exit, or
+    /// nothing until the earliest deadline or linger timer.
+    fn step<'a>(&'a self, state: &mut MutexGuard<'_, State>) -> Step<'a> {
+        if state.abandoned {
+            return Step::Exit;
+        }
+        // The clock is read only when some deadline or linger timer is set.
+        if !state.expiries.is_empty() || state.groups.next_timer().is_some() {
+            let now = Instant::now();
+            let expired = self.expire_due(state, now);
+            if !expired.is_empty() {
+                MutexGuard::unlocked(state, || self.time_out(expired));
+                return Step::Again;
+            }
+            let mut due = Vec::new();
+            state.groups.fire(now, &mut due);
+            state.ready.extend(due.into_iter().map(Ready::Group));
+        }
+        if state.running < self.limits.workers {
+            match state.ready.pop_front() {
+                Some(Ready::Note(id, generation)) => {
+                    return match self.take_note(state, id, generation) {
+                        Some(task) => Step::Task(task),
+                        None => Step::Again,
+                    };
+                }
+                Some(Ready::Group(group)) => {
+                    let cut = self.cut(state, group);
+                    if cut.items.is_empty() && cut.expired.is_empty() {
+                        return Step::Again;
+                    }
+                    // The batch is built, and the late changes told, outside the lock.
+                    return MutexGuard::unlocked(state, || {
+                        let task = (!cut.items.is_empty()).then(|| Task {
+                            scheduler: self,
+                            nodes: Some(Nodes::Many(cut.nodes)),
+                            job: Some(batch_job(cut.items)),
+                        });
+                        // Every late change gets its outcome even if a logger panics
+                        // on the way; the panic goes no further than this.
+                        let expired = cut.expired;
+                        let _ = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+                            self.time_out(expired)
+                        }));
+                        task.map_or(Step::Again, Step::Task)
+                    });
+                }
+                None => {}
+            }
+        }
+        if state.closing && state.chains.len() == 0 {
+            return Step::Exit;
+        }
+        let expiry = state.expiries.peek().map(|Reverse((d, _, _))| *d);
+        Step::Idle(expiry.into_iter().chain(state.groups.next_timer()).min())
     }
 
     /// Takes ready notification `id` to send, unless it left the graph meanwhile.

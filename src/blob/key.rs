@@ -92,7 +92,7 @@ impl KeyCache {
         let mut st = self.state.lock();
         st.status.failures += 1;
         st.status.last_error = Some(error.to_string());
-        st.last_failure = Some(error.duplicate());
+        st.last_failure = Some(error.clone());
         drop(st);
         self.changed.notify_all();
     }
@@ -116,7 +116,7 @@ impl KeyCache {
             if self.changed.wait_until(&mut st, deadline).timed_out() {
                 log::debug!("no usable user delegation key before the deadline");
                 return Err(Error::Timeout {
-                    last_error: st.last_failure.as_ref().map(|e| Box::new(e.duplicate())),
+                    last_error: st.last_failure.as_ref().map(|e| Box::new(e.clone())),
                 });
             }
         }
@@ -171,7 +171,7 @@ pub(crate) fn spawn_refresher(
         .name("arn-blob-key".into())
         .spawn(move || refresh_loop(&cache, &*fetch, schedule))
         .map(drop)
-        .map_err(Error::Spawn)
+        .map_err(|e| Error::Spawn(Arc::new(e)))
 }
 
 fn refresh_loop(cache: &KeyCache, fetch: &FetchKey, schedule: KeySchedule) {
@@ -270,7 +270,7 @@ mod tests {
         answers.send(Ok(key_expiring(expiry))).unwrap();
         for _ in 0..3 {
             answers
-                .send(Err(Error::Connection("refused".into())))
+                .send(Err(Error::connection(crate::Sent::Never, "refused", None)))
                 .unwrap();
         }
         spawn_refresher(cache.clone(), fetch, schedule).unwrap();
@@ -292,13 +292,15 @@ mod tests {
     #[test]
     fn a_timeout_waiting_for_a_key_says_why_the_last_request_failed() {
         let cache = KeyCache::new();
-        cache.record_failure(&Error::Connection(
-            "get user delegation key: refused".into(),
+        cache.record_failure(&Error::connection(
+            crate::Sent::Never,
+            "get user delegation key: refused",
+            None,
         ));
         match cache.current(Instant::now() + Duration::from_millis(1)) {
             Err(Error::Timeout {
                 last_error: Some(last),
-            }) => assert!(matches!(*last, Error::Connection(_)), "{last:?}"),
+            }) => assert!(matches!(*last, Error::Connection { .. }), "{last:?}"),
             other => panic!("{other:?}"),
         }
         cache.install(key_expiring(

@@ -151,7 +151,7 @@ impl Publisher {
         let handle = std::thread::Builder::new()
             .name("arn-publisher-linger".into())
             .spawn(move || linger_loop(&thread_inner))
-            .map_err(Error::Spawn)?;
+            .map_err(|e| Error::Spawn(e.into()))?;
         Ok(Self {
             inner,
             linger: Mutex::new(Some(handle)),

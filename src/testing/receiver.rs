@@ -27,8 +27,19 @@ pub enum Fault {
     Status(u16),
     /// Answer with this status and a `Retry-After` header value.
     StatusRetryAfter(u16, String),
-    /// Close the connection without a response (after reading the request).
+    /// Close the connection without a response, after reading the whole request (the
+    /// client sees the connection closed once its request went out: [`Sent::NoAnswer`]).
+    ///
+    /// [`Sent::NoAnswer`]: crate::Sent::NoAnswer
     Reset,
+    /// Close the connection as soon as the request's head is read, its body unread
+    /// (the kernel then resets it). A body larger than the socket buffers cannot go
+    /// out whole: the client sees [`Sent::Never`]. Only from the general queue
+    /// ([`ArnReceiver::script`]), for `POST /arnnotify`; the request is logged with no
+    /// status and an empty body.
+    ///
+    /// [`Sent::Never`]: crate::Sent::Never
+    ResetBeforeBody,
     /// Hold the connection without answering until [`ArnReceiver::release_stalled`],
     /// the receiver's drop or 30 s, then close it without a response.
     Stall,

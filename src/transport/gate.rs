@@ -172,6 +172,7 @@ mod tests {
     use super::super::retry::tests::{fast, http};
     use super::super::RetryPolicy;
     use super::*;
+    use crate::Sent;
     use std::cell::Cell;
 
     fn gate() -> (SendGate, Arc<StatsInner>) {
@@ -191,7 +192,7 @@ mod tests {
     fn only_429_and_503_with_retry_after_pause_and_pauses_only_grow() {
         let (gate, stats) = gate();
         let max = Duration::from_secs(60);
-        gate.observe(&Error::Connection("refused".into()), max);
+        gate.observe(&Error::connection(Sent::Never, "refused", None), max);
         gate.observe(
             &Error::Http {
                 status: 503,
@@ -368,7 +369,7 @@ mod tests {
             || {
                 tries.set(tries.get() + 1);
                 gate.cancel();
-                Err(Error::Connection("refused".into()))
+                Err(Error::connection(Sent::Never, "refused", None))
             },
             Instant::now() + Duration::from_secs(60),
             &RetryPolicy::default(),
@@ -383,7 +384,7 @@ mod tests {
         match r {
             Err(Error::Timeout {
                 last_error: Some(last),
-            }) => assert!(matches!(*last, Error::Connection(_))),
+            }) => assert!(matches!(*last, Error::Connection { .. })),
             other => panic!("{other:?}"),
         }
     }

@@ -5,13 +5,15 @@
 //! fakes.
 
 mod azure_http;
+mod cause;
 mod gate;
 mod http;
+mod progress;
 mod resolver;
 mod retry;
 mod tls;
 
-pub(crate) use azure_http::{find_cause, with_deadline, DeadlineExceeded, SendFailed};
+pub use crate::auth::TokenSource;
 pub use azure_http::{UreqHttpClient, UreqHttpClientBuilder};
 pub use http::{HttpTransport, ReceiverConfig};
 #[cfg(feature = "testing")]
@@ -20,12 +22,11 @@ pub(crate) use retry::{post_with_gate, SendGate};
 pub use retry::{post_with_retries, retry_delay, RetryPolicy};
 #[cfg(feature = "testing")]
 pub(crate) use tls::{agent_config, build_agent, parse_certificates as parse_root_certificates};
-pub(crate) use tls::{sanitize_message, strip_urls, truncate};
 pub use tls::{DEFAULT_CONNECT_TIMEOUT, DEFAULT_TIMEOUT};
 
 use std::time::Instant;
 
-use crate::{Error, SecretString, SecretUrl};
+use crate::{Error, SecretUrl};
 
 /// One event POST to the ARN receiver. Its `Debug` shows the body's size, never the
 /// body (a blob event's body holds a SAS URL).
@@ -96,12 +97,6 @@ pub trait BlobStore: Send + Sync + 'static {
         let _ = deadline;
         Ok(())
     }
-}
-
-/// Produces bearer tokens.
-pub trait TokenSource: Send + Sync + 'static {
-    /// A valid token, from a cache when it has one.
-    fn token(&self, deadline: Instant) -> Result<SecretString, Error>;
 }
 
 #[cfg(test)]

@@ -15,7 +15,7 @@ use futures::executor::block_on;
 use parking_lot::Mutex;
 use time::OffsetDateTime;
 
-use super::key::{spawn_refresher, FetchKey, KeyCache, KeySchedule, KeyStatus};
+use super::key::{spawn_refresher, FetchKey, KeyCache, KeySchedule, KeyStatus, Refresher};
 use super::naming::{blob_name, container_name, Clock};
 use super::sas::{blob_sas_url, SAS_LIFETIME};
 use super::sdk_error::{error_code, map_sdk_error};
@@ -30,10 +30,13 @@ const REMEMBERED_CONTAINERS: usize = 64;
 /// `azure_storage_blob` 1.x through [`UreqHttpClient`], no async runtime) and returns
 /// read-only user delegation SAS URLs.
 ///
-/// Build it with [`BlobConfig::build`](super::BlobConfig::build). Dropping it (or [`AzureBlobStore::close`])
-/// stops the key refresher thread.
+/// Build it with [`BlobConfig::build`](super::BlobConfig::build). Dropping it (a
+/// client drops its store when it is dropped) or [`AzureBlobStore::close`] stops the
+/// key refresher thread and joins it (when a key request is in flight, the thread
+/// ends when that request does, bounded by its 120 s budget, and is not waited for).
 pub struct AzureBlobStore {
     inner: Arc<Inner>,
+    refresher: Mutex<Refresher>,
 }
 
 struct Inner {
@@ -81,7 +84,7 @@ impl AzureBlobStore {
             let service = service.clone();
             Arc::new(move |deadline| fetch_key(&service, deadline))
         };
-        spawn_refresher(keys.clone(), fetch.clone(), schedule)?;
+        let refresher = spawn_refresher(keys.clone(), fetch.clone(), schedule)?;
         log::debug!(
             "blob store for {} built; requesting the first user delegation key",
             url.as_str()
@@ -98,6 +101,7 @@ impl AzureBlobStore {
                 created: Mutex::new(HashSet::new()),
                 containers_created: Mutex::new(0),
             }),
+            refresher: Mutex::new(refresher),
         })
     }
 
@@ -133,9 +137,10 @@ impl AzureBlobStore {
         *self.inner.containers_created.lock()
     }
 
-    /// Stops the key refresher; later uploads fail with [`Error::Closed`].
+    /// Stops the key refresher and joins it (see the type's docs); later uploads fail
+    /// with [`Error::Closed`]. Idempotent.
     pub fn close(&self) {
-        self.inner.keys.close();
+        self.refresher.lock().stop();
     }
 
     /// The container a blob written now goes to.
@@ -146,7 +151,7 @@ impl AzureBlobStore {
 
 impl Drop for AzureBlobStore {
     fn drop(&mut self) {
-        self.inner.keys.close();
+        self.refresher.get_mut().stop();
     }
 }
 
@@ -304,5 +309,44 @@ mod tests {
         ] {
             assert!(matches!(parse_endpoint(e), Err(Error::Config(_))), "{e}");
         }
+    }
+
+    /// The refresher ends with the client that owns the store: idle (its first
+    /// request failed, the next one an hour away), it is joined when the client is
+    /// closed and dropped, and with it every handle on the key cache.
+    #[cfg(feature = "testing")]
+    #[test]
+    fn the_key_refresher_is_joined_when_its_client_is_closed_and_dropped() {
+        use std::time::Duration;
+
+        use crate::testing::{FakeTransport, StaticTokenCredential};
+
+        let port = std::net::TcpListener::bind("127.0.0.1:0")
+            .and_then(|l| l.local_addr())
+            .unwrap()
+            .port();
+        let credential = StaticTokenCredential::new("t").shared();
+        let hour = Duration::from_secs(3600);
+        let store =
+            super::super::BlobConfig::new(format!("https://127.0.0.1:{port}/acct"), credential)
+                .key_retry_backoff(hour, hour)
+                .build()
+                .unwrap();
+        store
+            .wait_key_status(Duration::from_secs(60), |s| s.failures >= 1)
+            .expect("the first key request fails: nobody listens");
+        let keys = Arc::downgrade(&store.inner.keys);
+        let client = crate::Client::with_transports(FakeTransport::new())
+            .blob_store(Arc::new(store))
+            .build()
+            .unwrap();
+        client
+            .close(Instant::now() + Duration::from_secs(10))
+            .unwrap();
+        drop(client);
+        assert!(
+            keys.upgrade().is_none(),
+            "the refresher thread still holds the cache"
+        );
     }
 }

@@ -14,13 +14,14 @@ mod retry;
 mod tls;
 
 pub use crate::auth::TokenSource;
+pub use crate::compress::Zlib;
 pub use azure_http::{UreqHttpClient, UreqHttpClientBuilder};
 pub use http::{HttpTransport, ReceiverConfig};
-#[cfg(feature = "testing")]
+#[cfg(feature = "receiver")]
 pub(crate) use resolver::CachingResolver;
 pub(crate) use retry::{post_with_gate, SendGate};
 pub use retry::{post_with_retries, retry_delay, RetryPolicy};
-#[cfg(feature = "testing")]
+#[cfg(feature = "receiver")]
 pub(crate) use tls::{agent_config, build_agent, parse_certificates as parse_root_certificates};
 pub use tls::{DEFAULT_CONNECT_TIMEOUT, DEFAULT_TIMEOUT};
 

@@ -310,43 +310,4 @@ mod tests {
             assert!(matches!(parse_endpoint(e), Err(Error::Config(_))), "{e}");
         }
     }
-
-    /// The refresher ends with the client that owns the store: idle (its first
-    /// request failed, the next one an hour away), it is joined when the client is
-    /// closed and dropped, and with it every handle on the key cache.
-    #[cfg(feature = "testing")]
-    #[test]
-    fn the_key_refresher_is_joined_when_its_client_is_closed_and_dropped() {
-        use std::time::Duration;
-
-        use crate::testing::{FakeTransport, StaticTokenCredential};
-
-        let port = std::net::TcpListener::bind("127.0.0.1:0")
-            .and_then(|l| l.local_addr())
-            .unwrap()
-            .port();
-        let credential = StaticTokenCredential::new("t").shared();
-        let hour = Duration::from_secs(3600);
-        let store =
-            super::super::BlobConfig::new(format!("https://127.0.0.1:{port}/acct"), credential)
-                .key_retry_backoff(hour, hour)
-                .build()
-                .unwrap();
-        store
-            .wait_key_status(Duration::from_secs(60), |s| s.failures >= 1)
-            .expect("the first key request fails: nobody listens");
-        let keys = Arc::downgrade(&store.inner.keys);
-        let client = crate::Client::with_transports(FakeTransport::new())
-            .blob_store(Arc::new(store))
-            .build()
-            .unwrap();
-        client
-            .close(Instant::now() + Duration::from_secs(10))
-            .unwrap();
-        drop(client);
-        assert!(
-            keys.upgrade().is_none(),
-            "the refresher thread still holds the cache"
-        );
-    }
 }

@@ -10,6 +10,7 @@ mod event_check;
 mod fake;
 mod receiver;
 mod receiver_conn;
+mod receiver_state;
 mod tls;
 mod wire;
 
@@ -18,7 +19,6 @@ pub use credential::StaticTokenCredential;
 #[cfg(feature = "testing")]
 #[cfg_attr(docsrs, doc(cfg(feature = "testing")))]
 pub use fake::{Behavior, FakeTransport, Gate, RecordedPost, RecordedUpload};
-pub use receiver::{
-    AcceptedEvent, ArnReceiver, ArnReceiverBuilder, Fault, ReceivedRequest, ReceiverBlobStore,
-};
+pub use receiver::{ArnReceiver, ArnReceiverBuilder, ReceiverBlobStore};
+pub use receiver_state::{AcceptedEvent, Fault, ReceivedRequest};
 pub use tls::agent_trusting;

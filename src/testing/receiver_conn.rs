@@ -10,7 +10,7 @@ use std::time::{Duration, Instant};
 use serde_json::Value;
 
 use super::event_check::{check_envelope, check_resources, fetch_blob};
-use super::receiver::{AcceptedEvent, Fault, Inner, ReceivedRequest};
+use super::receiver_state::{AcceptedEvent, Fault, Inner, ReceivedRequest};
 use super::wire::{read_body, read_head, write_response, Request};
 use crate::model::{Notification, ReceivedEvent};
 

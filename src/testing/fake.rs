@@ -20,7 +20,7 @@ pub enum Behavior {
     Ok,
     /// Fail with [`Error::Http`] of this status.
     Http(u16),
-    /// Fail with [`Error::Connection`].
+    /// Fail with [`Error::Connection`], never sent ([`Sent::Never`]).
     Connection,
     /// Sleep this long (a slow network), then succeed.
     Delay(Duration),

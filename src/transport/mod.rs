@@ -11,6 +11,8 @@ mod http;
 mod progress;
 mod resolver;
 mod retry;
+#[cfg(test)]
+mod retry_gate_tests;
 mod tls;
 
 pub use crate::auth::TokenSource;

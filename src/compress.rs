@@ -44,29 +44,6 @@ pub(crate) struct Compressor {
     large: Option<Compress>,
 }
 
-/// The client's zlib compressor for event bodies: what it sends with
-/// `Content-Encoding: deflate` ([`EventPost::compressed`](crate::transport::EventPost::compressed)),
-/// for callers that post events themselves
-/// ([`post_with_retries`](crate::transport::post_with_retries)) and for the benches.
-/// Keep one per thread and reuse it: once warm, compressing allocates nothing.
-#[derive(Default)]
-pub struct Zlib(Compressor);
-
-impl Zlib {
-    /// Compresses `input` into `out` (replacing what it held) as one zlib stream
-    /// (RFC 1950); `out` keeps its capacity. Fails with [`Error::Encode`] only if
-    /// zlib-rs fails.
-    pub fn compress(&mut self, input: &[u8], out: &mut Vec<u8>) -> Result<(), Error> {
-        zlib(&mut self.0, input, out)
-    }
-}
-
-impl std::fmt::Debug for Zlib {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("Zlib").finish_non_exhaustive()
-    }
-}
-
 /// Compresses `input` into `out` (replacing what it held) as one zlib stream. `out`
 /// keeps its capacity, so a reused `out` stops allocating once it has seen the largest
 /// body.

@@ -14,9 +14,9 @@ mod retry;
 #[cfg(test)]
 mod retry_gate_tests;
 mod tls;
+mod zlib;
 
 pub use crate::auth::TokenSource;
-pub use crate::compress::Zlib;
 pub use azure_http::{UreqHttpClient, UreqHttpClientBuilder};
 pub use http::{HttpTransport, ReceiverConfig};
 #[cfg(feature = "receiver")]
@@ -26,6 +26,7 @@ pub use retry::{post_with_retries, retry_delay, RetryPolicy};
 #[cfg(feature = "receiver")]
 pub(crate) use tls::{agent_config, build_agent, parse_certificates as parse_root_certificates};
 pub use tls::{DEFAULT_CONNECT_TIMEOUT, DEFAULT_TIMEOUT};
+pub use zlib::Zlib;
 
 use std::time::Instant;
 

@@ -14,9 +14,10 @@ use arn_client::transport::{EventTransport, ReceiverConfig};
 use arn_client::{Error, Sent};
 use common::*;
 
-/// Larger than loopback socket buffers (a few MB): it cannot go out whole while the
-/// receiver does not read it.
-const LARGE_BODY: usize = 48 * 1024 * 1024;
+/// More than loopback socket buffers hold (Linux defaults: a 4 MB send buffer, a
+/// receive buffer autotuned up to 32 MB), under the receiver's 64 MB limit: it cannot
+/// go out whole while the receiver does not read it.
+const LARGE_BODY: usize = 60 * 1024 * 1024;
 
 fn post_once(t: &dyn EventTransport, body: &[u8]) -> Error {
     t.post(&post(body, false, WAIT))

@@ -4,10 +4,11 @@
 Reads every `src/**/*.rs`, takes the paths it names (`use crate::..`, `use super::..`,
 `use child::..` and the same paths written inline, e.g. `crate::secret::strip_query(..)`),
 comments and strings left out, and resolves each to the file that defines the item,
-following re-exports (`pub use`, `pub(crate) use`) through `lib.rs` and `mod.rs`. A
-re-export itself is no dependency, nor is `mod child;`. Code under `#[cfg(test)]`
-(test modules) is left out unless `--with-tests` is given. Prints every circle of files, and every circle between the top-level
-modules (`auth`, `blob`, `transport`, ...), and exits 1 if there is one.
+following re-exports (`pub use`, `pub(crate) use`). A re-export is a dependency like
+any `use`, except a hub's (`lib.rs`, `mod.rs`) of its own descendants; `mod child;` is
+none. Code under `#[cfg(test)]` (test modules) is left out unless `--with-tests` is
+given. Prints every circle of files and every circle between the top-level modules
+(`auth`, `blob`, `transport`, ...), and exits 1 if there is one.
 
 Usage: scripts/check-cycles.py [--with-tests] [SRC_DIR]   (default: src)
 """
@@ -131,7 +132,14 @@ for mod, text in texts.items():
             if p[0] in children[mod] and here == mod:
                 p = ["self"] + p
             if p[0] in ("crate", "super", "self"):
-                (exported if m.group(1) else found).append(absolute(here, p))
+                full = absolute(here, p)
+                if m.group(1):
+                    exported.append(full)
+                # A re-export is a dependency too, except a hub's (`lib.rs`, `mod.rs`)
+                # of its own descendants.
+                hub = files[mod].stem in ("lib", "mod")
+                if not m.group(1) or not (hub and tuple(full[: len(mod)]) == mod):
+                    found.append(full)
     for m in re.finditer(r"(?<![\w:])((?:crate|super|self)(?:::\w+)+)", text):
         if (here := scope(mod, spans, m.start())) is not None:
             found.append(absolute(here, m.group(1).split("::")))

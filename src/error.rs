@@ -22,11 +22,24 @@ impl Cause {
     }
 }
 
+/// Any error becomes a cause (`Error::Spawn(io_error.into())`).
+impl<E: std::error::Error + Send + Sync + 'static> From<E> for Cause {
+    fn from(error: E) -> Self {
+        Self::new(error)
+    }
+}
+
 impl std::ops::Deref for Cause {
     type Target = dyn std::error::Error + Send + Sync + 'static;
 
     fn deref(&self) -> &Self::Target {
         &*self.0
+    }
+}
+
+impl fmt::Display for Cause {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        fmt::Display::fmt(&*self.0, f)
     }
 }
 
@@ -208,9 +221,9 @@ pub enum Error {
     /// A transport panicked while handling this notification; the worker lives on.
     #[error("a transport panicked while sending: {0}")]
     Panicked(String),
-    /// Starting a worker thread failed.
+    /// Starting a thread failed; the cause is the I/O error ([`Error::io_kind`]).
     #[error("spawning a worker thread failed: {0}")]
-    Spawn(#[source] Arc<io::Error>),
+    Spawn(#[source] Cause),
 }
 
 impl Error {
@@ -436,8 +449,9 @@ mod tests {
         );
         assert_eq!(e.duplicate().to_string(), e.to_string());
         assert_eq!(Error::TIMEOUT.to_string(), "the deadline passed");
-        let spawn = Error::Spawn(Arc::new(io::Error::other("no threads"))).clone();
+        let spawn = Error::Spawn(io::Error::other("no threads").into()).clone();
         assert!(spawn.to_string().contains("no threads"), "{spawn}");
+        assert_eq!(spawn.io_kind(), Some(io::ErrorKind::Other));
     }
 
     #[test]

@@ -237,7 +237,7 @@ pub(crate) fn spawn_refresher(
     let thread = thread::Builder::new()
         .name("arn-blob-key".into())
         .spawn(move || refresh_loop(&thread_cache, &*fetch, schedule))
-        .map_err(|e| Error::Spawn(Arc::new(e)))?;
+        .map_err(|e| Error::Spawn(e.into()))?;
     Ok(Refresher {
         cache,
         thread: Some(thread),

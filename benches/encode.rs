@@ -11,7 +11,7 @@ use arn_client::model::{
     Activity, ArmResource, ChangeAction, EncodeBuf, Encoded, Encoder, Notification,
     NotificationResource, ResourceId,
 };
-use arn_client::testing::compress::Zlib;
+use arn_client::transport::Zlib;
 use criterion::{criterion_group, criterion_main, BenchmarkId, Criterion, Throughput};
 use flate2::{Compress, Compression, FlushCompress};
 use serde_json::Value;

@@ -8,8 +8,8 @@ use std::time::{Duration, Instant};
 use criterion::{criterion_group, criterion_main, Criterion, Throughput};
 
 use arn_client::model::{EncodeBuf, Encoded, Encoder, Notification, DEFAULT_INLINE_THRESHOLD};
-use arn_client::testing::compress::Zlib;
 use arn_client::testing::FakeTransport;
+use arn_client::transport::Zlib;
 use arn_client::Client;
 
 #[path = "../tests/common/mod.rs"]

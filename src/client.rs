@@ -306,6 +306,10 @@ impl Client {
             for handle in self.handles.lock().drain(..) {
                 let _ = handle.join();
             }
+            // No upload can start now: the store's key refresher stops here.
+            if let Some(blobs) = &self.ctx.blobs {
+                blobs.close();
+            }
             log::debug!("arn-client closed");
             Ok(())
         } else {

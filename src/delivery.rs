@@ -8,6 +8,12 @@ use uuid::Uuid;
 /// it and how it went. Returned by [`Client::notify`](crate::Client::notify) and
 /// [`Promise::wait`](crate::Promise::wait).
 ///
+/// A caller may conclude that the receiver answered HTTP 200 to the event
+/// [`event_id`](Delivery::event_id) (an empty notification is not sent at all). With
+/// [`attempts`](Delivery::attempts) over 1, an earlier try may also have reached it
+/// (a try that went out and got no answer, [`Sent::NoAnswer`](crate::Sent::NoAnswer)),
+/// under the same event id.
+///
 /// ```
 /// # #[cfg(feature = "testing")]
 /// # fn main() -> Result<(), Box<dyn std::error::Error>> {

@@ -1,14 +1,84 @@
-//! The crate's one error type.
+//! The crate's one error type, and [`Sent`]: how far a failed request got.
 
 use std::fmt;
+use std::io;
+use std::sync::Arc;
 use std::time::Duration;
 
 use crate::model::{Notification, ResourceIdError, ValidationError};
 
+/// The cause behind an error: an I/O error (whose [`io::ErrorKind`] says what happened,
+/// see [`Error::io_kind`]), a TLS error or the crate's own error of a failed request.
+/// Shared, so that an error handed to several parties (a promise, the errors channel, a
+/// later timeout) keeps it. It dereferences to the error itself, which is what
+/// [`source`](std::error::Error::source) returns (so `downcast_ref` finds its type).
+#[derive(Clone)]
+pub struct Cause(Arc<dyn std::error::Error + Send + Sync + 'static>);
+
+impl Cause {
+    /// Shares `error` as a cause.
+    pub(crate) fn new(error: impl std::error::Error + Send + Sync + 'static) -> Self {
+        Self(Arc::new(error))
+    }
+}
+
+/// Any error becomes a cause (`Error::Spawn(io_error.into())`).
+impl<E: std::error::Error + Send + Sync + 'static> From<E> for Cause {
+    fn from(error: E) -> Self {
+        Self::new(error)
+    }
+}
+
+impl std::ops::Deref for Cause {
+    type Target = dyn std::error::Error + Send + Sync + 'static;
+
+    fn deref(&self) -> &Self::Target {
+        &*self.0
+    }
+}
+
+impl fmt::Display for Cause {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        fmt::Display::fmt(&*self.0, f)
+    }
+}
+
+impl fmt::Debug for Cause {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        fmt::Debug::fmt(&*self.0, f)
+    }
+}
+
+/// How far a failed request got, which says whether the receiver may have it.
+///
+/// Only [`Sent::NoAnswer`] leaves it open: the request went out whole and then the
+/// connection broke or timed out before the answer, so the receiver may have accepted
+/// it. Every try of a notification carries the same event id
+/// ([`Failure::event_id`](crate::Failure::event_id)), by which a receiver can tell a
+/// repeat.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+#[non_exhaustive]
+pub enum Sent {
+    /// The request did not go out whole: the host was not found, the connection was
+    /// refused, the TLS handshake failed, or the connection broke while the request was
+    /// being written. The receiver cannot have acted on it.
+    Never,
+    /// The whole request went out and no answer came (the connection was reset or
+    /// closed, or timed out waiting): the receiver may or may not have it.
+    NoAnswer,
+    /// The receiver (or the storage service) answered, with a status other than
+    /// success: it did not take the request.
+    Answered,
+}
+
 /// Everything that can go wrong in arn-client.
 ///
 /// `Display` and `Debug` never contain tokens, `Authorization` headers or URL query
-/// strings (SAS signatures).
+/// strings (SAS signatures), nor does any error in the [`source`] chain.
+///
+/// Errors are [`Clone`]: their causes are shared ([`Cause`]).
+///
+/// [`source`]: std::error::Error::source
 ///
 /// ```
 /// # #[cfg(feature = "testing")]
@@ -38,7 +108,7 @@ use crate::model::{Notification, ResourceIdError, ValidationError};
 /// # #[cfg(not(feature = "testing"))]
 /// # fn main() {}
 /// ```
-#[derive(Debug, thiserror::Error)]
+#[derive(Clone, Debug, thiserror::Error)]
 #[non_exhaustive]
 pub enum Error {
     /// The notification breaks a validation rule (`docs/protocol.md` section 4).
@@ -88,19 +158,46 @@ pub enum Error {
         /// The server's `Retry-After`, if it sent one.
         retry_after: Option<Duration>,
     },
-    /// The request could not be sent or no response was read (refused, host not
-    /// found, reset, timeout on the socket, a TLS failure that may pass). Retried.
-    #[error("connection failed: {0}")]
-    Connection(String),
+    /// The request could not be sent or no response was read (host not found,
+    /// refused, reset, closed, timed out on the socket, a TLS failure that may pass).
+    /// Retried. [`Error::sent`] says whether the request went out.
+    #[error("connection failed: {message}")]
+    #[non_exhaustive]
+    Connection {
+        /// How far the request got: [`Sent::Never`] or [`Sent::NoAnswer`].
+        sent: Sent,
+        /// A short, secret-free description (e.g. "connection refused").
+        message: String,
+        /// The I/O error behind it, when there is one (its kind: [`Error::io_kind`]).
+        #[source]
+        source: Option<Cause>,
+    },
     /// The TLS handshake was refused in a way that trying again cannot fix: the
     /// server's certificate is not trusted, not valid for the host name, expired or not
-    /// yet valid, or the server refused the handshake. Never retried. The message names
-    /// the reason (e.g. "the server's certificate is not trusted (unknown issuer)").
-    #[error("TLS handshake failed: {0}")]
-    Tls(String),
+    /// yet valid, or the server refused the handshake. Never retried; nothing was sent
+    /// ([`Sent::Never`]).
+    #[error("TLS handshake failed: {reason}")]
+    #[non_exhaustive]
+    Tls {
+        /// Names the reason (e.g. "the server's certificate is not trusted (unknown
+        /// issuer)"), prefixed with the operation when it was not the POST itself
+        /// (e.g. "token request: ...").
+        reason: String,
+        /// The TLS error, when there is one.
+        #[source]
+        source: Option<Cause>,
+    },
     /// The credential could not produce a token.
-    #[error("credential error: {0}")]
-    Credential(String),
+    #[error("credential error: {message}")]
+    #[non_exhaustive]
+    Credential {
+        /// A short, secret-free description (the credential's error kind and message).
+        message: String,
+        /// The failed token request's own error ([`Error::Connection`], ...), when the
+        /// request got no response.
+        #[source]
+        source: Option<Cause>,
+    },
     /// Blob storage refused or failed an operation.
     #[error("blob storage error{}{}: {message}", .status.map(|s| format!(" (HTTP {s})")).unwrap_or_default(), .code.as_deref().map(|c| format!(" {c}")).unwrap_or_default())]
     #[non_exhaustive]
@@ -124,9 +221,9 @@ pub enum Error {
     /// A transport panicked while handling this notification; the worker lives on.
     #[error("a transport panicked while sending: {0}")]
     Panicked(String),
-    /// Starting a worker thread failed.
+    /// Starting a thread failed; the cause is the I/O error ([`Error::io_kind`]).
     #[error("spawning a worker thread failed: {0}")]
-    Spawn(#[source] std::io::Error),
+    Spawn(#[source] Cause),
 }
 
 impl Error {
@@ -146,7 +243,7 @@ impl Error {
     /// [`Error::Tls`] (a rejected certificate stays rejected) and [`Error::Timeout`].
     pub fn is_retryable(&self) -> bool {
         match self {
-            Error::Connection(_) => true,
+            Error::Connection { .. } => true,
             Error::Http { status, .. } => matches!(status, 408 | 429 | 500 | 502 | 503 | 504),
             Error::Blob {
                 status: Some(status),
@@ -156,50 +253,55 @@ impl Error {
         }
     }
 
-    /// A copy, for reporting one failure in two places (e.g. as a later timeout's
-    /// last error). An I/O error is copied as its kind and message.
-    pub(crate) fn duplicate(&self) -> Error {
-        match self {
-            Error::Invalid(e) => Error::Invalid(e.clone()),
-            Error::ResourceId(e) => Error::ResourceId(e.clone()),
-            Error::Config(m) => Error::Config(m.clone()),
-            Error::Closed => Error::Closed,
-            Error::QueueFull => Error::QueueFull,
-            Error::Timeout { last_error } => Error::Timeout {
-                last_error: last_error.as_deref().map(|e| Box::new(e.duplicate())),
-            },
-            Error::TooLarge { size, threshold } => Error::TooLarge {
-                size: *size,
-                threshold: *threshold,
-            },
-            Error::Http {
-                status,
-                body,
-                retry_after,
-            } => Error::Http {
-                status: *status,
-                body: body.clone(),
-                retry_after: *retry_after,
-            },
-            Error::Connection(m) => Error::Connection(m.clone()),
-            Error::Tls(m) => Error::Tls(m.clone()),
-            Error::Credential(m) => Error::Credential(m.clone()),
-            Error::Blob {
-                status,
-                code,
-                request_id,
-                message,
-            } => Error::Blob {
-                status: *status,
-                code: code.clone(),
-                request_id: request_id.clone(),
-                message: message.clone(),
-            },
-            Error::Encode(m) => Error::Encode(m.clone()),
-            Error::Decode(m) => Error::Decode(m.clone()),
-            Error::Panicked(m) => Error::Panicked(m.clone()),
-            Error::Spawn(e) => Error::Spawn(std::io::Error::new(e.kind(), e.to_string())),
+    /// A connection error: the request got as far as `sent`.
+    pub(crate) fn connection(
+        sent: Sent,
+        message: impl Into<String>,
+        source: Option<Cause>,
+    ) -> Error {
+        Error::Connection {
+            sent,
+            message: message.into(),
+            source,
         }
+    }
+
+    /// A credential error with no cause behind it.
+    pub(crate) fn credential(message: impl Into<String>) -> Error {
+        Error::Credential {
+            message: message.into(),
+            source: None,
+        }
+    }
+
+    /// How far the failed request got, when the error is about a request:
+    /// [`Sent::Never`] for a refused TLS handshake, the connection error's own, and
+    /// [`Sent::Answered`] for an HTTP status from the receiver or the storage service.
+    /// `None` for everything else, [`Error::Timeout`] included (its
+    /// `last_error`, if any, is about an earlier try).
+    pub fn sent(&self) -> Option<Sent> {
+        match self {
+            Error::Connection { sent, .. } => Some(*sent),
+            Error::Tls { .. } => Some(Sent::Never),
+            Error::Http { .. }
+            | Error::Blob {
+                status: Some(_), ..
+            } => Some(Sent::Answered),
+            _ => None,
+        }
+    }
+
+    /// The kind of the first I/O error in the [`source`](std::error::Error::source)
+    /// chain (e.g. `ConnectionRefused`, `ConnectionReset`, `TimedOut`), if there is one.
+    pub fn io_kind(&self) -> Option<io::ErrorKind> {
+        let mut next: Option<&(dyn std::error::Error + 'static)> = Some(self);
+        while let Some(e) = next {
+            if let Some(io) = e.downcast_ref::<io::Error>() {
+                return Some(io.kind());
+            }
+            next = e.source();
+        }
+        None
     }
 
     /// The server's requested delay before a retry, if any.
@@ -308,7 +410,7 @@ mod tests {
             };
             assert!(!e.is_retryable(), "{s}");
         }
-        assert!(Error::Connection("reset".into()).is_retryable());
+        assert!(Error::connection(Sent::NoAnswer, "reset", None).is_retryable());
         let blob = |status| Error::Blob {
             status,
             code: None,
@@ -321,7 +423,11 @@ mod tests {
         for s in [Some(400), Some(403), Some(404), None] {
             assert!(!blob(s).is_retryable(), "storage {s:?}");
         }
-        assert!(!Error::Tls("unknown issuer".into()).is_retryable());
+        let tls = Error::Tls {
+            reason: "unknown issuer".into(),
+            source: None,
+        };
+        assert!(!tls.is_retryable());
         assert!(!Error::TIMEOUT.is_retryable());
     }
 
@@ -336,9 +442,36 @@ mod tests {
             e.to_string(),
             "the deadline passed; the last try failed: the ARN receiver answered HTTP 503: busy"
         );
-        assert_eq!(e.duplicate().to_string(), e.to_string());
+        assert_eq!(e.clone().to_string(), e.to_string());
         assert_eq!(Error::TIMEOUT.to_string(), "the deadline passed");
-        let spawn = Error::Spawn(std::io::Error::other("no threads")).duplicate();
+        let spawn = Error::Spawn(io::Error::other("no threads").into()).clone();
         assert!(spawn.to_string().contains("no threads"), "{spawn}");
+        assert_eq!(spawn.io_kind(), Some(io::ErrorKind::Other));
+    }
+
+    #[test]
+    fn causes_are_kept_through_the_chain_and_copies() {
+        let refused = io::Error::from(io::ErrorKind::ConnectionRefused);
+        let e = Error::connection(Sent::Never, "connection refused", Some(Cause::new(refused)));
+        let copy = e.clone();
+        for e in [&e, &copy] {
+            assert_eq!(e.io_kind(), Some(io::ErrorKind::ConnectionRefused));
+            assert_eq!(e.sent(), Some(Sent::Never));
+            let source = std::error::Error::source(e).expect("kept");
+            assert!(source.downcast_ref::<io::Error>().is_some());
+        }
+        let credential = Error::Credential {
+            message: "token request failed".into(),
+            source: Some(Cause::new(e)),
+        };
+        assert_eq!(credential.io_kind(), Some(io::ErrorKind::ConnectionRefused));
+        assert_eq!(credential.sent(), None);
+        let answered = Error::Http {
+            status: 503,
+            body: String::new(),
+            retry_after: None,
+        };
+        assert_eq!(answered.sent(), Some(Sent::Answered));
+        assert_eq!(answered.io_kind(), None);
     }
 }

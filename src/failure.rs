@@ -16,6 +16,18 @@ use crate::Error;
 /// [`Promise::wait`](crate::Promise::wait) when sending fails, and what
 /// [`Client::errors`](crate::Client::errors) yields for fire-and-forget submissions.
 /// `?` turns it into an [`Error`] (the notification is dropped).
+///
+/// What a caller may conclude:
+///
+/// - The receiver did not accept the notification through the try that failed, unless
+///   [`Error::sent`] is [`Sent::NoAnswer`](crate::Sent::NoAnswer): that try went out
+///   whole and got no answer, so the receiver may have it.
+/// - With [`attempts`](Failure::attempts) over 1, an earlier try may have gone out
+///   unanswered too (a retry follows a connection failure or a retryable status).
+///   Every try carries the same event id ([`Failure::event_id`]), by which the
+///   receiver can tell a repeat if the notification is sent again.
+/// - With 0 attempts (validation, a timeout in the queue, the client closed), nothing
+///   was sent.
 pub struct Failure(Box<Inner>);
 
 // Boxed: keeps `Result<Delivery, Failure>` small; only failures pay the allocation.

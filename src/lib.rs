@@ -91,10 +91,12 @@
 //!
 //! None is on by default.
 //!
-//! - `testing`: the `arn_client::testing` module: scripted fakes of the transport
-//!   seam (`FakeTransport`), a local HTTPS ARN receiver (`ArnReceiver`), a static token
-//!   credential and a local Azurite for blob storage. For tests, examples and
-//!   benchmarks, not for production.
+//! - `receiver`: the `arn_client::testing` module's local HTTPS ARN receiver
+//!   (`ArnReceiver`, real TLS with a generated certificate), a static token credential
+//!   and a local Azurite for blob storage. The `arn` command line tool's `receive` uses
+//!   it. For development and tests, not for production.
+//! - `testing`: `receiver`, plus scripted fakes of the transport seam
+//!   (`FakeTransport`). For tests, examples and benchmarks.
 //! - `opentelemetry`: OpenTelemetry metrics, the `arn_client::metrics` module: the
 //!   reference client's five instruments (`arn_sdk_event_sent`,
 //!   `arn_sdk_event_sent_bytes`, `arn_sdk_event_sent_ms`, `arn_sdk_promise`,
@@ -120,7 +122,9 @@ mod delivery;
 mod error;
 mod failure;
 mod promise;
+mod sanitize;
 mod scheduler;
+mod sdk_call;
 mod secret;
 mod stats;
 mod worker;
@@ -132,15 +136,15 @@ pub mod blob;
 pub mod metrics;
 pub mod model;
 pub mod publisher;
-#[cfg(feature = "testing")]
-#[cfg_attr(docsrs, doc(cfg(feature = "testing")))]
+#[cfg(feature = "receiver")]
+#[cfg_attr(docsrs, doc(cfg(feature = "receiver")))]
 pub mod testing;
 pub mod transport;
 
 pub use client::Client;
 pub use config::{ClientBuilder, OrderBy};
 pub use delivery::Delivery;
-pub use error::{Error, SubmitError};
+pub use error::{Cause, Error, Sent, SubmitError};
 pub use failure::{Errors, Failure};
 pub use promise::Promise;
 pub use secret::{SecretString, SecretUrl};

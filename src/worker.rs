@@ -77,7 +77,7 @@ pub(crate) fn spawn_pool(
                 for handle in handles {
                     let _ = handle.join();
                 }
-                return Err(Error::Spawn(e));
+                return Err(Error::Spawn(e.into()));
             }
         }
     }

@@ -196,7 +196,10 @@ fn preflight_checks_the_receiver_token_and_the_storage_key() {
     // A failing receiver credential is reported (errors are not cached)...
     receiver_credential.fail_next(1);
     let err = client.preflight(deadline()).unwrap_err();
-    assert!(matches!(err, arn_client::Error::Credential(_)), "{err:?}");
+    assert!(
+        matches!(err, arn_client::Error::Credential { .. }),
+        "{err:?}"
+    );
     // ...and once it works, so does preflight.
     client.preflight(deadline()).unwrap();
 

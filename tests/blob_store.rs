@@ -258,7 +258,7 @@ fn upload_waits_for_the_first_key_within_its_deadline() {
     ));
     // Asked explicitly, the key request reports the credential failure.
     match store.preflight(deadline()) {
-        Err(Error::Credential(_)) => {}
+        Err(Error::Credential { .. }) => {}
         other => panic!("expected Error::Credential, got {other:?}"),
     }
     // Once the credential works, the refresher's next try serves the waiting upload.
@@ -284,7 +284,7 @@ fn unreachable_service_is_a_connection_error_and_build_does_not_block() {
         "build must not wait on the network"
     );
     match store.preflight(deadline()) {
-        Err(Error::Connection(m)) => assert!(!m.contains("sig="), "{m}"),
+        Err(Error::Connection { message, .. }) => assert!(!message.contains("sig="), "{message}"),
         other => panic!("expected Error::Connection, got {other:?}"),
     }
 }

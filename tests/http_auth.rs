@@ -57,7 +57,7 @@ fn credential_errors_are_typed_and_not_cached() {
     cred.fail_next(1);
     let source = CredentialTokenSource::new(cred.shared(), ARG_SCOPE);
     let e = source.token(deadline()).unwrap_err();
-    assert!(matches!(e, Error::Credential(_)), "{e}");
+    assert!(matches!(e, Error::Credential { .. }), "{e}");
     assert!(!format!("{e} {e:?} {source:?}").contains("tok-secret-d"));
     assert_eq!(source.token(deadline()).unwrap().expose(), "tok-secret-d");
     assert!(!format!("{source:?}").contains("tok-secret-d"));

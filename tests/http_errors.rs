@@ -41,7 +41,7 @@ fn post_once(transport: &dyn EventTransport) -> Error {
 
 fn assert_tls(error: &Error, reason: &str) {
     match error {
-        Error::Tls(message) => assert!(message.contains(reason), "{message:?} lacks {reason:?}"),
+        Error::Tls { reason: why, .. } => assert!(why.contains(reason), "{why:?} lacks {reason:?}"),
         other => panic!("expected Error::Tls ({reason}), got {other:?}"),
     }
     assert!(!error.is_retryable());
@@ -123,7 +123,7 @@ fn unreachable_storage_says_the_connection_was_refused() {
     let store = store_at(&format!("https://127.0.0.1:{}/acct", closed_port()));
     let error = store.preflight(Instant::now() + WAIT).unwrap_err();
     match &error {
-        Error::Connection(message) => {
+        Error::Connection { message, .. } => {
             assert!(message.contains("connection refused"), "{message}");
             assert!(message.contains("get user delegation key"), "{message}");
         }
@@ -144,7 +144,7 @@ fn storage_preflight_cut_short_by_its_deadline_says_what_the_last_try_got() {
             last_error: Some(last),
             ..
         } => assert!(
-            matches!(&**last, Error::Connection(m) if m.contains("connection refused")),
+            matches!(&**last, Error::Connection { message, .. } if message.contains("connection refused")),
             "{last:?}"
         ),
         other => panic!("expected a timeout after a refused connection, got {other:?}"),

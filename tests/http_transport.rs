@@ -192,7 +192,7 @@ fn a_connection_reset_is_retried() {
     let body = serde_json::to_vec(&inline_event(&["n1"])).unwrap();
     let first = t.post(&post(&body, false, WAIT)).unwrap_err();
     assert!(
-        matches!(first, Error::Connection(_)) && first.is_retryable(),
+        matches!(first, Error::Connection { .. }) && first.is_retryable(),
         "{first}"
     );
     receiver.script([Fault::Reset]);
@@ -211,7 +211,7 @@ fn an_untrusted_certificate_is_a_final_tls_error() {
         .unwrap();
     let body = serde_json::to_vec(&inline_event(&["n1"])).unwrap();
     let e = t.post(&post(&body, false, WAIT)).unwrap_err();
-    assert!(matches!(e, Error::Tls(_)), "{e}");
+    assert!(matches!(e, Error::Tls { .. }), "{e}");
     assert!(!e.is_retryable());
     assert_eq!(receiver.request_count(), 0);
 }
@@ -227,7 +227,7 @@ fn refused_connection_is_a_connection_error() {
         .build()
         .unwrap();
     let e = t.post(&post(b"{}", false, WAIT)).unwrap_err();
-    assert!(matches!(e, Error::Connection(_)), "{e}");
+    assert!(matches!(e, Error::Connection { .. }), "{e}");
 }
 
 #[test]
@@ -263,7 +263,7 @@ fn a_credential_error_reaches_the_caller() {
     let body = serde_json::to_vec(&inline_event(&["n1"])).unwrap();
     let e = post_with_retries(&*t, &post(&body, false, WAIT), &fast_policy()).unwrap_err();
     assert!(
-        matches!(e, Error::Credential(_)) && !e.is_retryable(),
+        matches!(e, Error::Credential { .. }) && !e.is_retryable(),
         "{e}"
     );
     assert_eq!(receiver.request_count(), 0);
@@ -313,7 +313,10 @@ fn the_configured_timeout_is_a_retryable_connection_error() {
     let body = serde_json::to_vec(&inline_event(&["n1"])).unwrap();
     // The deadline is far: the agent's own timeout fires first.
     let e = t.post(&post(&body, false, WAIT)).unwrap_err();
-    assert!(matches!(e, Error::Connection(_)) && e.is_retryable(), "{e}");
+    assert!(
+        matches!(e, Error::Connection { .. }) && e.is_retryable(),
+        "{e}"
+    );
     receiver.release_stalled();
     t.post(&post(&body, false, WAIT)).unwrap();
 }

@@ -30,7 +30,7 @@ pub fn post(agent: &ureq::Agent, url: &str, body: &[u8], compressed: bool) {
 /// `src/compress.rs`), for the bare loops' pre-built bodies.
 pub fn zlib(event: &[u8]) -> Vec<u8> {
     let mut out = Vec::new();
-    arn_client::testing::compress::Zlib::default()
+    arn_client::transport::Zlib::default()
         .compress(event, &mut out)
         .expect("zlib");
     out

@@ -13,4 +13,4 @@ mod token;
 
 pub use cloud::{Cloud, ARG_SCOPE, ARN_SCOPE};
 pub use runtime::{install_blocking_runtime, BlockingRuntime};
-pub use token::{CredentialTokenSource, REFRESH_MARGIN};
+pub use token::{CredentialTokenSource, TokenSource, REFRESH_MARGIN};

@@ -7,8 +7,16 @@ use std::time::{Duration, Instant};
 use azure_core::credentials::TokenCredential;
 use parking_lot::Mutex;
 
-use crate::transport::{find_cause, with_deadline, DeadlineExceeded, SendFailed, TokenSource};
-use crate::{Error, SecretString};
+use crate::sanitize::sanitize_message;
+use crate::sdk_call::{find_cause, with_deadline, DeadlineExceeded, SendFailed};
+use crate::{Cause, Error, SecretString};
+
+/// Produces bearer tokens (re-exported as `transport::TokenSource`, where the
+/// transports take it).
+pub trait TokenSource: Send + Sync + 'static {
+    /// A valid token, from a cache when it has one.
+    fn token(&self, deadline: Instant) -> Result<SecretString, Error>;
+}
 
 /// A cached token is refreshed this long before it expires.
 pub const REFRESH_MARGIN: Duration = Duration::from_secs(5 * 60);
@@ -109,27 +117,31 @@ fn token_error(e: &azure_core::Error) -> Error {
         };
     }
     match find_cause::<SendFailed>(e) {
-        Some(SendFailed(Error::Tls(m))) => Error::Tls(format!("token request: {m}")),
-        Some(SendFailed(cause)) => {
-            Error::Credential(format!("{}; cause: {cause}", credential_message(e)))
-        }
-        None => Error::Credential(credential_message(e)),
+        Some(SendFailed(tls @ Error::Tls { .. })) => in_token_request(tls),
+        Some(SendFailed(cause)) => Error::Credential {
+            message: format!("{}; cause: {cause}", credential_message(e)),
+            source: Some(Cause::new(cause.clone())),
+        },
+        None => Error::credential(credential_message(e)),
     }
 }
 
-/// A failed try of a token request, naming the token request.
+/// A failed try of a token request, naming the token request (its cause kept).
 fn in_token_request(e: &Error) -> Error {
-    match e {
-        Error::Tls(m) => Error::Tls(format!("token request: {m}")),
-        Error::Connection(m) => Error::Connection(format!("token request: {m}")),
-        other => other.duplicate(),
+    let mut e = e.clone();
+    match &mut e {
+        Error::Tls { reason: m, .. } | Error::Connection { message: m, .. } => {
+            *m = format!("token request: {m}");
+        }
+        _ => {}
     }
+    e
 }
 
 /// The credential error's message, with URL query strings and bearer values removed
 /// and shortened.
 fn credential_message(e: &azure_core::Error) -> String {
-    let msg = crate::transport::sanitize_message(&e.to_string());
+    let msg = sanitize_message(&e.to_string());
     format!("{}: {msg}", e.kind())
 }
 
@@ -148,7 +160,7 @@ impl TokenSource for CredentialTokenSource {
                 self.refresh.try_lock_until(deadline).ok_or_else(|| {
                     let last = self.last_failure.lock();
                     Error::Timeout {
-                        last_error: last.as_ref().map(|e| Box::new(e.duplicate())),
+                        last_error: last.as_ref().map(|e| Box::new(e.clone())),
                     }
                 })?
             }
@@ -165,7 +177,7 @@ impl TokenSource for CredentialTokenSource {
                 Ok(c.token)
             }
             Err(e) => {
-                *self.last_failure.lock() = Some(e.duplicate());
+                *self.last_failure.lock() = Some(e.clone());
                 Err(e)
             }
         }
@@ -191,27 +203,54 @@ mod tests {
         let deadline = azure_core::Error::new(
             ErrorKind::Other,
             DeadlineExceeded {
-                last: Some(Error::Connection("connection refused".into())),
+                last: Some(Error::connection(
+                    crate::Sent::Never,
+                    "connection refused",
+                    Some(crate::Cause::new(std::io::Error::from(
+                        std::io::ErrorKind::ConnectionRefused,
+                    ))),
+                )),
             },
         )
         .with_context("non-transport error occurred which will not be retried");
         match token_error(&deadline) {
             Error::Timeout {
                 last_error: Some(last),
-            } => assert_eq!(
-                last.to_string(),
-                "connection failed: token request: connection refused"
-            ),
+            } => {
+                assert_eq!(
+                    last.to_string(),
+                    "connection failed: token request: connection refused"
+                );
+                assert_eq!(last.io_kind(), Some(std::io::ErrorKind::ConnectionRefused));
+            }
             other => panic!("{other:?}"),
         }
 
         let tls = azure_core::Error::new(
             ErrorKind::Other,
-            SendFailed(Error::Tls("the server's certificate has expired".into())),
+            SendFailed(Error::Tls {
+                reason: "the server's certificate has expired".into(),
+                source: None,
+            }),
         );
-        assert!(matches!(token_error(&tls), Error::Tls(m) if m.starts_with("token request")));
+        assert!(
+            matches!(token_error(&tls), Error::Tls { reason, .. } if reason.starts_with("token request"))
+        );
+        let refused = azure_core::Error::new(
+            ErrorKind::Io,
+            SendFailed(Error::connection(
+                crate::Sent::Never,
+                "connection refused",
+                Some(crate::Cause::new(std::io::Error::from(
+                    std::io::ErrorKind::ConnectionRefused,
+                ))),
+            )),
+        );
+        let e = token_error(&refused);
+        assert!(matches!(e, Error::Credential { .. }), "{e:?}");
+        assert_eq!(e.io_kind(), Some(std::io::ErrorKind::ConnectionRefused));
 
         let plain = azure_core::Error::with_message(ErrorKind::Credential, "no identity");
-        assert!(matches!(token_error(&plain), Error::Credential(_)));
+        assert!(matches!(token_error(&plain), Error::Credential { .. }));
     }
 }

@@ -7,7 +7,7 @@ use std::time::{Duration, SystemTime};
 use azure_core::credentials::TokenCredential;
 
 use super::key::KeySchedule;
-use super::naming::validate_ext;
+use super::naming::{validate_ext, Clock};
 use super::store::AzureBlobStore;
 use crate::transport::{UreqHttpClient, UreqHttpClientBuilder};
 use crate::Error;
@@ -34,9 +34,6 @@ pub struct BlobConfig {
     pub(crate) schedule: KeySchedule,
     pub(crate) clock: Clock,
 }
-
-/// The clock that names containers.
-pub(crate) type Clock = Arc<dyn Fn() -> SystemTime + Send + Sync>;
 
 impl fmt::Debug for BlobConfig {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
@@ -138,67 +135,14 @@ impl BlobConfig {
                 "key refresh interval and backoff must be positive".into(),
             ));
         }
-        let http = Arc::new(self.http.clone().build()?);
-        AzureBlobStore::new(self, container_ext, http)
-    }
-}
-
-/// Splits a blob service URL into its normalized form (no trailing slash, no query)
-/// and the account name: the first path segment for a path-style URL
-/// (`https://127.0.0.1:10000/devstoreaccount1`), else the first label of the host.
-pub(crate) fn parse_endpoint(endpoint: &str) -> Result<(azure_core::http::Url, String), Error> {
-    let bad = |why: &str| Error::Config(format!("invalid blob endpoint: {why}"));
-    let mut url = azure_core::http::Url::parse(endpoint.trim()).map_err(|_| bad("not a URL"))?;
-    if url.scheme() != "https" {
-        return Err(bad("it must use https"));
-    }
-    if url.query().is_some() || url.fragment().is_some() {
-        return Err(bad("it must have no query string or fragment"));
-    }
-    let path = url.path().trim_matches('/').to_owned();
-    if path.contains('/') {
-        return Err(bad("at most one path segment (the account) is allowed"));
-    }
-    let host = url.host_str().ok_or_else(|| bad("no host"))?.to_owned();
-    let account = if path.is_empty() {
-        host.split('.').next().unwrap_or_default().to_owned()
-    } else {
-        path.clone()
-    };
-    if account.is_empty() {
-        return Err(bad("no account name"));
-    }
-    // a trailing slash would yield `//container`.
-    url.set_path(&path);
-    Ok((url, account))
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn endpoints_give_the_account() {
-        let (u, a) = parse_endpoint("https://acct.blob.core.windows.net/").unwrap();
-        assert_eq!(a, "acct");
-        assert_eq!(
-            u.as_str().trim_end_matches('/'),
-            "https://acct.blob.core.windows.net"
-        );
-        let (u, a) = parse_endpoint("https://127.0.0.1:10000/devstoreaccount1/").unwrap();
-        assert_eq!(a, "devstoreaccount1");
-        assert_eq!(u.as_str(), "https://127.0.0.1:10000/devstoreaccount1");
-    }
-
-    #[test]
-    fn bad_endpoints_are_config_errors() {
-        for e in [
-            "http://acct.blob.core.windows.net",
-            "not a url",
-            "https://acct.blob.core.windows.net/?sv=1",
-            "https://h/a/b",
-        ] {
-            assert!(matches!(parse_endpoint(e), Err(Error::Config(_))), "{e}");
-        }
+        let http = Arc::new(self.http.build()?);
+        AzureBlobStore::new(
+            &self.endpoint,
+            self.credential,
+            self.schedule,
+            self.clock,
+            container_ext,
+            http,
+        )
     }
 }

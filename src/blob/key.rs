@@ -5,9 +5,15 @@
 //! is refreshed every `refresh_interval` (23 hours by default), with exponential
 //! backoff on failure. The old key keeps serving until it expires. The refresher
 //! waits on a condition variable, so closing the store wakes it at once.
+//!
+//! Failures follow the crate's rule: the first is a warning, every one is counted
+//! ([`KeyStatus::failures`], [`KeyStatus::last_error`]) and logged at debug level.
+//! Closing the store joins the refresher when it is waiting; when a key request is
+//! in flight, the refresher ends as soon as that request does (it is bounded by
+//! [`FETCH_BUDGET`]) and is not waited for.
 
 use std::sync::Arc;
-use std::thread;
+use std::thread::{self, JoinHandle};
 use std::time::{Duration, Instant, SystemTime};
 
 use azure_storage_common::models::UserDelegationKey;
@@ -54,6 +60,8 @@ struct State {
     /// timed out waiting for a key reports.
     last_failure: Option<Error>,
     closed: bool,
+    /// Whether the refresher is requesting a key (not waiting).
+    fetching: bool,
 }
 
 /// The cached key, shared by the store and its refresher thread.
@@ -70,6 +78,7 @@ impl KeyCache {
                 status: KeyStatus::default(),
                 last_failure: None,
                 closed: false,
+                fetching: false,
             }),
             changed: Condvar::new(),
         }
@@ -87,14 +96,17 @@ impl KeyCache {
         self.changed.notify_all();
     }
 
-    /// Records a failed request; the current key (if any) stays.
-    pub(crate) fn record_failure(&self, error: &Error) {
+    /// Records a failed request; the current key (if any) stays. Returns whether it
+    /// was the store's first failure (so the caller warns once).
+    pub(crate) fn record_failure(&self, error: &Error) -> bool {
         let mut st = self.state.lock();
         st.status.failures += 1;
         st.status.last_error = Some(error.to_string());
-        st.last_failure = Some(error.duplicate());
+        st.last_failure = Some(error.clone());
+        let first = st.status.failures == 1;
         drop(st);
         self.changed.notify_all();
+        first
     }
 
     /// The key in use, waiting for one until `deadline`; a timeout carries the last
@@ -116,7 +128,7 @@ impl KeyCache {
             if self.changed.wait_until(&mut st, deadline).timed_out() {
                 log::debug!("no usable user delegation key before the deadline");
                 return Err(Error::Timeout {
-                    last_error: st.last_failure.as_ref().map(|e| Box::new(e.duplicate())),
+                    last_error: st.last_failure.as_ref().map(|e| Box::new(e.clone())),
                 });
             }
         }
@@ -144,19 +156,73 @@ impl KeyCache {
         }
     }
 
-    /// Stops the refresher and fails every waiter with [`Error::Closed`].
-    pub(crate) fn close(&self) {
-        self.state.lock().closed = true;
+    /// Stops the refresher and fails every waiter with [`Error::Closed`]. Returns
+    /// whether a key request was in flight (then the refresher ends when it does).
+    pub(crate) fn close(&self) -> bool {
+        let mut st = self.state.lock();
+        st.closed = true;
+        let fetching = st.fetching;
+        drop(st);
         self.changed.notify_all();
+        fetching
     }
 
-    /// Sleeps until `at` or until closed; returns false when closed.
+    /// Sleeps until `at` or until closed; returns false when closed, else marks a key
+    /// request as in flight (in the same lock, so [`KeyCache::close`] sees it).
     fn wait_until(&self, at: Instant) -> bool {
         let mut st = self.state.lock();
         while !st.closed && Instant::now() < at {
             self.changed.wait_until(&mut st, at);
         }
+        st.fetching = !st.closed;
         !st.closed
+    }
+
+    /// Marks the refresher's key request as done.
+    fn fetched(&self) {
+        self.state.lock().fetching = false;
+    }
+}
+
+/// The refresher thread of a [`KeyCache`]: [`Refresher::stop`] closes the cache and
+/// joins it.
+pub(crate) struct Refresher {
+    cache: Arc<KeyCache>,
+    thread: Option<JoinHandle<()>>,
+}
+
+/// How [`Refresher::stop`] left the refresher.
+#[derive(Debug, PartialEq, Eq)]
+pub(crate) enum Stopped {
+    /// It was waiting: it ended and was joined.
+    Joined,
+    /// A key request was in flight: it ends when the request does (within
+    /// [`FETCH_BUDGET`]), not waited for.
+    Ending,
+    /// Stopped before.
+    Already,
+}
+
+impl Refresher {
+    /// Closes the cache (every waiter fails with [`Error::Closed`]) and joins the
+    /// refresher unless a key request is in flight. Idempotent.
+    pub(crate) fn stop(&mut self) -> Stopped {
+        let fetching = self.cache.close();
+        let Some(thread) = self.thread.take() else {
+            return Stopped::Already;
+        };
+        if fetching {
+            log::debug!("user delegation key refresher ends after its request");
+            return Stopped::Ending;
+        }
+        let _ = thread.join();
+        Stopped::Joined
+    }
+}
+
+impl Drop for Refresher {
+    fn drop(&mut self) {
+        self.stop();
     }
 }
 
@@ -166,19 +232,25 @@ pub(crate) fn spawn_refresher(
     cache: Arc<KeyCache>,
     fetch: Arc<FetchKey>,
     schedule: KeySchedule,
-) -> Result<(), Error> {
-    thread::Builder::new()
+) -> Result<Refresher, Error> {
+    let thread_cache = Arc::clone(&cache);
+    let thread = thread::Builder::new()
         .name("arn-blob-key".into())
-        .spawn(move || refresh_loop(&cache, &*fetch, schedule))
-        .map(drop)
-        .map_err(Error::Spawn)
+        .spawn(move || refresh_loop(&thread_cache, &*fetch, schedule))
+        .map_err(|e| Error::Spawn(e.into()))?;
+    Ok(Refresher {
+        cache,
+        thread: Some(thread),
+    })
 }
 
 fn refresh_loop(cache: &KeyCache, fetch: &FetchKey, schedule: KeySchedule) {
     let mut next = Instant::now();
     let mut backoff = schedule.retry_initial;
     while cache.wait_until(next) {
-        match fetch(Instant::now() + FETCH_BUDGET) {
+        let result = fetch(Instant::now() + FETCH_BUDGET);
+        cache.fetched();
+        match result {
             Ok(key) => {
                 log::debug!("obtained a user delegation key");
                 cache.install(key);
@@ -186,8 +258,14 @@ fn refresh_loop(cache: &KeyCache, fetch: &FetchKey, schedule: KeySchedule) {
                 next = Instant::now() + schedule.refresh_interval;
             }
             Err(e) => {
-                log::warn!("user delegation key request failed, retrying in {backoff:?}: {e}");
-                cache.record_failure(&e);
+                if cache.record_failure(&e) {
+                    log::warn!(
+                        "user delegation key request failed, retrying in {backoff:?}: {e} \
+                         (further failures are counted in AzureBlobStore::key_status)"
+                    );
+                } else {
+                    log::debug!("user delegation key request failed, retrying in {backoff:?}: {e}");
+                }
                 next = Instant::now() + backoff;
                 backoff = (backoff * 2).min(schedule.retry_max);
             }
@@ -236,7 +314,7 @@ mod tests {
             retry_initial: Duration::from_millis(1),
             retry_max: Duration::from_millis(4),
         };
-        spawn_refresher(cache.clone(), fetch, schedule).unwrap();
+        let _refresher = spawn_refresher(cache.clone(), fetch, schedule).unwrap();
         called.recv_timeout(Duration::from_secs(10)).unwrap();
         // Nothing yet: a short deadline times out.
         assert!(matches!(
@@ -270,10 +348,10 @@ mod tests {
         answers.send(Ok(key_expiring(expiry))).unwrap();
         for _ in 0..3 {
             answers
-                .send(Err(Error::Connection("refused".into())))
+                .send(Err(Error::connection(crate::Sent::Never, "refused", None)))
                 .unwrap();
         }
-        spawn_refresher(cache.clone(), fetch, schedule).unwrap();
+        let _refresher = spawn_refresher(cache.clone(), fetch, schedule).unwrap();
         for _ in 0..4 {
             called.recv_timeout(Duration::from_secs(10)).unwrap();
         }
@@ -292,13 +370,15 @@ mod tests {
     #[test]
     fn a_timeout_waiting_for_a_key_says_why_the_last_request_failed() {
         let cache = KeyCache::new();
-        cache.record_failure(&Error::Connection(
-            "get user delegation key: refused".into(),
+        cache.record_failure(&Error::connection(
+            crate::Sent::Never,
+            "get user delegation key: refused",
+            None,
         ));
         match cache.current(Instant::now() + Duration::from_millis(1)) {
             Err(Error::Timeout {
                 last_error: Some(last),
-            }) => assert!(matches!(*last, Error::Connection(_)), "{last:?}"),
+            }) => assert!(matches!(*last, Error::Connection { .. }), "{last:?}"),
             other => panic!("{other:?}"),
         }
         cache.install(key_expiring(
@@ -329,5 +409,70 @@ mod tests {
         let t = thread::spawn(move || c2.wait_until(Instant::now() + Duration::from_secs(3600)));
         cache.close();
         assert!(!t.join().unwrap());
+    }
+
+    #[test]
+    fn failures_warn_once_and_are_all_counted() {
+        let cache = KeyCache::new();
+        let refused = Error::connection(crate::Sent::Never, "refused", None);
+        assert!(cache.record_failure(&refused), "the first failure warns");
+        for _ in 0..3 {
+            assert!(
+                !cache.record_failure(&refused),
+                "later ones are counted only"
+            );
+        }
+        assert_eq!(cache.status().failures, 4);
+    }
+
+    fn hourly() -> KeySchedule {
+        KeySchedule {
+            refresh_interval: Duration::from_secs(3600),
+            retry_initial: Duration::from_secs(3600),
+            retry_max: Duration::from_secs(3600),
+        }
+    }
+
+    #[test]
+    fn stop_joins_a_waiting_refresher() {
+        let cache = Arc::new(KeyCache::new());
+        let (fetch, answers, called) = scripted();
+        let mut refresher = spawn_refresher(cache.clone(), fetch, hourly()).unwrap();
+        called.recv_timeout(Duration::from_secs(10)).unwrap();
+        let far = OffsetDateTime::now_utc() + time::Duration::days(7);
+        answers.send(Ok(key_expiring(far))).unwrap();
+        cache
+            .wait_status(Instant::now() + Duration::from_secs(10), &mut |s| {
+                s.keys_obtained == 1
+            })
+            .unwrap();
+        // Now waiting an hour for the next refresh.
+        assert_eq!(refresher.stop(), Stopped::Joined);
+        // The thread is gone, and with it its handles on the fetcher and the cache.
+        assert!(called.recv().is_err(), "the fetcher was dropped");
+        assert_eq!(
+            Arc::strong_count(&cache),
+            2,
+            "the test's and the refresher's"
+        );
+        assert_eq!(refresher.stop(), Stopped::Already);
+        assert!(matches!(cache.current(Instant::now()), Err(Error::Closed)));
+    }
+
+    #[test]
+    fn a_refresher_stopped_during_a_request_ends_when_the_request_does() {
+        let cache = Arc::new(KeyCache::new());
+        let (fetch, answers, called) = scripted();
+        let mut refresher = spawn_refresher(cache.clone(), fetch, hourly()).unwrap();
+        called.recv_timeout(Duration::from_secs(10)).unwrap();
+        // The request is in flight (the fetcher waits for its answer).
+        assert_eq!(refresher.stop(), Stopped::Ending);
+        answers
+            .send(Err(Error::connection(crate::Sent::Never, "refused", None)))
+            .unwrap();
+        // It sees the close and ends: the fetcher (and its sender) are dropped, with no
+        // second request.
+        assert!(called.recv().is_err(), "the refresher ended");
+        assert_eq!(cache.status().failures, 1);
     }
 }

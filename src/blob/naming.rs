@@ -1,10 +1,14 @@
 //! Container and blob names (`docs/protocol.md` section 7).
 
+use std::sync::Arc;
 use std::time::SystemTime;
 
 use time::OffsetDateTime;
 
 use crate::Error;
+
+/// The clock that names containers (hourly).
+pub(crate) type Clock = Arc<dyn Fn() -> SystemTime + Send + Sync>;
 
 /// The prefix of every container the client writes.
 const PREFIX: &str = "arm-ext-nt";

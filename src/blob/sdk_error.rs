@@ -6,8 +6,9 @@
 use azure_core::error::ErrorKind;
 use azure_core::http::headers::HeaderName;
 
-use crate::transport::{find_cause, strip_urls, truncate, DeadlineExceeded, SendFailed};
-use crate::Error;
+use crate::sanitize::{strip_urls, truncate};
+use crate::sdk_call::{find_cause, DeadlineExceeded, SendFailed};
+use crate::{Error, Sent};
 
 /// Longest free-text excerpt kept from an SDK error message.
 const MAX_MESSAGE: usize = 200;
@@ -25,11 +26,11 @@ pub(crate) fn map_sdk_error(error: azure_core::Error, what: &str) -> Error {
             last_error: deadline
                 .last
                 .as_ref()
-                .map(|last| Box::new(in_operation(last.duplicate(), what))),
+                .map(|last| Box::new(in_operation(last.clone(), what))),
         };
     }
     if let Some(SendFailed(failure)) = find_cause::<SendFailed>(&error) {
-        return in_operation(failure.duplicate(), what);
+        return in_operation(failure.clone(), what);
     }
     match error.kind() {
         ErrorKind::HttpResponse {
@@ -53,10 +54,14 @@ pub(crate) fn map_sdk_error(error: azure_core::Error, what: &str) -> Error {
                 message: format!("{what} failed"),
             }
         }
-        ErrorKind::Connection | ErrorKind::Io => {
-            Error::Connection(format!("{what}: {}", excerpt(&error.to_string())))
-        }
-        ErrorKind::Credential => Error::Credential(excerpt(&error.to_string())),
+        // Not from the transport (which wraps its failures in `SendFailed`): reading
+        // the request's own body failed, before anything was sent.
+        ErrorKind::Connection | ErrorKind::Io => Error::connection(
+            Sent::Never,
+            format!("{what}: {}", excerpt(&error.to_string())),
+            None,
+        ),
+        ErrorKind::Credential => Error::credential(excerpt(&error.to_string())),
         ErrorKind::DataConversion => Error::Blob {
             status: None,
             code: None,
@@ -76,8 +81,19 @@ pub(crate) fn map_sdk_error(error: azure_core::Error, what: &str) -> Error {
 /// operation `what`.
 pub(crate) fn in_operation(error: Error, what: &str) -> Error {
     match error {
-        Error::Connection(m) => Error::Connection(format!("{what}: {m}")),
-        Error::Tls(m) => Error::Tls(format!("{what}: {m}")),
+        Error::Connection {
+            sent,
+            message,
+            source,
+        } => Error::Connection {
+            sent,
+            message: format!("{what}: {message}"),
+            source,
+        },
+        Error::Tls { reason, source } => Error::Tls {
+            reason: format!("{what}: {reason}"),
+            source,
+        },
         Error::Blob {
             status,
             code,
@@ -147,9 +163,9 @@ mod tests {
     #[test]
     fn kinds_map_to_variants() {
         let e = azure_core::Error::with_message(ErrorKind::Connection, "refused");
-        assert!(matches!(map_sdk_error(e, "x"), Error::Connection(_)));
+        assert!(matches!(map_sdk_error(e, "x"), Error::Connection { .. }));
         let e = azure_core::Error::with_message(ErrorKind::Credential, "no token");
-        assert!(matches!(map_sdk_error(e, "x"), Error::Credential(_)));
+        assert!(matches!(map_sdk_error(e, "x"), Error::Credential { .. }));
         let e = azure_core::Error::new(ErrorKind::Other, DeadlineExceeded { last: None });
         assert!(matches!(
             map_sdk_error(e, "x"),
@@ -162,22 +178,38 @@ mod tests {
         let wrap = |inner: azure_core::Error| {
             inner.with_context("retry policy expired and the request will no longer be retried")
         };
-        let refused = Error::Connection("connection refused".into());
+        let refused = Error::connection(
+            Sent::Never,
+            "connection refused",
+            Some(crate::Cause::new(std::io::Error::from(
+                std::io::ErrorKind::ConnectionRefused,
+            ))),
+        );
         let e = wrap(azure_core::Error::new(
             ErrorKind::Io,
-            SendFailed(refused.duplicate()),
+            SendFailed(refused.clone()),
         ));
         let mapped = map_sdk_error(e, "get user delegation key");
         assert_eq!(
             mapped.to_string(),
             "connection failed: get user delegation key: connection refused"
         );
+        assert_eq!(mapped.sent(), Some(Sent::Never));
+        assert_eq!(
+            mapped.io_kind(),
+            Some(std::io::ErrorKind::ConnectionRefused)
+        );
 
         let e = wrap(azure_core::Error::new(
             ErrorKind::Other,
-            SendFailed(Error::Tls("the server's certificate has expired".into())),
+            SendFailed(Error::Tls {
+                reason: "the server's certificate has expired".into(),
+                source: None,
+            }),
         ));
-        assert!(matches!(map_sdk_error(e, "x"), Error::Tls(m) if m.contains("expired")));
+        assert!(
+            matches!(map_sdk_error(e, "x"), Error::Tls { reason, .. } if reason.contains("expired"))
+        );
 
         let e = wrap(azure_core::Error::new(
             ErrorKind::Other,

@@ -5,6 +5,7 @@ use std::fmt;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
+use azure_core::credentials::TokenCredential;
 use azure_core::http::RequestContent;
 use azure_core::Bytes;
 use azure_storage_blob::models::{KeyInfo, StorageErrorCode};
@@ -14,12 +15,12 @@ use futures::executor::block_on;
 use parking_lot::Mutex;
 use time::OffsetDateTime;
 
-use super::config::{parse_endpoint, BlobConfig, Clock};
-use super::key::{spawn_refresher, FetchKey, KeyCache, KeyStatus};
-use super::naming::{blob_name, container_name};
+use super::key::{spawn_refresher, FetchKey, KeyCache, KeySchedule, KeyStatus, Refresher};
+use super::naming::{blob_name, container_name, Clock};
 use super::sas::{blob_sas_url, SAS_LIFETIME};
 use super::sdk_error::{error_code, map_sdk_error};
-use crate::transport::{with_deadline, BlobStore, UreqHttpClient};
+use crate::sdk_call::with_deadline;
+use crate::transport::{BlobStore, UreqHttpClient};
 use crate::{Error, SecretUrl};
 
 /// How many container names to remember as created.
@@ -29,10 +30,13 @@ const REMEMBERED_CONTAINERS: usize = 64;
 /// `azure_storage_blob` 1.x through [`UreqHttpClient`], no async runtime) and returns
 /// read-only user delegation SAS URLs.
 ///
-/// Build it with [`BlobConfig::build`]. Dropping it (or [`AzureBlobStore::close`])
-/// stops the key refresher thread.
+/// Build it with [`BlobConfig::build`](super::BlobConfig::build). Dropping it (a
+/// client drops its store when it is dropped) or [`AzureBlobStore::close`] stops the
+/// key refresher thread and joins it (when a key request is in flight, the thread
+/// ends when that request does, bounded by its 120 s budget, and is not waited for).
 pub struct AzureBlobStore {
     inner: Arc<Inner>,
+    refresher: Mutex<Refresher>,
 }
 
 struct Inner {
@@ -57,17 +61,22 @@ impl fmt::Debug for AzureBlobStore {
 }
 
 impl AzureBlobStore {
+    /// The store for the blob service at `endpoint`, with keys from `credential`
+    /// refreshed on `schedule`, containers named by `clock` and `container_ext`.
     pub(crate) fn new(
-        config: BlobConfig,
+        endpoint: &str,
+        credential: Arc<dyn TokenCredential>,
+        schedule: KeySchedule,
+        clock: Clock,
         container_ext: Option<String>,
         http: Arc<UreqHttpClient>,
     ) -> Result<Self, Error> {
-        let (url, account) = parse_endpoint(&config.endpoint)?;
+        let (url, account) = parse_endpoint(endpoint)?;
         let options = BlobServiceClientOptions {
             client_options: http.client_options(),
             ..Default::default()
         };
-        let service = BlobServiceClient::new(url.clone(), Some(config.credential), Some(options))
+        let service = BlobServiceClient::new(url.clone(), Some(credential), Some(options))
             .map(Arc::new)
             .map_err(|e| Error::Config(format!("blob service client: {}", e.kind())))?;
         let keys = Arc::new(KeyCache::new());
@@ -75,7 +84,7 @@ impl AzureBlobStore {
             let service = service.clone();
             Arc::new(move |deadline| fetch_key(&service, deadline))
         };
-        spawn_refresher(keys.clone(), fetch.clone(), config.schedule)?;
+        let refresher = spawn_refresher(keys.clone(), fetch.clone(), schedule)?;
         log::debug!(
             "blob store for {} built; requesting the first user delegation key",
             url.as_str()
@@ -87,11 +96,12 @@ impl AzureBlobStore {
                 account,
                 container_ext,
                 keys,
-                clock: config.clock,
+                clock,
                 fetch,
                 created: Mutex::new(HashSet::new()),
                 containers_created: Mutex::new(0),
             }),
+            refresher: Mutex::new(refresher),
         })
     }
 
@@ -127,9 +137,10 @@ impl AzureBlobStore {
         *self.inner.containers_created.lock()
     }
 
-    /// Stops the key refresher; later uploads fail with [`Error::Closed`].
+    /// Stops the key refresher and joins it (see the type's docs); later uploads fail
+    /// with [`Error::Closed`]. Idempotent.
     pub fn close(&self) {
-        self.inner.keys.close();
+        self.refresher.lock().stop();
     }
 
     /// The container a blob written now goes to.
@@ -140,7 +151,7 @@ impl AzureBlobStore {
 
 impl Drop for AzureBlobStore {
     fn drop(&mut self) {
-        self.inner.keys.close();
+        self.refresher.get_mut().stop();
     }
 }
 
@@ -148,6 +159,11 @@ impl BlobStore for AzureBlobStore {
     /// Requests a user delegation key now ([`AzureBlobStore::preflight`]).
     fn preflight(&self, deadline: Instant) -> Result<(), Error> {
         AzureBlobStore::preflight(self, deadline)
+    }
+
+    /// Stops and joins the key refresher ([`AzureBlobStore::close`]).
+    fn close(&self) {
+        AzureBlobStore::close(self)
     }
 
     fn upload(&self, resources: &[u8], deadline: Instant) -> Result<SecretUrl, Error> {
@@ -239,4 +255,64 @@ fn fetch_key(service: &BlobServiceClient, deadline: Instant) -> Result<UserDeleg
         }
     })?;
     Ok(key)
+}
+
+/// Splits a blob service URL into its normalized form (no trailing slash, no query)
+/// and the account name: the first path segment for a path-style URL
+/// (`https://127.0.0.1:10000/devstoreaccount1`), else the first label of the host.
+pub(crate) fn parse_endpoint(endpoint: &str) -> Result<(azure_core::http::Url, String), Error> {
+    let bad = |why: &str| Error::Config(format!("invalid blob endpoint: {why}"));
+    let mut url = azure_core::http::Url::parse(endpoint.trim()).map_err(|_| bad("not a URL"))?;
+    if url.scheme() != "https" {
+        return Err(bad("it must use https"));
+    }
+    if url.query().is_some() || url.fragment().is_some() {
+        return Err(bad("it must have no query string or fragment"));
+    }
+    let path = url.path().trim_matches('/').to_owned();
+    if path.contains('/') {
+        return Err(bad("at most one path segment (the account) is allowed"));
+    }
+    let host = url.host_str().ok_or_else(|| bad("no host"))?.to_owned();
+    let account = if path.is_empty() {
+        host.split('.').next().unwrap_or_default().to_owned()
+    } else {
+        path.clone()
+    };
+    if account.is_empty() {
+        return Err(bad("no account name"));
+    }
+    // a trailing slash would yield `//container`.
+    url.set_path(&path);
+    Ok((url, account))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn endpoints_give_the_account() {
+        let (u, a) = parse_endpoint("https://acct.blob.core.windows.net/").unwrap();
+        assert_eq!(a, "acct");
+        assert_eq!(
+            u.as_str().trim_end_matches('/'),
+            "https://acct.blob.core.windows.net"
+        );
+        let (u, a) = parse_endpoint("https://127.0.0.1:10000/devstoreaccount1/").unwrap();
+        assert_eq!(a, "devstoreaccount1");
+        assert_eq!(u.as_str(), "https://127.0.0.1:10000/devstoreaccount1");
+    }
+
+    #[test]
+    fn bad_endpoints_are_config_errors() {
+        for e in [
+            "http://acct.blob.core.windows.net",
+            "not a url",
+            "https://acct.blob.core.windows.net/?sv=1",
+            "https://h/a/b",
+        ] {
+            assert!(matches!(parse_endpoint(e), Err(Error::Config(_))), "{e}");
+        }
+    }
 }

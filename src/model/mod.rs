@@ -8,6 +8,8 @@ mod event;
 pub(crate) mod json;
 mod json_key;
 mod json_out;
+#[cfg(test)]
+mod json_props;
 mod notification;
 mod resource_id;
 mod reuse;

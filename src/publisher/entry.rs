@@ -184,7 +184,7 @@ impl ChangeJob {
             ..
         } = self;
         for reply in replaced {
-            let failure = ChangeFailure::new(error.duplicate(), None, true, None);
+            let failure = ChangeFailure::new(error.clone(), None, true, None);
             deliver(&publisher, reply, Err(failure));
         }
         let change = Change::new(context, resource);

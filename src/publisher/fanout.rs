@@ -95,10 +95,10 @@ impl Fanout {
                 for w in waiters {
                     let resource = resources.as_mut().and_then(Iterator::next);
                     let change = resource.map(|r| Change::new(Arc::clone(&w.context), r));
-                    let own = ChangeFailure::new(error.duplicate(), change, false, event_id);
+                    let own = ChangeFailure::new(error.clone(), change, false, event_id);
                     outcomes.push((w.own, own));
                     for reply in w.replaced {
-                        let f = ChangeFailure::new(error.duplicate(), None, true, event_id);
+                        let f = ChangeFailure::new(error.clone(), None, true, event_id);
                         outcomes.push((reply, f));
                     }
                 }

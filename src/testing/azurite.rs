@@ -154,11 +154,10 @@ impl Azurite {
     fn check_ready(&self) -> Result<(), Error> {
         let agent = super::agent_trusting(&self.cert_pem, Duration::from_secs(10))?;
         let url = format!("{}?comp=list", self.service_url());
-        agent
-            .get(&url)
-            .call()
-            .map(drop)
-            .map_err(|e| Error::Connection(format!("Azurite does not answer: {e}")))
+        agent.get(&url).call().map(drop).map_err(|e| {
+            let message = format!("Azurite does not answer: {e}");
+            Error::connection(crate::Sent::Never, message, None)
+        })
     }
 }
 
@@ -182,7 +181,7 @@ fn wait_for_port(child: &mut Child) -> Result<u16, Error> {
         thread::Builder::new()
             .name(name.into())
             .spawn(f)
-            .map_err(Error::Spawn)
+            .map_err(|e| Error::Spawn(e.into()))
     };
     spawn(
         "azurite-stdout",

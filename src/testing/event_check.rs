@@ -120,7 +120,7 @@ pub(crate) fn fetch_blob(agent: &ureq::Agent, event: &Value) -> Result<Vec<u8>, 
     let mut response = agent.get(uri).call().map_err(|e| {
         format!(
             "blob GET failed: {}",
-            crate::transport::sanitize_message(&e.to_string())
+            crate::sanitize::sanitize_message(&e.to_string())
         )
     })?;
     if response.status() != 200 {

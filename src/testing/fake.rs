@@ -10,7 +10,7 @@ use std::time::{Duration, Instant};
 use parking_lot::{Condvar, Mutex};
 
 use crate::transport::{BlobStore, EventPost, EventTransport, TokenSource};
-use crate::{Error, SecretString, SecretUrl};
+use crate::{Error, SecretString, SecretUrl, Sent};
 
 /// What the fake does with one call.
 #[derive(Clone, Debug, Default)]
@@ -20,7 +20,7 @@ pub enum Behavior {
     Ok,
     /// Fail with [`Error::Http`] of this status.
     Http(u16),
-    /// Fail with [`Error::Connection`].
+    /// Fail with [`Error::Connection`], never sent ([`Sent::Never`]).
     Connection,
     /// Sleep this long (a slow network), then succeed.
     Delay(Duration),
@@ -39,7 +39,7 @@ impl Behavior {
                 body: "scripted".into(),
                 retry_after: None,
             }),
-            Behavior::Connection => Err(Error::Connection("scripted".into())),
+            Behavior::Connection => Err(Error::connection(Sent::Never, "scripted", None)),
             Behavior::Delay(d) => {
                 std::thread::sleep(*d);
                 Ok(())
@@ -338,7 +338,7 @@ mod tests {
         fake.script_posts([Behavior::Connection]);
         assert!(matches!(
             fake.post(&post(event, false)),
-            Err(Error::Connection(_))
+            Err(Error::Connection { .. })
         ));
         let mut z = flate2::write::ZlibEncoder::new(Vec::new(), flate2::Compression::new(5));
         z.write_all(br#"{"subject":"/other"}"#).unwrap();

@@ -10,8 +10,8 @@ use std::time::{Duration, Instant};
 use serde_json::Value;
 
 use super::event_check::{check_envelope, check_resources, fetch_blob};
-use super::receiver::{AcceptedEvent, Fault, Inner, ReceivedRequest};
-use super::wire::{read_request, write_response, Request};
+use super::receiver_state::{AcceptedEvent, Fault, Inner, ReceivedRequest};
+use super::wire::{read_body, read_head, write_response, Request};
 use crate::model::{Notification, ReceivedEvent};
 
 /// How long a stalled request is held at most when nobody releases it.
@@ -66,8 +66,16 @@ fn serve(stream: TcpStream, inner: &Inner, tls: Arc<rustls::ServerConfig>) {
     let tcp = stream.try_clone().ok();
     let mut reader = BufReader::new(rustls::StreamOwned::new(conn, stream));
     while !inner.shutdown.load(Ordering::SeqCst) {
-        let request = match read_request(&mut reader) {
-            Ok(Some(r)) => r,
+        let request = match read_head(&mut reader) {
+            Ok(Some((request, _))) if resets_before_body(&request, inner) => {
+                // Close at once, the body unread: the kernel answers with a reset.
+                record_unanswered(&request, inner);
+                return;
+            }
+            Ok(Some((mut request, len))) => match read_body(&mut reader, &mut request, len) {
+                Ok(()) => request,
+                Err(_) => break,
+            },
             Ok(None) => break,
             Err(e) if e.kind() == io::ErrorKind::InvalidData => {
                 let _ = write_response(
@@ -215,6 +223,37 @@ fn handle(req: &Request, w: &mut impl io::Write, inner: &Inner) -> Next {
     }
 }
 
+/// Whether the next scripted fault is [`Fault::ResetBeforeBody`] and `request` (its
+/// head read) is an event POST; takes the fault if so.
+fn resets_before_body(request: &Request, inner: &Inner) -> bool {
+    if request.path != "/arnnotify" {
+        return false;
+    }
+    let mut script = inner.script.lock();
+    let reset = script.front() == Some(&Fault::ResetBeforeBody);
+    if reset {
+        script.pop_front();
+    }
+    reset
+}
+
+/// Logs a request whose body was not read and that got no answer.
+fn record_unanswered(req: &Request, inner: &Inner) {
+    let mut log = inner.log.lock();
+    let order = log.requests.len() as u64;
+    log.requests.push(ReceivedRequest {
+        order,
+        path: req.path.clone(),
+        status: None,
+        body: Vec::new(),
+        compressed: false,
+        publisher_info: req.header("publisherinfo").map(str::to_string),
+        arrived: Instant::now(),
+        answered: Instant::now(),
+    });
+    inner.changed.notify_all();
+}
+
 /// The scripted answer for this body: a targeted one first, else the general queue.
 fn next_fault(inner: &Inner, body: &[u8], compressed: bool) -> Option<Fault> {
     let mut targeted = inner.targeted.lock();
@@ -321,6 +360,6 @@ fn accept(
     check_resources(&event, &resources)?;
     let notification = ReceivedEvent::parse(&body)
         .and_then(|e| e.into_validated(blob.as_deref()))
-        .map_err(|e| crate::transport::sanitize_message(&e.to_string()))?;
+        .map_err(|e| crate::sanitize::sanitize_message(&e.to_string()))?;
     Ok((event, resources, inline, notification))
 }

@@ -59,7 +59,18 @@ fn read_line<R: BufRead>(r: &mut R, budget: &mut usize) -> io::Result<Option<Str
 
 /// Reads the next request; `Ok(None)` when the client closed the connection cleanly
 /// between requests.
+#[cfg(test)]
 pub(crate) fn read_request(r: &mut impl BufRead) -> io::Result<Option<Request>> {
+    let Some((mut request, len)) = read_head(r)? else {
+        return Ok(None);
+    };
+    read_body(r, &mut request, len)?;
+    Ok(Some(request))
+}
+
+/// Reads the next request's head (its body left empty) and the body's length;
+/// `Ok(None)` when the client closed the connection cleanly between requests.
+pub(crate) fn read_head(r: &mut impl BufRead) -> io::Result<Option<(Request, usize)>> {
     let mut budget = MAX_HEAD;
     let Some(line) = read_line(r, &mut budget)? else {
         return Ok(None);
@@ -87,7 +98,7 @@ pub(crate) fn read_request(r: &mut impl BufRead) -> io::Result<Option<Request>> 
         }
         headers.push((name.to_ascii_lowercase(), value.trim().to_string()));
     }
-    let mut request = Request {
+    let request = Request {
         method: method.to_string(),
         path: path.to_string(),
         headers,
@@ -112,9 +123,13 @@ pub(crate) fn read_request(r: &mut impl BufRead) -> io::Result<Option<Request>> 
     if len > MAX_BODY {
         return Err(bad("body too large"));
     }
+    Ok(Some((request, len)))
+}
+
+/// Reads the `len` bytes of `request`'s body.
+pub(crate) fn read_body(r: &mut impl BufRead, request: &mut Request, len: usize) -> io::Result<()> {
     request.body = vec![0; len];
-    r.read_exact(&mut request.body)?;
-    Ok(Some(request))
+    r.read_exact(&mut request.body)
 }
 
 /// The reason phrase of the statuses the receiver sends.

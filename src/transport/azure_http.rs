@@ -7,7 +7,6 @@
 //! client reads the status itself (no status-as-error), follows no redirects and never
 //! decompresses. It never logs query strings (SAS signatures).
 
-use std::cell::{Cell, RefCell};
 use std::fmt;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
@@ -20,7 +19,10 @@ use azure_core::http::{
 };
 use futures::AsyncReadExt;
 
+use super::cause::transport_error;
+use super::progress;
 use super::resolver::CachingResolver;
+use crate::sdk_call::{deadline, remember_failure, DeadlineExceeded, SendFailed};
 
 /// Default time allowed for one HTTP exchange (connect, send, receive).
 const DEFAULT_REQUEST_TIMEOUT: Duration = Duration::from_secs(30);
@@ -28,75 +30,6 @@ const DEFAULT_REQUEST_TIMEOUT: Duration = Duration::from_secs(30);
 const DEFAULT_CONNECT_TIMEOUT: Duration = Duration::from_secs(10);
 /// Largest response body read into memory.
 const MAX_RESPONSE_BODY: u64 = 256 * 1024 * 1024;
-
-thread_local! {
-    /// The deadline of the operation running on this thread (see [`with_deadline`]).
-    static DEADLINE: Cell<Option<Instant>> = const { Cell::new(None) };
-    /// The last failed try of the operation running on this thread: what a
-    /// [`DeadlineExceeded`] reports as the cause of the timeout.
-    static LAST_FAILURE: RefCell<Option<crate::Error>> = const { RefCell::new(None) };
-}
-
-/// Runs `f` with `deadline` as the limit of every request that a [`UreqHttpClient`]
-/// sends from this thread meanwhile (the SDK futures run on the calling thread under
-/// `block_on`, so the limit reaches the requests they send).
-pub(crate) fn with_deadline<R>(deadline: Option<Instant>, f: impl FnOnce() -> R) -> R {
-    struct Restore(Option<Instant>, Option<crate::Error>);
-    impl Drop for Restore {
-        fn drop(&mut self) {
-            DEADLINE.with(|d| d.set(self.0));
-            LAST_FAILURE.with(|l| *l.borrow_mut() = self.1.take());
-        }
-    }
-    let _restore = Restore(
-        DEADLINE.with(|d| d.replace(deadline)),
-        LAST_FAILURE.with(|l| l.borrow_mut().take()),
-    );
-    f()
-}
-
-/// Remembers `failure` as the last failed try of this thread's operation.
-fn remember_failure(failure: &crate::Error) {
-    LAST_FAILURE.with(|l| *l.borrow_mut() = Some(failure.duplicate()));
-}
-
-/// The error inside an `azure_core::Error` when a request could not start or finish
-/// before the deadline set with [`with_deadline`]; it keeps the last failed try of the
-/// operation (a refused connection, an HTTP 503, ...) when there was one.
-#[derive(Debug, thiserror::Error)]
-#[error("the operation's deadline passed")]
-pub(crate) struct DeadlineExceeded {
-    pub(crate) last: Option<crate::Error>,
-}
-
-impl DeadlineExceeded {
-    /// A passed deadline, with this thread's last failed try.
-    fn now() -> Self {
-        Self {
-            last: LAST_FAILURE.with(|l| l.borrow_mut().take()),
-        }
-    }
-}
-
-/// The error inside an `azure_core::Error` when a request failed without a response:
-/// [`crate::Error::Connection`] (the SDK retries it) or [`crate::Error::Tls`] (it does
-/// not: the error kind is `Other`).
-#[derive(Debug, thiserror::Error)]
-#[error("{0}")]
-pub(crate) struct SendFailed(pub(crate) crate::Error);
-
-/// The first error of type `T` in the chain of `error` (the SDK wraps errors in
-/// context such as "retry policy expired", which hides the cause from `downcast_ref`).
-pub(crate) fn find_cause<T: std::error::Error + 'static>(error: &azure_core::Error) -> Option<&T> {
-    let mut next: Option<&(dyn std::error::Error + 'static)> = Some(error);
-    while let Some(e) = next {
-        if let Some(found) = e.downcast_ref::<T>() {
-            return Some(found);
-        }
-        next = e.source();
-    }
-    None
-}
 
 /// Builds a [`UreqHttpClient`].
 #[derive(Clone)]
@@ -221,7 +154,7 @@ impl UreqHttpClient {
     /// Sends one request and reads the whole response (blocking).
     fn send(&self, request: &Request, body: Vec<u8>) -> azure_core::Result<AsyncRawResponse> {
         let mut timeout = self.request_timeout;
-        if let Some(deadline) = DEADLINE.with(Cell::get) {
+        if let Some(deadline) = deadline() {
             let left = deadline.saturating_duration_since(Instant::now());
             if left.is_zero() {
                 return Err(azure_core::Error::new(
@@ -252,6 +185,7 @@ impl UreqHttpClient {
             request.method().as_ref(),
             crate::secret::strip_query(request.url().as_str())
         );
+        progress::start();
         let response = match self.agent.run(http_request) {
             Ok(r) => r,
             Err(e) => {
@@ -317,9 +251,7 @@ const RETRIED_STATUSES: [u16; 6] = [408, 429, 500, 502, 503, 504];
 /// failure ([`crate::Error::Tls`]) the kind `Other` (which it does not retry); a
 /// passed deadline becomes [`DeadlineExceeded`].
 fn map_ureq_error(e: ureq::Error) -> azure_core::Error {
-    let past_deadline = DEADLINE
-        .with(Cell::get)
-        .is_some_and(|d| Instant::now() >= d);
+    let past_deadline = deadline().is_some_and(|d| Instant::now() >= d);
     let kind = match &e {
         ureq::Error::Timeout(_) if past_deadline => {
             return azure_core::Error::new(ErrorKind::Other, DeadlineExceeded::now());
@@ -335,8 +267,8 @@ fn map_ureq_error(e: ureq::Error) -> azure_core::Error {
         ureq::Error::Io(_) | ureq::Error::Timeout(_) | ureq::Error::Protocol(_) => ErrorKind::Io,
         _ => ErrorKind::Other,
     };
-    let failure = super::tls::transport_error(&e);
-    let kind = if matches!(failure, crate::Error::Tls(_)) {
+    let failure = transport_error(e, progress::sent());
+    let kind = if matches!(failure, crate::Error::Tls { .. }) {
         ErrorKind::Other
     } else {
         kind
@@ -349,6 +281,7 @@ fn map_ureq_error(e: ureq::Error) -> azure_core::Error {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::sdk_call::{find_cause, with_deadline};
 
     #[test]
     fn zero_timeouts_are_config_errors() {
@@ -359,17 +292,6 @@ mod tests {
             assert!(matches!(b.build(), Err(crate::Error::Config(_))));
         }
         assert!(UreqHttpClient::builder().build().is_ok());
-    }
-
-    #[test]
-    fn deadline_is_scoped_to_the_closure() {
-        let d = Instant::now();
-        with_deadline(Some(d), || {
-            assert_eq!(DEADLINE.with(Cell::get), Some(d));
-            with_deadline(None, || assert_eq!(DEADLINE.with(Cell::get), None));
-            assert_eq!(DEADLINE.with(Cell::get), Some(d));
-        });
-        assert_eq!(DEADLINE.with(Cell::get), None);
     }
 
     #[test]

@@ -12,14 +12,14 @@ use ureq::http::{HeaderName, HeaderValue};
 use ureq::tls::Certificate;
 use ureq::Agent;
 
+use super::cause::transport_error;
+use super::progress;
 use super::resolver::CachingResolver;
 use super::retry::parse_retry_after;
-use super::tls::{
-    build_agent, parse_certificates, strip_urls, transport_error, truncate,
-    DEFAULT_CONNECT_TIMEOUT, DEFAULT_TIMEOUT,
-};
-use super::{EventPost, EventTransport, TokenSource};
-use crate::auth::{Cloud, CredentialTokenSource};
+use super::tls::{build_agent, parse_certificates, DEFAULT_CONNECT_TIMEOUT, DEFAULT_TIMEOUT};
+use super::{EventPost, EventTransport};
+use crate::auth::{Cloud, CredentialTokenSource, TokenSource};
+use crate::sanitize::{strip_urls, truncate};
 use crate::{Error, SecretString};
 
 /// The longest excerpt of an error response body kept in [`Error::Http`].
@@ -254,7 +254,7 @@ impl HttpTransport {
             }
         }
         let mut value = HeaderValue::try_from(format!("Bearer {}", token.expose()))
-            .map_err(|_| Error::Credential("the token is not a valid HTTP header value".into()))?;
+            .map_err(|_| Error::credential("the token is not a valid HTTP header value"))?;
         value.set_sensitive(true);
         *cached = Some((token, value.clone()));
         Ok(value)
@@ -298,18 +298,20 @@ impl EventTransport for HttpTransport {
         if post.compressed {
             request = request.header(CONTENT_ENCODING, DEFLATE);
         }
+        progress::start();
         let mut response = match request.send(post.body) {
             Ok(r) => r,
             Err(e) => {
                 self.lookups.forget_after(&e);
-                let error = transport_error(&e);
+                let timed_out = matches!(e, ureq::Error::Timeout(_));
+                let error = transport_error(e, progress::sent());
                 log::debug!("ARN receiver POST failed: {error}");
-                if matches!(error, Error::Tls(_)) {
+                if matches!(error, Error::Tls { .. }) {
                     return Err(error);
                 }
                 if Instant::now() >= post.deadline {
                     // Our own deadline cut the request short: nothing else went wrong.
-                    if matches!(e, ureq::Error::Timeout(_)) {
+                    if timed_out {
                         return Err(Error::TIMEOUT);
                     }
                     return Err(Error::timeout_after(error));
@@ -426,7 +428,7 @@ mod tests {
         let err = t
             .post(&EventPost::new(body, false, "P", deadline))
             .unwrap_err();
-        assert!(matches!(err, Error::Connection(_)), "{err}");
+        assert!(matches!(err, Error::Connection { .. }), "{err}");
         assert_eq!(t.lookups.len(), 0, "forgotten after the failure");
         // Without the failure the answer stays: resolve through the agent's cache.
         let uri: ureq::http::Uri = t.url.parse().unwrap();

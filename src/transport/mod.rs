@@ -5,27 +5,32 @@
 //! fakes.
 
 mod azure_http;
+mod cause;
 mod gate;
 mod http;
+mod progress;
 mod resolver;
 mod retry;
+#[cfg(test)]
+mod retry_gate_tests;
 mod tls;
+mod zlib;
 
-pub(crate) use azure_http::{find_cause, with_deadline, DeadlineExceeded, SendFailed};
+pub use crate::auth::TokenSource;
 pub use azure_http::{UreqHttpClient, UreqHttpClientBuilder};
 pub use http::{HttpTransport, ReceiverConfig};
-#[cfg(feature = "testing")]
+#[cfg(feature = "receiver")]
 pub(crate) use resolver::CachingResolver;
 pub(crate) use retry::{post_with_gate, SendGate};
 pub use retry::{post_with_retries, retry_delay, RetryPolicy};
-#[cfg(feature = "testing")]
+#[cfg(feature = "receiver")]
 pub(crate) use tls::{agent_config, build_agent, parse_certificates as parse_root_certificates};
-pub(crate) use tls::{sanitize_message, strip_urls, truncate};
 pub use tls::{DEFAULT_CONNECT_TIMEOUT, DEFAULT_TIMEOUT};
+pub use zlib::Zlib;
 
 use std::time::Instant;
 
-use crate::{Error, SecretString, SecretUrl};
+use crate::{Error, SecretUrl};
 
 /// One event POST to the ARN receiver. Its `Debug` shows the body's size, never the
 /// body (a blob event's body holds a SAS URL).
@@ -96,12 +101,11 @@ pub trait BlobStore: Send + Sync + 'static {
         let _ = deadline;
         Ok(())
     }
-}
 
-/// Produces bearer tokens.
-pub trait TokenSource: Send + Sync + 'static {
-    /// A valid token, from a cache when it has one.
-    fn token(&self, deadline: Instant) -> Result<SecretString, Error>;
+    /// Stops the store's background work (a key refresher, say): the client calls it
+    /// from [`Client::close`](crate::Client::close), once no upload can start. Defaults
+    /// to nothing.
+    fn close(&self) {}
 }
 
 #[cfg(test)]

@@ -332,11 +332,7 @@ pub(super) mod tests {
 
     #[test]
     fn non_retryable_stops_at_once() {
-        for e in [
-            http(400, None),
-            http(401, None),
-            Error::Credential("x".into()),
-        ] {
+        for e in [http(400, None), http(401, None), Error::credential("x")] {
             let tries = Cell::new(0);
             let mut e = Some(e);
             let r = run_with_retries(
@@ -360,7 +356,7 @@ pub(super) mod tests {
         let r = run_with_retries(
             || {
                 tries.set(tries.get() + 1);
-                Err(Error::Connection("reset".into()))
+                Err(Error::connection(crate::Sent::NoAnswer, "reset", None))
             },
             Instant::now() + Duration::from_millis(500),
             &RetryPolicy::default(),

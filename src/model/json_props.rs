@@ -1,19 +1,40 @@
-//! The crate's JSON serializer (`model::json`, reached through `arn_client::testing::json`
-//! and `ArmResource::new`) writes exactly what serde_json writes: the same bytes for
+//! The crate's JSON serializer (`model::json`, directly and through
+//! `ArmResource::new`) writes exactly what serde_json writes: the same bytes for
 //! any `serde_json::Value` and for every method of the serde data model, the same
 //! length when it only counts, the same `RawValue` text, and the same errors.
 
 use std::collections::BTreeMap;
 use std::fmt;
 
-use arn_client::model::{Activity, ArmResource, ResourceId};
-use arn_client::testing::json;
+use crate::model::{Activity, ArmResource, ResourceId};
 use proptest::collection::{btree_map, vec};
 use proptest::prelude::*;
 use serde::ser::{SerializeMap, Serializer};
 use serde::Serialize;
 use serde_json::value::RawValue;
 use serde_json::{Map, Value};
+
+/// The serializer's three outputs, as serde_json's functions return them.
+mod json {
+    use serde::Serialize;
+    use serde_json::value::RawValue;
+
+    /// The bytes it appends to a `Vec` (`serde_json::to_vec`'s).
+    pub fn to_vec<T: Serialize + ?Sized>(value: &T) -> serde_json::Result<Vec<u8>> {
+        let mut out = Vec::new();
+        crate::model::json::to_vec_into(&mut out, value).map(|()| out)
+    }
+
+    /// The length it counts without writing.
+    pub fn len<T: Serialize + ?Sized>(value: &T) -> serde_json::Result<usize> {
+        crate::model::json::len_of(value)
+    }
+
+    /// The `RawValue` it builds (`serde_json::value::to_raw_value`'s).
+    pub fn to_raw_value<T: Serialize + ?Sized>(value: &T) -> serde_json::Result<Box<RawValue>> {
+        crate::model::json::to_raw_value(value)
+    }
+}
 
 /// Holds the three outputs to serde_json's: bytes, length and raw value, or the same
 /// error (message and category) from each.

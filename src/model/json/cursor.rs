@@ -15,10 +15,10 @@ pub(crate) struct Cursor {
 }
 
 impl Cursor {
-    /// An empty cursor with room for `n` bytes.
-    pub(crate) fn with_capacity(n: usize) -> Self {
+    /// An empty cursor (no buffer until the first write).
+    pub(crate) const fn new() -> Self {
         Cursor {
-            buf: vec![0; n],
+            buf: Vec::new(),
             pos: 0,
         }
     }
@@ -35,7 +35,6 @@ impl Cursor {
     }
 
     /// The buffer's capacity.
-    #[cfg(test)]
     pub(crate) fn capacity(&self) -> usize {
         self.buf.capacity()
     }
@@ -209,7 +208,7 @@ mod tests {
     use super::*;
 
     fn written(f: impl FnOnce(&mut Cursor)) -> Vec<u8> {
-        let mut c = Cursor::default();
+        let mut c = Cursor::new();
         f(&mut c);
         c.written().to_vec()
     }
@@ -242,7 +241,7 @@ mod tests {
 
     #[test]
     fn a_reused_buffer_grows_and_stays_full() {
-        let mut c = Cursor::default();
+        let mut c = Cursor::new();
         let write = |c: &mut Cursor| {
             for i in 0..1000 {
                 c.string(&"x".repeat(i % 40));

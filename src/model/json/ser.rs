@@ -164,7 +164,7 @@ impl<'a, O: Out + ?Sized> ser::Serializer for Ser<'a, O> {
     #[inline]
     fn serialize_struct(self, name: &'static str, len: usize) -> Result<Compound<'a, O>> {
         match shape() {
-            Some(raw) if raw.name == name => Ok(Compound::raw(self.0, raw.field)),
+            Some(raw) if raw.name == name => Ok(Compound::raw(self.0)),
             _ => self.serialize_map(Some(len)),
         }
     }
@@ -193,14 +193,13 @@ fn open_variant<O: Out + ?Sized>(out: &mut O, variant: &str) {
 }
 
 /// serde_json's `State`, kept so that even a `Serialize` impl whose length hint lies
-/// gets the same bytes; `Raw` is a raw value (its text in the named field) being
-/// written.
+/// gets the same bytes; `Raw` is a raw value being written.
 #[derive(Clone, Copy, PartialEq, Eq)]
 enum State {
     Empty,
     First,
     Rest,
-    Raw(&'static str),
+    Raw,
 }
 
 /// An array, object, struct or variant being written.
@@ -210,11 +209,11 @@ pub(super) struct Compound<'a, O: ?Sized> {
 }
 
 impl<'a, O: Out + ?Sized> Compound<'a, O> {
-    /// A raw value about to write its text, the value of its `field`.
-    fn raw(out: &'a mut O, field: &'static str) -> Self {
+    /// A raw value about to write its text.
+    fn raw(out: &'a mut O) -> Self {
         Compound {
             out,
-            state: State::Raw(field),
+            state: State::Raw,
         }
     }
 
@@ -253,6 +252,16 @@ impl<'a, O: Out + ?Sized> Compound<'a, O> {
     fn element<T: ?Sized + Serialize>(&mut self, value: &T) -> Result<()> {
         self.next();
         value.serialize(Ser(&mut *self.out))
+    }
+
+    /// A raw value's text, when `key` is the field that holds it; out of line, so
+    /// that the ordinary fields' code stays small enough to inline.
+    #[inline(never)]
+    fn raw_text<T: ?Sized + Serialize>(&mut self, key: &str, value: &T) -> Result<()> {
+        match shape() {
+            Some(raw) if raw.field == key => value.serialize(RawStr(&mut *self.out)),
+            _ => Err(Error::Refused),
+        }
     }
 
     #[inline]
@@ -330,14 +339,13 @@ impl<O: Out + ?Sized> ser::SerializeStruct for Compound<'_, O> {
         value: &T,
     ) -> Result<()> {
         match self.state {
-            State::Raw(field) if key == field => value.serialize(RawStr(&mut *self.out)),
-            State::Raw(_) => Err(Error::Refused),
+            State::Raw => self.raw_text(key, value),
             _ => self.field(key, value),
         }
     }
     #[inline]
     fn end(self) -> Result<()> {
-        if !matches!(self.state, State::Raw(_)) {
+        if self.state != State::Raw {
             self.close(b'}');
         }
         Ok(())

@@ -1,7 +1,8 @@
 //! A compact JSON serializer whose output is byte-identical to serde_json's
 //! (`serde_json::to_vec` with its compact formatter), written for speed: strings are
 //! scanned a word (8 bytes) at a time and clean runs copied in one piece, and a
-//! [`Cursor`] stores short strings as fixed words.
+//! [`Cursor`] stores short strings as fixed words. It pays: 20.3k instructions per AKS
+//! node resource on the blob path instead of serde_json's 37.7k (`count-instructions.sh`).
 //!
 //! What stays serde_json's: the digits of numbers (its `CompactFormatter`), the escapes
 //! (`\"` `\\` `\b` `\f` `\n` `\r` `\t`, other controls as `\u00xx`, nothing else),
@@ -95,8 +96,8 @@ pub(crate) fn len_of<T: Serialize + ?Sized>(value: &T) -> serde_json::Result<usi
 
 thread_local! {
     /// [`to_raw_value`]'s scratch buffer, kept warm per thread (at most
-    /// [`SCRATCH_KEEP`] bytes): a fresh buffer per call cost ~2.5k instructions (12%)
-    /// more per AKS node on the blob path (`scripts/count-instructions.sh`).
+    /// [`SCRATCH_KEEP`] bytes): a fresh buffer per call costs ~5.3k instructions (26%)
+    /// more per AKS node resource on the blob path (`scripts/count-instructions.sh`).
     static SCRATCH: Cell<Cursor> = const { Cell::new(Cursor::new()) };
 }
 

@@ -9,7 +9,7 @@ use serde_json::ser::CompactFormatter;
 use super::error::{Error, Result};
 use super::scan::next_special;
 
-/// Where the serializer writes: a [`Cursor`](super::cursor::Cursor), a `Vec<u8>`, or
+/// Where the serializer writes: a `Cursor` (see `cursor`), a `Vec<u8>`, or
 /// a [`Count`] of its bytes.
 pub(crate) trait Out {
     /// Appends `s`.

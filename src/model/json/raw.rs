@@ -64,7 +64,19 @@ impl fmt::Debug for RawJson {
 
 impl Serialize for RawJson {
     fn serialize<S: Serializer>(&self, s: S) -> std::result::Result<S::Ok, S::Error> {
-        match shape() {
+        self.serialize_as(shape(), s)
+    }
+}
+
+impl RawJson {
+    /// Serializes as a `RawValue` of `shape` does, or, without one, through a
+    /// `&RawValue` parsed from the text (serde_json's public API).
+    fn serialize_as<S: Serializer>(
+        &self,
+        shape: Option<Shape>,
+        s: S,
+    ) -> std::result::Result<S::Ok, S::Error> {
+        match shape {
             Some(shape) => {
                 let mut st = s.serialize_struct(shape.name, 1)?;
                 st.serialize_field(shape.field, &*self.0)?;
@@ -177,5 +189,10 @@ mod tests {
             r#"[{ "a" : [1, "\n"] },{ "a" : [1, "\n"] }]"#
         );
         assert_eq!(format!("{raw:?}"), r#"RawJson({ "a" : [1, "\n"] })"#);
+        // Should serde_json change how a `RawValue` serializes: the same text.
+        let mut out = Vec::new();
+        raw.serialize_as(None, &mut serde_json::Serializer::new(&mut out))
+            .unwrap();
+        assert_eq!(out, raw.get().as_bytes());
     }
 }

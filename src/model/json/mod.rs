@@ -9,7 +9,8 @@
 //! raw values (whose shape is learned from `RawValue`'s public `Serialize` impl:
 //! `raw`), and every error: whatever serde_json refuses (a key that is not a string,
 //! a `Serialize` impl's own error) the crate's serializer leaves to serde_json, which
-//! then serializes the same value and gives its own result.
+//! then serializes the same value and gives its own result (so on that path a
+//! `Serialize` impl runs twice, which serde's `&self` contract makes harmless).
 //!
 //! Layers, each importing only those above it: `scan` (the word scanner), `error`,
 //! `out` (destinations, strings, numbers), `cursor`, `raw`, `key` (map keys), `ser`

@@ -1,12 +1,12 @@
 //! The ARM description of one resource (`armResource`), with its properties
 //! serialized once.
 
-use std::cell::RefCell;
 use std::sync::Arc;
 
 use serde::Serialize;
 use serde_json::value::RawValue;
 
+use super::json::RawJson;
 use super::{Activity, ResourceId, ResourceType, Rule, ValidationError};
 use crate::Error;
 
@@ -14,24 +14,14 @@ use crate::Error;
 ///
 /// Built by [`ArmResource::new`] (which serializes the properties once),
 /// [`ArmResource::without_properties`] or [`ArmResource::from_raw`].
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, PartialEq)]
 pub struct ArmResource {
     pub(crate) id: ResourceId,
     pub(crate) activity: Activity,
-    /// Shared with the resources built before it on this thread with the same API
-    /// version (see [`shared_api_version`]).
+    /// Shared by the clones of this resource.
     pub(crate) api_version: Arc<str>,
-    pub(crate) properties: Option<Box<RawValue>>,
-}
-
-impl PartialEq for ArmResource {
-    fn eq(&self, other: &Self) -> bool {
-        self.id == other.id
-            && self.activity == other.activity
-            && self.api_version == other.api_version
-            && self.properties.as_ref().map(|p| p.get())
-                == other.properties.as_ref().map(|p| p.get())
-    }
+    /// The properties' JSON text, written as it is.
+    pub(crate) properties: Option<RawJson>,
 }
 
 impl ArmResource {
@@ -59,7 +49,7 @@ impl ArmResource {
     ) -> Result<Self, Error> {
         let properties = super::json::to_raw_value(properties)
             .map_err(|e| Error::Encode(format!("armResource.properties: {e}")))?;
-        Self::from_raw(activity, id, api_version, Some(properties))
+        Self::from_json(activity, id, api_version, Some(properties))
     }
 
     /// Builds the ARM resource for `id` without properties: only a `delete` may omit
@@ -80,7 +70,7 @@ impl ArmResource {
         id: &ResourceId,
         api_version: &str,
     ) -> Result<Self, Error> {
-        Self::from_raw(activity, id, api_version, None)
+        Self::from_json(activity, id, api_version, None)
     }
 
     /// Like [`ArmResource::new`], for properties that are already JSON (for example
@@ -91,6 +81,16 @@ impl ArmResource {
         id: &ResourceId,
         api_version: &str,
         properties: Option<Box<RawValue>>,
+    ) -> Result<Self, Error> {
+        Self::from_json(activity, id, api_version, properties.map(RawJson::from))
+    }
+
+    /// [`ArmResource::from_raw`] for JSON text in any form.
+    fn from_json(
+        activity: Activity,
+        id: &ResourceId,
+        api_version: &str,
+        properties: Option<RawJson>,
     ) -> Result<Self, Error> {
         if id.as_str().is_empty() {
             return Err(ValidationError::new(
@@ -112,7 +112,7 @@ impl ArmResource {
         Ok(Self {
             id: id.clone(),
             activity,
-            api_version: shared_api_version(api_version),
+            api_version: Arc::from(api_version),
             properties,
         })
     }
@@ -134,7 +134,7 @@ impl ArmResource {
 
     /// The serialized properties (`armResource.properties`), if any.
     pub fn properties(&self) -> Option<&str> {
-        self.properties.as_deref().map(RawValue::get)
+        self.properties.as_ref().map(RawJson::get)
     }
 
     /// The resource type (`armResource.type`), from the id.
@@ -157,47 +157,5 @@ impl ArmResource {
     /// The location segment of the id (`armResource.location`), if it has one.
     pub fn location(&self) -> Option<&str> {
         self.id.location()
-    }
-}
-
-thread_local! {
-    /// The API version of the last resource built on this thread.
-    static LAST_API_VERSION: RefCell<Option<Arc<str>>> = const { RefCell::new(None) };
-}
-
-/// `api_version` as a shared string: the last one built on this thread when it is the
-/// same (the resources of a batch nearly always share one), so building a resource
-/// costs a reference count instead of an allocation and its free (~360 instructions
-/// per AKS node on the blob path, by `scripts/count-instructions.sh`).
-fn shared_api_version(api_version: &str) -> Arc<str> {
-    super::reuse::last_or(
-        &LAST_API_VERSION,
-        |last| **last == *api_version,
-        || Arc::from(api_version),
-    )
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn api_versions_are_shared_with_the_last_one_built_on_the_thread() {
-        let id: ResourceId = "/subscriptions/s/resourceGroups/rg/providers/A.B/t/n"
-            .parse()
-            .unwrap();
-        let arm = |v: &str| ArmResource::new(Activity::Write, &id, v, &1).unwrap();
-        let (a, b) = (arm("2024-01-01"), arm("2024-01-01"));
-        assert!(Arc::ptr_eq(&a.api_version, &b.api_version));
-        let c = arm("2024-01-01-preview");
-        assert_eq!(
-            (a.api_version(), c.api_version()),
-            ("2024-01-01", "2024-01-01-preview")
-        );
-        assert!(!Arc::ptr_eq(&a.api_version, &arm("2024-01-01").api_version));
-        // From another thread: its own.
-        let d = std::thread::scope(|s| s.spawn(|| arm("2024-01-01")).join().unwrap());
-        assert_eq!(d.api_version(), "2024-01-01");
-        assert!(!Arc::ptr_eq(&a.api_version, &d.api_version));
     }
 }

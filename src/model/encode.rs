@@ -13,8 +13,7 @@ use serde::Serialize;
 use time::OffsetDateTime;
 use uuid::Uuid;
 
-use super::json::{to_vec_into, write_str_contents, Out, Ser};
-use super::json_out::Cursor;
+use super::json::{to_vec_into, write_into, write_str_contents, Cursor, Out};
 use super::wire::Rfc3339Nano;
 use super::Notification;
 use crate::Error;
@@ -175,9 +174,7 @@ impl Encoder {
         if n.resources.is_empty() {
             return Ok(Encoded::Empty);
         }
-        n.resources
-            .serialize(Ser(&mut buf.resources))
-            .map_err(encode_error)?;
+        write_into(&mut buf.resources, &n.resources).map_err(encode_error)?;
         buf.event_id = Some(id);
         write_head(&mut buf.event, n, id, OffsetDateTime::now_utc()).map_err(encode_error)?;
         if buf.resources.written().len() < self.inline_threshold {

@@ -33,6 +33,7 @@ mod json {
     /// The `RawValue` it builds (`serde_json::value::to_raw_value`'s).
     pub fn to_raw_value<T: Serialize + ?Sized>(value: &T) -> serde_json::Result<Box<RawValue>> {
         crate::model::json::to_raw_value(value)
+            .and_then(|raw| RawValue::from_string(raw.get().to_owned()))
     }
 }
 

@@ -6,13 +6,10 @@ mod encode;
 mod enums;
 mod event;
 pub(crate) mod json;
-mod json_key;
-mod json_out;
 #[cfg(test)]
 mod json_props;
 mod notification;
 mod resource_id;
-mod reuse;
 mod rfc3339;
 mod subject;
 mod validate;

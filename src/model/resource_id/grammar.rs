@@ -80,20 +80,8 @@ fn eq_ic(a: &str, keyword: &str) -> bool {
     if a.len() == n {
         // Those two letters take more bytes than 's' or 'k', so a string as long as the
         // keyword matches only with ASCII letters; for letters, OR-ing in 0x20 lowers
-        // the case, and no other byte becomes a lower-case letter that way. The
-        // keywords are 9 to 14 bytes: two overlapping words each (a byte loop was
-        // ~600 instructions per AKS node id).
+        // the case, and no other byte becomes a lower-case letter that way.
         let (a, k) = (a.as_bytes(), keyword.as_bytes());
-        if let (Some(a0), Some(a1), Some(k0), Some(k1)) = (
-            a.first_chunk::<8>(),
-            a.last_chunk::<8>(),
-            k.first_chunk::<8>(),
-            k.last_chunk::<8>(),
-        ) {
-            const CASE: u64 = u64::from_ne_bytes([0x20; 8]);
-            let lower = |w: &[u8; 8]| u64::from_le_bytes(*w) | CASE;
-            return lower(a0) == u64::from_le_bytes(*k0) && lower(a1) == u64::from_le_bytes(*k1);
-        }
         return a.iter().zip(k).all(|(c, k)| c | 0x20 == *k);
     }
     if a.len() < n {

@@ -1,6 +1,5 @@
 //! ARM resource types (`docs/protocol.md` section 6).
 
-use std::cell::RefCell;
 use std::fmt;
 use std::sync::Arc;
 
@@ -13,8 +12,7 @@ use super::grammar::{Level, Span, BUILTIN_NAMESPACE};
 pub struct ResourceType {
     /// The `Display` string, joined once instead of a namespace string: every
     /// resource sent writes it (through `fmt` that cost ~800 instructions per
-    /// resource encoded, by `scripts/count-instructions.sh`). Shared with the ids
-    /// of the same type parsed before on this thread (see [`ResourceType::of`]).
+    /// resource encoded, by `scripts/count-instructions.sh`).
     full: Arc<str>,
     /// `full[..namespace_len]` is the namespace; the types follow, each after a `/`
     /// (a type never contains one), so no per-type strings are kept: they were three
@@ -39,30 +37,17 @@ impl ResourceType {
         };
         let chain = levels.get(leaf.base as usize..).unwrap_or(&[]);
         let types = || chain.iter().map(|l| Span::of(canonical, l.last_type));
-        // The ids of a batch nearly always share a type: the last one parsed on this
-        // thread is reused when it is this one (an allocation and its free less, and
-        // no joining: ~450 instructions per AKS node id).
-        let same = |last: &ResourceType| {
-            let mut rest = last.full.strip_prefix(namespace);
-            for t in types() {
-                rest = rest.and_then(|r| r.strip_prefix('/')?.strip_prefix(t));
-            }
-            last.namespace_len == namespace.len() && rest == Some("")
-        };
-        let make = || {
-            let len = types().map(|t| t.len() + 1).sum::<usize>();
-            let mut full = String::with_capacity(namespace.len() + len);
-            full.push_str(namespace);
-            for t in types() {
-                full.push('/');
-                full.push_str(t);
-            }
-            ResourceType {
-                full: Arc::from(full),
-                namespace_len: namespace.len(),
-            }
-        };
-        crate::model::reuse::last_or(&LAST, same, make)
+        let len = types().map(|t| t.len() + 1).sum::<usize>();
+        let mut full = String::with_capacity(namespace.len() + len);
+        full.push_str(namespace);
+        for t in types() {
+            full.push('/');
+            full.push_str(t);
+        }
+        ResourceType {
+            full: Arc::from(full),
+            namespace_len: namespace.len(),
+        }
     }
 
     /// The namespace, e.g. `Microsoft.ContainerService`.
@@ -92,11 +77,6 @@ impl ResourceType {
     pub(crate) fn as_str(&self) -> &str {
         &self.full
     }
-}
-
-thread_local! {
-    /// The type of the last id parsed on this thread.
-    static LAST: RefCell<Option<ResourceType>> = const { RefCell::new(None) };
 }
 
 impl fmt::Display for ResourceType {

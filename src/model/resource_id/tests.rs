@@ -154,10 +154,10 @@ fn odd_inputs_never_panic() {
 }
 
 #[test]
-fn types_reused_from_the_last_id_are_the_right_ones() {
-    // Near misses of each other, parsed one after the other on this thread (each may
-    // reuse the type of the one before): a longer or shorter chain, a type that is a
-    // prefix of another, a namespace that is a prefix of another, case differences.
+fn types_of_near_miss_ids_are_the_right_ones() {
+    // Near misses of each other, parsed one after the other: a longer or shorter
+    // chain, a type that is a prefix of another, a namespace that is a prefix of
+    // another, case differences.
     let cases = [
         ("/providers/A.B/t/n", "A.B/t"),
         ("/providers/A.B/t/n/u/m", "A.B/t/u"),

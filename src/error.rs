@@ -98,6 +98,17 @@ pub enum Error {
     /// the reason (e.g. "the server's certificate is not trusted (unknown issuer)").
     #[error("TLS handshake failed: {0}")]
     Tls(String),
+    /// The HTTP proxy refused to open a tunnel to the server: it answered `CONNECT`
+    /// with a 4xx status other than 408 and 429, such as 403 (its policy forbids the
+    /// host) or 407 (proxy authentication missing or rejected). Never retried: the proxy
+    /// answers the same until its policy or the proxy URL's credentials change. See
+    /// [`Proxy`](crate::transport::Proxy).
+    #[error("the HTTP proxy refused the tunnel with HTTP {status}{}; not retried", if *.status == 407 { " (proxy authentication required: the proxy URL's user or password is missing or wrong)" } else { "" })]
+    #[non_exhaustive]
+    ProxyRefused {
+        /// The proxy's answer to `CONNECT`.
+        status: u16,
+    },
     /// The credential could not produce a token.
     #[error("credential error: {0}")]
     Credential(String),
@@ -183,6 +194,7 @@ impl Error {
             },
             Error::Connection(m) => Error::Connection(m.clone()),
             Error::Tls(m) => Error::Tls(m.clone()),
+            Error::ProxyRefused { status } => Error::ProxyRefused { status: *status },
             Error::Credential(m) => Error::Credential(m.clone()),
             Error::Blob {
                 status,

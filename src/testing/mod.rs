@@ -1,10 +1,11 @@
 //! Test support behind the `testing` feature: scripted fakes of the transport seam,
-//! a local HTTPS ARN receiver and a local Azurite (the Go client's `WithFakeClients`).
+//! a local HTTPS ARN receiver, a local `CONNECT` proxy and a local Azurite (the Go client's `WithFakeClients`).
 
 mod azurite;
 mod credential;
 mod event_check;
 mod fake;
+mod proxy;
 mod receiver;
 mod receiver_conn;
 mod tls;
@@ -13,6 +14,7 @@ mod wire;
 pub use azurite::{Azurite, AzuriteCredential, AzuriteTokenMode};
 pub use credential::StaticTokenCredential;
 pub use fake::{Behavior, FakeTransport, Gate, RecordedPost, RecordedUpload};
+pub use proxy::{ConnectProxy, ProxyRequest};
 pub use receiver::{
     AcceptedEvent, ArnReceiver, ArnReceiverBuilder, Fault, ReceivedRequest, ReceiverBlobStore,
 };

@@ -7,6 +7,7 @@
 mod azure_http;
 mod gate;
 mod http;
+mod proxy;
 mod resolver;
 mod retry;
 mod tls;
@@ -14,6 +15,7 @@ mod tls;
 pub(crate) use azure_http::{find_cause, with_deadline, DeadlineExceeded, SendFailed};
 pub use azure_http::{UreqHttpClient, UreqHttpClientBuilder};
 pub use http::{HttpTransport, ReceiverConfig};
+pub use proxy::Proxy;
 #[cfg(feature = "testing")]
 pub(crate) use resolver::CachingResolver;
 pub(crate) use retry::{post_with_gate, SendGate};

@@ -202,7 +202,7 @@ mod tests {
     fn the_receiver_agent_resolves_through_it_and_forget_clears_it() {
         let lookups = CachingResolver::default();
         let agent =
-            super::super::tls::build_agent(Duration::from_secs(1), TTL, &[], true, &lookups);
+            super::super::tls::build_agent(Duration::from_secs(1), TTL, &[], true, &lookups, None);
         assert!(
             format!("{agent:?}").contains("CachingResolver"),
             "{agent:?}"

@@ -79,15 +79,18 @@ pub(crate) fn agent_config(
 
 /// Builds the one agent shared by all workers. `roots` empty means the built-in
 /// webpki roots; otherwise only `roots` are trusted. No redirects (a 3xx is an error).
+/// `proxy`: see [`super::Proxy`] (`None` connects directly).
 pub(crate) fn build_agent(
     connect_timeout: Duration,
     timeout: Duration,
     roots: &[Certificate<'static>],
     https_only: bool,
     lookups: &super::resolver::CachingResolver,
+    proxy: Option<ureq::Proxy>,
 ) -> Agent {
     new_agent(
         agent_config(Some(connect_timeout), timeout, roots)
+            .proxy(proxy)
             .https_only(https_only)
             .max_redirects(0)
             .max_idle_connections(256)
@@ -111,10 +114,14 @@ pub(crate) fn new_agent(
     )
 }
 
-/// A failed request (no response read) as the crate's error: [`Error::Tls`] when the
+/// A failed request (no response read) as the crate's error: [`Error::ProxyRefused`]
+/// when the proxy refused the tunnel, [`Error::Tls`] when the
 /// TLS handshake was refused for good (see [`tls_rejection`]), else
 /// [`Error::Connection`] (retryable). Neither holds the request URL.
 pub(crate) fn transport_error(e: &ureq::Error) -> Error {
+    if let Some(refused) = super::proxy::refusal(e) {
+        return refused;
+    }
     match tls_rejection(e) {
         Some(reason) => Error::Tls(reason),
         None => Error::Connection(connection_message(e)),

@@ -128,6 +128,16 @@ pub fn run(args: Args) -> u8 {
         return EXIT_USAGE;
     }
     let input = read_files(&args.files);
+    if !input.unreadable.is_empty() {
+        for (file, e) in &input.unreadable {
+            eprintln!("error: cannot read {file}: {e}");
+        }
+        eprintln!("nothing sent: every input file must be readable");
+        return EXIT_USAGE;
+    }
+    for file in &input.empty {
+        eprintln!("note: {file} holds no notification");
+    }
     for problem in &input.problems {
         eprintln!("{problem}");
     }
@@ -191,7 +201,7 @@ fn dry_run(args: &Args, records: &[crate::input::Record], skipped: usize) -> u8 
         };
         println!(
             "would send  {}  {} resource(s)  {way}  {}",
-            r.at,
+            crate::origin::place(&r.at, r.origin.as_deref()),
             n.resources.len(),
             n.subject()
         );

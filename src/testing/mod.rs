@@ -1,5 +1,6 @@
 //! Test support behind the `testing` feature: scripted fakes of the transport seam,
-//! a local HTTPS ARN receiver, a local `CONNECT` proxy and a local Azurite (the Go client's `WithFakeClients`).
+//! a local HTTPS ARN receiver, a local `CONNECT` proxy and a local Azurite (the Go
+//! client's `WithFakeClients`).
 
 mod azurite;
 mod credential;

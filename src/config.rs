@@ -130,6 +130,13 @@ enum Blobs {
 /// `submit`, `send_async` and the `try_` variants, from its encoding for a blocking
 /// `notify` (which encodes it anyway). Each setter consumes and returns the builder.
 ///
+/// HTTP proxies are set where the connections are made:
+/// [`ReceiverConfig::proxy`] for the receiver, [`BlobConfig::proxy`] for Azure Storage,
+/// [`UreqHttpClientBuilder::proxy`](crate::transport::UreqHttpClientBuilder::proxy)
+/// for a credential's Entra ID requests. By default each reads `ALL_PROXY`,
+/// `HTTPS_PROXY`, `HTTP_PROXY` and `NO_PROXY` when it is built
+/// ([`Proxy`](crate::transport::Proxy) has the rules).
+///
 /// ```
 /// # #[cfg(feature = "testing")]
 /// # fn main() -> Result<(), arn_client::Error> {

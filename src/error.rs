@@ -187,6 +187,17 @@ pub enum Error {
         #[source]
         source: Option<Cause>,
     },
+    /// The HTTP proxy refused to open a tunnel to the server: it answered `CONNECT`
+    /// with a 4xx status other than 408 and 429, such as 403 (its policy forbids the
+    /// host) or 407 (proxy authentication missing or rejected). Never retried: the proxy
+    /// answers the same until its policy or the proxy URL's credentials change. See
+    /// [`Proxy`](crate::transport::Proxy).
+    #[error("the HTTP proxy refused the tunnel with HTTP {status}{}; not retried", if *.status == 407 { " (proxy authentication required: the proxy URL's user or password is missing or wrong)" } else { "" })]
+    #[non_exhaustive]
+    ProxyRefused {
+        /// The proxy's answer to `CONNECT`.
+        status: u16,
+    },
     /// The credential could not produce a token.
     #[error("credential error: {message}")]
     #[non_exhaustive]
@@ -275,14 +286,15 @@ impl Error {
     }
 
     /// How far the failed request got, when the error is about a request:
-    /// [`Sent::Never`] for a refused TLS handshake, the connection error's own, and
+    /// [`Sent::Never`] for a refused TLS handshake or proxy tunnel, the connection
+    /// error's own, and
     /// [`Sent::Answered`] for an HTTP status from the receiver or the storage service.
     /// `None` for everything else, [`Error::Timeout`] included (its
     /// `last_error`, if any, is about an earlier try).
     pub fn sent(&self) -> Option<Sent> {
         match self {
             Error::Connection { sent, .. } => Some(*sent),
-            Error::Tls { .. } => Some(Sent::Never),
+            Error::Tls { .. } | Error::ProxyRefused { .. } => Some(Sent::Never),
             Error::Http { .. }
             | Error::Blob {
                 status: Some(_), ..

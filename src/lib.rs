@@ -11,8 +11,9 @@
 //!
 //! Build a notification, build a client, send it, read the delivery report, close.
 //! This example talks to the local HTTPS receiver of the `testing` feature (real TLS
-//! on 127.0.0.1); on Azure, the credential is an `azure_identity` one and the URL
-//! your ARN receiver's (see [`Client::builder`] and the README).
+//! on 127.0.0.1); on Azure, the credential is an `azure_identity` one (added with
+//! `default-features = false`: its defaults bring tokio; the README's "The client on
+//! Azure" has the snippet) and the URL your ARN receiver's (see [`Client::builder`]).
 //!
 //! ```
 //! # #[cfg(feature = "testing")]

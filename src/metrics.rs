@@ -6,6 +6,20 @@
 //! the OTLP or Prometheus exporter); this feature adds only that API crate, no SDK and
 //! no async runtime.
 //!
+//! A service that serves Prometheus text adds these, none of which brings an async
+//! runtime (`examples/app/Cargo.toml` builds them in CI, which checks that `cargo tree`
+//! has no tokio; `examples/metrics_prometheus.rs` runs them against the local receiver):
+//!
+//! ```toml
+//! arn-client = { version = "0.1", features = ["opentelemetry"] }
+//! opentelemetry_sdk = { version = "0.33", default-features = false, features = ["metrics"] }
+//! opentelemetry-prometheus = "0.33"
+//! prometheus = { version = "0.14", default-features = false }
+//! ```
+//!
+//! (Not `opentelemetry_sdk`'s `testing` feature: its `InMemoryMetricExporter` is for
+//! tests, and the feature brings tokio.)
+//!
 //! ```
 //! # #[cfg(feature = "testing")]
 //! # fn main() -> Result<(), Box<dyn std::error::Error>> {
@@ -13,25 +27,24 @@
 //!
 //! use arn_client::testing::FakeTransport;
 //! use arn_client::Client;
-//! use opentelemetry_sdk::metrics::{InMemoryMetricExporter, SdkMeterProvider};
+//! use opentelemetry_sdk::metrics::SdkMeterProvider;
+//! use prometheus::{Encoder, TextEncoder};
 //!
-//! // Your application's provider (here with a test exporter; OTLP or Prometheus alike).
-//! let exporter = InMemoryMetricExporter::default();
-//! let provider = SdkMeterProvider::builder()
-//!     .with_periodic_exporter(exporter.clone())
-//!     .build();
+//! // Your application's provider, here with the Prometheus exporter.
+//! let registry = prometheus::Registry::new();
+//! let exporter = opentelemetry_prometheus::exporter()
+//!     .with_registry(registry.clone())
+//!     .build()?;
+//! let provider = SdkMeterProvider::builder().with_reader(exporter).build();
 //!
 //! let client = Arc::new(Client::with_transports(FakeTransport::new()).build()?);
 //! arn_client::metrics::register(&client, &provider);
 //!
-//! provider.force_flush()?; // an export reads the client's counters
-//! let exported = exporter.get_finished_metrics()?;
-//! let names: Vec<&str> = exported[0]
-//!     .scope_metrics()
-//!     .flat_map(|scope| scope.metrics())
-//!     .map(|metric| metric.name())
-//!     .collect();
-//! assert!(names.contains(&arn_client::metrics::EVENT_SENT));
+//! // A scrape of `/metrics`: gathering the registry reads the client's counters.
+//! let mut text = Vec::new();
+//! TextEncoder::new().encode(&registry.gather(), &mut text)?;
+//! let text = String::from_utf8(text)?;
+//! assert!(text.contains("arn_sdk_event_sent_total"));
 //! # Ok(()) }
 //! # #[cfg(not(feature = "testing"))]
 //! # fn main() {}

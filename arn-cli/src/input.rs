@@ -33,7 +33,7 @@ pub struct Problem {
     pub at: Position,
     /// The rule that failed: a validation rule of the model (`api_version_missing`,
     /// ...), or `json` (not JSON), `event_shape` (JSON, but not an ARN v3 event),
-    /// `blob_event` (its resources are elsewhere) or `io`.
+    /// `blob_event` (its resources are elsewhere).
     pub rule: String,
     /// What was wrong.
     pub message: String,
@@ -52,6 +52,9 @@ pub struct Record {
     pub at: Position,
     /// The record's JSON, minified onto one line (for resume files).
     pub line_json: String,
+    /// Where it first came from, when it was read from a resume file (the `# from`
+    /// comment above it; see [`crate::origin`]).
+    pub origin: Option<String>,
     /// The parsed, validated notification.
     pub notification: Notification,
 }
@@ -61,8 +64,12 @@ pub struct Record {
 pub struct Input {
     /// Valid notifications.
     pub records: Vec<Record>,
-    /// Invalid records and unreadable files.
+    /// Invalid records.
     pub problems: Vec<Problem>,
+    /// Files that could not be read: the file as named, and why.
+    pub unreadable: Vec<(String, std::io::Error)>,
+    /// Files that hold no notification (empty, or only blank and comment lines).
+    pub empty: Vec<String>,
 }
 
 /// Reads and validates every record of every file.
@@ -72,16 +79,14 @@ pub fn read_files(files: &[impl AsRef<Path>]) -> Input {
         let file = file.as_ref();
         let name = file.display().to_string();
         match std::fs::read_to_string(file) {
-            Ok(text) => read_text(&name, &text, &mut input),
-            Err(e) => input.problems.push(Problem {
-                at: Position {
-                    file: name,
-                    line: 0,
-                    column: 0,
-                },
-                rule: "io".into(),
-                message: format!("cannot read the file: {e}"),
-            }),
+            Ok(text) => {
+                let before = input.records.len() + input.problems.len();
+                read_text(&name, &text, &mut input);
+                if input.records.len() + input.problems.len() == before {
+                    input.empty.push(name);
+                }
+            }
+            Err(e) => input.unreadable.push((name, e)),
         }
     }
     input
@@ -89,6 +94,8 @@ pub fn read_files(files: &[impl AsRef<Path>]) -> Input {
 
 /// Reads and validates every record of one file's text.
 pub fn read_text(file: &str, text: &str, input: &mut Input) {
+    let (text, origins) = crate::origin::strip_comments(text);
+    let text = &*text;
     let lines = LineIndex::new(text);
     for span in split(text) {
         match span {
@@ -102,6 +109,7 @@ pub fn read_text(file: &str, text: &str, input: &mut Input) {
                 let json = &text[start..end];
                 match check(json) {
                     Ok(notification) => input.records.push(Record {
+                        origin: origins.above(at.line),
                         at,
                         line_json: minify(json),
                         notification,

@@ -156,10 +156,27 @@ fn blob_events_and_wrong_envelopes_are_refused() {
 }
 
 #[test]
-fn unreadable_files_are_a_problem() {
-    let input = read_files(&["/nonexistent/arn.ndjson"]);
-    assert_eq!(input.problems.len(), 1);
-    assert_eq!(input.problems[0].rule, "io");
+fn unreadable_and_empty_files_are_not_invalid_notifications() {
+    let dir = std::env::temp_dir().join(format!("arn-input-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let empty = dir.join("empty.ndjson");
+    std::fs::write(&empty, "\n# only a comment\n").unwrap();
+    let input = read_files(&[Path::new("/nonexistent/arn.ndjson"), &empty]);
+    assert!(input.problems.is_empty() && input.records.is_empty());
+    assert_eq!(input.unreadable.len(), 1);
+    assert_eq!(input.unreadable[0].0, "/nonexistent/arn.ndjson");
+    assert_eq!(input.empty, [empty.display().to_string()]);
+    std::fs::remove_dir_all(&dir).unwrap();
+}
+
+#[test]
+fn a_record_below_a_from_comment_keeps_its_origin() {
+    let text = format!("# from in.ndjson:5:1\n{}\n{}\n", event("a"), event("b"));
+    let input = read(&text);
+    assert_eq!(summary(&input), Vec::<String>::new());
+    assert_eq!(input.records[0].at.line, 2);
+    assert_eq!(input.records[0].origin.as_deref(), Some("in.ndjson:5:1"));
+    assert_eq!(input.records[1].origin, None);
 }
 
 #[test]

@@ -16,6 +16,7 @@ mod auth;
 mod forward;
 mod id;
 mod input;
+mod origin;
 mod receive;
 mod send;
 mod validate;

@@ -121,7 +121,10 @@ fn a_rejected_notification_goes_to_the_resume_file() {
     );
     assert!(stderr.contains("are in left.ndjson"), "{stderr}");
     let left = std::fs::read_to_string(dir.join("left.ndjson")).unwrap();
-    assert_eq!(left, input.lines().next().unwrap().to_string() + "\n");
+    assert_eq!(
+        left,
+        format!("# from in.ndjson:1:1\n{}\n", input.lines().next().unwrap())
+    );
     let lines = receiver.next_lines(3);
     assert_eq!(lines[0], "#1 REJECTED 400  (scripted fault)");
 

@@ -81,8 +81,65 @@ fn validate_accepts_the_example_and_each_input_form() {
     .unwrap();
     let (stdout, _) = run(&dir, &["validate", "one.json", "array.json"], 0);
     assert!(stdout.ends_with("3 notifications valid, 0 invalid (2 files)\n"));
-    let (stdout, _) = run(&dir, &["validate", "missing.json"], 1);
-    assert!(stdout.starts_with("missing.json:0:0: io: cannot read the file"));
+}
+
+#[test]
+fn a_missing_file_is_an_io_error_naming_it() {
+    let dir = temp_dir("validate-missing");
+    std::fs::write(
+        dir.join("one.json"),
+        event_line(&notification("mc", &["a".into()])),
+    )
+    .unwrap();
+    let (stdout, stderr) = run(&dir, &["validate", "missing.json", "one.json"], 2);
+    assert!(
+        stderr.starts_with("error: cannot read missing.json: No such file or directory"),
+        "{stderr}"
+    );
+    assert_eq!(
+        stdout,
+        "1 notification valid, 0 invalid (2 files, 1 unreadable)\n"
+    );
+    let (stdout, _) = run(&dir, &["validate", "--format", "json", "missing.json"], 2);
+    let report: serde_json::Value = serde_json::from_str(&stdout).unwrap();
+    assert_eq!(report["invalid"], 0);
+    assert_eq!(report["unreadable_files"][0]["file"], "missing.json");
+
+    // `arn send` refuses to start: nothing is sent, no resume file.
+    let (_, stderr) = run(
+        &dir,
+        &[
+            "send",
+            "one.json",
+            "missing.json",
+            "--endpoint",
+            "https://127.0.0.1:9",
+        ],
+        2,
+    );
+    assert!(
+        stderr.contains("error: cannot read missing.json: "),
+        "{stderr}"
+    );
+    assert!(stderr.contains("nothing sent"), "{stderr}");
+}
+
+#[test]
+fn an_empty_file_holds_no_notification_and_fails_validation() {
+    let dir = temp_dir("validate-empty");
+    std::fs::write(dir.join("empty.ndjson"), "").unwrap();
+    std::fs::write(dir.join("blank.ndjson"), "\n  \n# a comment\n").unwrap();
+    let (stdout, _) = run(&dir, &["validate", "empty.ndjson"], 1);
+    assert_eq!(
+        stdout,
+        "empty.ndjson: empty: the file holds no notification\n\
+         0 notifications valid, 0 invalid (1 file)\n"
+    );
+    let (stdout, _) = run(&dir, &["validate", "blank.ndjson", EXAMPLE], 1);
+    assert!(stdout.starts_with("blank.ndjson: empty: "), "{stdout}");
+    let (stdout, _) = run(&dir, &["validate", "--format", "json", "empty.ndjson"], 1);
+    let report: serde_json::Value = serde_json::from_str(&stdout).unwrap();
+    assert_eq!(report["empty_files"][0], "empty.ndjson");
 }
 
 #[test]

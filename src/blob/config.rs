@@ -9,11 +9,16 @@ use azure_core::credentials::TokenCredential;
 use super::key::KeySchedule;
 use super::naming::{validate_ext, Clock};
 use super::store::AzureBlobStore;
-use crate::transport::{UreqHttpClient, UreqHttpClientBuilder};
+use crate::transport::{Proxy, UreqHttpClient, UreqHttpClientBuilder};
 use crate::Error;
 
 /// Configures an [`AzureBlobStore`]: the storage account, the Azure AD credential
 /// and the container name extension.
+///
+/// Proxies: by default the store reads `ALL_PROXY`, `HTTPS_PROXY`, `HTTP_PROXY` and
+/// `NO_PROXY` (or their lowercase forms) once, when it is built, and sends every
+/// storage request through a `CONNECT` tunnel unless `NO_PROXY` names the account's
+/// host; [`BlobConfig::proxy`] overrides the environment. The rules are in [`Proxy`].
 ///
 /// ```no_run
 /// # fn f(credential: std::sync::Arc<dyn azure_core::credentials::TokenCredential>) -> Result<(), arn_client::Error> {
@@ -95,6 +100,16 @@ impl BlobConfig {
     /// Limits establishing a connection. Defaults to 10 seconds.
     pub fn connect_timeout(mut self, timeout: Duration) -> Self {
         self.http = self.http.connect_timeout(timeout);
+        self
+    }
+
+    /// The HTTP proxy to the storage account: [`Proxy::url`] (every request through
+    /// it), [`Proxy::none`] (direct), or [`Proxy::from_env`] (`HTTPS_PROXY`,
+    /// `NO_PROXY`, ... read when the store is built). Defaults to
+    /// [`Proxy::from_env`]. The credential's token requests go through its own HTTP
+    /// client (see [`UreqHttpClientBuilder::proxy`]).
+    pub fn proxy(mut self, proxy: Proxy) -> Self {
+        self.http = self.http.proxy(proxy);
         self
     }
 

@@ -94,6 +94,7 @@ impl ArnReceiverBuilder {
             &roots,
             false,
             &crate::transport::CachingResolver::default(),
+            ureq::Proxy::try_from_env(),
         );
         let listener = TcpListener::bind("127.0.0.1:0")?;
         let addr = listener.local_addr()?;

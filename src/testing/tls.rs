@@ -60,6 +60,14 @@ pub(crate) fn generate(names: &[String], expired: bool) -> io::Result<TestIdenti
     let key = KeyPair::generate().map_err(other)?;
     let cert = params.self_signed(&key).map_err(other)?;
     let cert_der = cert.der().to_vec();
+    // ring, the provider ureq's `rustls` feature uses (ureq 3.5 calls this same
+    // function). rustls 0.23.48 deprecates it ("no support for post-quantum
+    // algorithms") and offers no ring replacement: its advice is the aws-lc-rs
+    // provider, a C build that every user of `testing` (arn-cli too) would compile.
+    // Post-quantum key exchange buys nothing on a loopback test receiver, and asking
+    // rustls for its process default (`ServerConfig::builder()`) would install one,
+    // a process-global change the crate never makes.
+    #[allow(deprecated)]
     let provider = Arc::new(rustls::crypto::ring::default_provider());
     let server_config = rustls::ServerConfig::builder_with_provider(provider)
         .with_safe_default_protocol_versions()

@@ -38,6 +38,7 @@ pub struct UreqHttpClientBuilder {
     root_certs: Vec<Vec<u8>>,
     request_timeout: Duration,
     connect_timeout: Duration,
+    proxy: super::Proxy,
 }
 
 impl fmt::Debug for UreqHttpClientBuilder {
@@ -46,6 +47,7 @@ impl fmt::Debug for UreqHttpClientBuilder {
             .field("extra_root_certs", &self.root_certs.len())
             .field("request_timeout", &self.request_timeout)
             .field("connect_timeout", &self.connect_timeout)
+            .field("proxy", &self.proxy)
             .finish()
     }
 }
@@ -73,8 +75,18 @@ impl UreqHttpClientBuilder {
         self
     }
 
+    /// The HTTP proxy to Azure Storage or Entra ID: [`Proxy::url`](super::Proxy::url)
+    /// (every request through it), [`Proxy::none`](super::Proxy::none) (direct), or
+    /// [`Proxy::from_env`](super::Proxy::from_env) (`HTTPS_PROXY`, `NO_PROXY`, ...
+    /// read when the client is built). Defaults to the environment; the rules are in
+    /// [`Proxy`](super::Proxy).
+    pub fn proxy(mut self, proxy: super::Proxy) -> Self {
+        self.proxy = proxy;
+        self
+    }
+
     /// Builds the client; fails with [`crate::Error::Config`] on an unreadable
-    /// certificate or a zero timeout.
+    /// certificate, a zero timeout or a proxy URL that is not `http://` or `https://`.
     pub fn build(self) -> Result<UreqHttpClient, crate::Error> {
         if self.request_timeout.is_zero() || self.connect_timeout.is_zero() {
             return Err(crate::Error::Config(
@@ -85,6 +97,7 @@ impl UreqHttpClientBuilder {
         for pem in &self.root_certs {
             certs.extend(super::tls::parse_certificates(pem)?);
         }
+        let proxy = self.proxy.to_ureq()?;
         // The SDK reads redirects itself: a 3xx is a response, not an error.
         let lookups = CachingResolver::default();
         let agent = super::tls::new_agent(
@@ -92,6 +105,7 @@ impl UreqHttpClientBuilder {
                 .max_redirects(0)
                 .max_redirects_will_error(false)
                 .https_only(false)
+                .proxy(proxy)
                 .build(),
             &lookups,
         );
@@ -107,6 +121,11 @@ impl UreqHttpClientBuilder {
 ///
 /// Give it to every Azure SDK client and credential through
 /// [`UreqHttpClient::client_options`] (`ClientOptions::transport`).
+///
+/// Proxies: by default it reads `ALL_PROXY`, `HTTPS_PROXY`, `HTTP_PROXY` and
+/// `NO_PROXY` (or their lowercase forms) once, when it is built, as the receiver
+/// transport does; [`UreqHttpClientBuilder::proxy`] overrides the environment. The
+/// rules are in [`Proxy`](super::Proxy).
 #[derive(Clone)]
 pub struct UreqHttpClient {
     agent: ureq::Agent,
@@ -131,6 +150,7 @@ impl UreqHttpClient {
             root_certs: Vec::new(),
             request_timeout: DEFAULT_REQUEST_TIMEOUT,
             connect_timeout: DEFAULT_CONNECT_TIMEOUT,
+            proxy: super::Proxy::from_env(),
         }
     }
 
@@ -247,8 +267,10 @@ impl HttpClient for UreqHttpClient {
 const RETRIED_STATUSES: [u16; 6] = [408, 429, 500, 502, 503, 504];
 
 /// Maps a ureq error to an SDK error holding a [`SendFailed`]: connection-level
-/// failures get the kinds `Connection`/`Io` (which the SDK retries), a final TLS
-/// failure ([`crate::Error::Tls`]) the kind `Other` (which it does not retry); a
+/// failures (a proxy that cannot reach the server too) get the kinds
+/// `Connection`/`Io` (which the SDK retries), a final TLS failure
+/// ([`crate::Error::Tls`]) or a proxy's refusal ([`crate::Error::ProxyRefused`]) the
+/// kind `Other` (which it does not retry); a
 /// passed deadline becomes [`DeadlineExceeded`].
 fn map_ureq_error(e: ureq::Error) -> azure_core::Error {
     let past_deadline = deadline().is_some_and(|d| Instant::now() >= d);
@@ -263,12 +285,17 @@ fn map_ureq_error(e: ureq::Error) -> azure_core::Error {
                 "invalid request URL",
             );
         }
-        ureq::Error::HostNotFound | ureq::Error::ConnectionFailed => ErrorKind::Connection,
+        ureq::Error::HostNotFound
+        | ureq::Error::ConnectionFailed
+        | ureq::Error::ConnectProxyFailed(_) => ErrorKind::Connection,
         ureq::Error::Io(_) | ureq::Error::Timeout(_) | ureq::Error::Protocol(_) => ErrorKind::Io,
         _ => ErrorKind::Other,
     };
     let failure = transport_error(e, progress::sent());
-    let kind = if matches!(failure, crate::Error::Tls { .. }) {
+    let kind = if matches!(
+        failure,
+        crate::Error::Tls { .. } | crate::Error::ProxyRefused { .. }
+    ) {
         ErrorKind::Other
     } else {
         kind

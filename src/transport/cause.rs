@@ -13,6 +13,9 @@ use crate::{Error, Sent};
 /// [`Error::Connection`] (retryable) that got as far as `sent`. Each keeps its cause;
 /// neither holds the request URL.
 pub(crate) fn transport_error(e: ureq::Error, sent: Sent) -> Error {
+    if let Some(refused) = super::proxy::refusal(&e) {
+        return refused;
+    }
     if let Some(reason) = tls_rejection(&e) {
         return Error::Tls {
             reason,

@@ -17,7 +17,7 @@ use super::progress;
 use super::resolver::CachingResolver;
 use super::retry::parse_retry_after;
 use super::tls::{build_agent, parse_certificates, DEFAULT_CONNECT_TIMEOUT, DEFAULT_TIMEOUT};
-use super::{EventPost, EventTransport};
+use super::{EventPost, EventTransport, Proxy};
 use crate::auth::{Cloud, CredentialTokenSource, TokenSource};
 use crate::sanitize::{strip_urls, truncate};
 use crate::{Error, SecretString};
@@ -34,6 +34,12 @@ const DEFLATE: HeaderValue = HeaderValue::from_static("deflate");
 
 /// Where and how to reach the ARN receiver; [`ReceiverConfig::build`] turns it into an
 /// [`HttpTransport`].
+///
+/// Proxies: by default the transport reads `ALL_PROXY`, `HTTPS_PROXY`, `HTTP_PROXY`
+/// and `NO_PROXY` (or their lowercase forms) once, when it is built; every request
+/// then goes through a `CONNECT` tunnel to the receiver unless `NO_PROXY` names the
+/// receiver's host. [`ReceiverConfig::proxy`] overrides the environment; the rules are
+/// in [`Proxy`].
 ///
 /// ```no_run
 /// # use std::sync::Arc;
@@ -57,6 +63,7 @@ pub struct ReceiverConfig {
     roots: Vec<Vec<u8>>,
     connect_timeout: Duration,
     timeout: Duration,
+    proxy: Proxy,
 }
 
 impl ReceiverConfig {
@@ -72,6 +79,7 @@ impl ReceiverConfig {
             roots: Vec::new(),
             connect_timeout: DEFAULT_CONNECT_TIMEOUT,
             timeout: DEFAULT_TIMEOUT,
+            proxy: Proxy::from_env(),
         }
     }
 
@@ -118,6 +126,17 @@ impl ReceiverConfig {
         self
     }
 
+    /// The HTTP proxy to the receiver: [`Proxy::url`] (every request through it),
+    /// [`Proxy::none`] (direct), or [`Proxy::from_env`] (`HTTPS_PROXY`, `NO_PROXY`, ...
+    /// read when the transport is built). Defaults to [`Proxy::from_env`]. The token
+    /// requests of the credential do not go through this transport: give the
+    /// credential a [`UreqHttpClient`](super::UreqHttpClient) with its own
+    /// [`proxy`](super::UreqHttpClientBuilder::proxy).
+    pub fn proxy(mut self, proxy: Proxy) -> Self {
+        self.proxy = proxy;
+        self
+    }
+
     /// The token scope in effect: the explicit scope, else the cloud's.
     pub fn effective_scope(&self) -> String {
         match &self.scope {
@@ -137,6 +156,7 @@ impl ReceiverConfig {
         if self.connect_timeout.is_zero() || self.timeout.is_zero() {
             return Err(Error::Config("timeouts must be greater than zero".into()));
         }
+        let proxy = self.proxy.to_ureq()?;
         let scope = self.effective_scope();
         let tokens = CredentialTokenSource::new(self.credential, scope);
         let https_only = url.starts_with("https://");
@@ -149,6 +169,7 @@ impl ReceiverConfig {
                 &roots,
                 https_only,
                 &lookups,
+                proxy,
             ),
             lookups,
             url,
@@ -174,6 +195,7 @@ impl fmt::Debug for ReceiverConfig {
             .field("roots", &self.roots.len())
             .field("connect_timeout", &self.connect_timeout)
             .field("timeout", &self.timeout)
+            .field("proxy", &self.proxy)
             .finish_non_exhaustive()
     }
 }

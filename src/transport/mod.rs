@@ -9,6 +9,7 @@ mod cause;
 mod gate;
 mod http;
 mod progress;
+mod proxy;
 mod resolver;
 mod retry;
 #[cfg(test)]
@@ -19,6 +20,7 @@ mod zlib;
 pub use crate::auth::TokenSource;
 pub use azure_http::{UreqHttpClient, UreqHttpClientBuilder};
 pub use http::{HttpTransport, ReceiverConfig};
+pub use proxy::Proxy;
 #[cfg(feature = "receiver")]
 pub(crate) use resolver::CachingResolver;
 pub(crate) use retry::{post_with_gate, SendGate};

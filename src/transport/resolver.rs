@@ -203,6 +203,12 @@ mod tests {
     #[test]
     fn clones_share_the_cache_and_forget_clears_it() {
         let lookups = CachingResolver::default();
+        let agent =
+            super::super::tls::build_agent(Duration::from_secs(1), TTL, &[], true, &lookups, None);
+        assert!(
+            format!("{agent:?}").contains("CachingResolver"),
+            "{agent:?}"
+        );
         let uri: Uri = "https://127.0.0.1:8443/".parse().unwrap();
         lookups.resolve(&uri, &config(), far()).unwrap();
         assert_eq!(lookups.clone().len(), 1, "clones share the cache");

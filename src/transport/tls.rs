@@ -82,15 +82,18 @@ pub(crate) fn agent_config(
 
 /// Builds the one agent shared by all workers. `roots` empty means the built-in
 /// webpki roots; otherwise only `roots` are trusted. No redirects (a 3xx is an error).
+/// `proxy`: see [`super::Proxy`] (`None` connects directly).
 pub(crate) fn build_agent(
     connect_timeout: Duration,
     timeout: Duration,
     roots: &[Certificate<'static>],
     https_only: bool,
     lookups: &CachingResolver,
+    proxy: Option<ureq::Proxy>,
 ) -> Agent {
     new_agent(
         agent_config(Some(connect_timeout), timeout, roots)
+            .proxy(proxy)
             .https_only(https_only)
             .max_redirects(0)
             .max_idle_connections(256)
@@ -135,6 +138,7 @@ mod tests {
             &[],
             true,
             &lookups,
+            None,
         );
         let debug = format!("{agent:?}");
         assert!(debug.contains("CachingResolver"), "{debug}");

@@ -24,8 +24,22 @@ pub struct Source {
     pub at: Position,
     /// Its JSON on one line, for the resume file.
     pub line_json: String,
+    /// Where it first came from, when read from a resume file.
+    pub origin: Option<String>,
     /// Its subject, for the outcome line.
     pub subject: String,
+}
+
+impl Source {
+    /// Its place in the input, and where it first came from when that differs.
+    pub fn place(&self) -> String {
+        crate::origin::place(&self.at, self.origin.as_deref())
+    }
+
+    /// Where it first came from: the origin, else its place in the input.
+    pub fn first_place(&self) -> String {
+        self.origin.clone().unwrap_or_else(|| self.at.to_string())
+    }
 }
 
 /// What became of one notification.
@@ -61,6 +75,7 @@ pub fn split(records: Vec<Record>) -> (Vec<Source>, Vec<Notification>) {
             let source = Source {
                 at: r.at,
                 line_json: r.line_json,
+                origin: r.origin,
                 subject: r.notification.subject().into_owned(),
             };
             (source, r.notification)
@@ -236,7 +251,7 @@ impl Printer<'_> {
             let s = &self.sources[i];
             self.line(&format!(
                 "sent    {}  event {}  {}  {} B ({} B on the wire)  {} attempt(s)  {} ms  {}",
-                s.at,
+                s.place(),
                 d.event_id,
                 if d.inline { "inline" } else { "blob" },
                 d.event_bytes,
@@ -253,7 +268,7 @@ impl Printer<'_> {
     fn failed(&mut self, i: usize, error: &Error, event_id: Option<Uuid>) {
         let s = &self.sources[i];
         let event = event_id.map_or_else(|| "-".to_string(), |id| id.to_string());
-        self.line(&format!("FAILED  {}  event {event}  {error}", s.at));
+        self.line(&format!("FAILED  {}  event {event}  {error}", s.place()));
         self.outcomes[i] = Outcome::Failed {
             error: error.to_string(),
         };

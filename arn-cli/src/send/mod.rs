@@ -12,7 +12,7 @@ use std::time::Duration;
 use arn_client::auth::{install_blocking_runtime, Cloud};
 use arn_client::blob::BlobConfig;
 use arn_client::model::Encoder;
-use arn_client::transport::{ReceiverConfig, UreqHttpClient};
+use arn_client::transport::{Proxy, ReceiverConfig, UreqHttpClient};
 use arn_client::Client;
 
 use crate::auth::{credential, AuthKind};
@@ -61,6 +61,11 @@ pub struct Args {
     /// Where the storage token comes from. Defaults to --auth.
     #[arg(long, value_enum)]
     storage_auth: Option<AuthKind>,
+    /// The HTTP proxy for every request (receiver, storage, credentials):
+    /// http://[USER:PASSWORD@]HOST:PORT, or `none` for direct connections. Without
+    /// it, the proxy variables are read (HTTPS_PROXY, NO_PROXY, ...).
+    #[arg(long, value_name = "URL|none")]
+    proxy: Option<String>,
     /// Compress events (zlib).
     #[arg(long)]
     compress: bool,
@@ -128,6 +133,16 @@ pub fn run(args: Args) -> u8 {
         return EXIT_USAGE;
     }
     let input = read_files(&args.files);
+    if !input.unreadable.is_empty() {
+        for (file, e) in &input.unreadable {
+            eprintln!("error: cannot read {file}: {e}");
+        }
+        eprintln!("nothing sent: every input file must be readable");
+        return EXIT_USAGE;
+    }
+    for file in &input.empty {
+        eprintln!("note: {file} holds no notification");
+    }
     for problem in &input.problems {
         eprintln!("{problem}");
     }
@@ -191,7 +206,7 @@ fn dry_run(args: &Args, records: &[crate::input::Record], skipped: usize) -> u8 
         };
         println!(
             "would send  {}  {} resource(s)  {way}  {}",
-            r.at,
+            crate::origin::place(&r.at, r.origin.as_deref()),
             n.resources.len(),
             n.subject()
         );
@@ -216,15 +231,22 @@ fn build_client(args: &Args) -> Result<Client, String> {
         // The Azure SDK's sleeps and spawns on OS threads; nothing else set one.
         let _ = install_blocking_runtime();
     }
+    let proxy = match args.proxy.as_deref() {
+        None => Proxy::from_env(),
+        Some("none") => Proxy::none(),
+        Some(url) => Proxy::url(url),
+    };
     let http = Arc::new(
         UreqHttpClient::builder()
+            .proxy(proxy.clone())
             .build()
             .map_err(|e| e.to_string())?,
     );
     let token = args.token.as_deref();
     let read = |p: &PathBuf| std::fs::read(p).map_err(|e| format!("{}: {e}", p.display()));
     let mut receiver = ReceiverConfig::new(endpoint, credential(args.auth, token, &http)?)
-        .timeout(Duration::from_secs(30));
+        .timeout(Duration::from_secs(30))
+        .proxy(proxy.clone());
     if let Some(ca) = &args.ca {
         receiver = receiver.add_root_certificate(read(ca)?);
     }
@@ -238,7 +260,8 @@ fn build_client(args: &Args) -> Result<Client, String> {
         .default_deadline(timeout)
         .queue_capacity(args.in_flight.max(1));
     if let Some(url) = &args.storage {
-        let mut blob = BlobConfig::new(url.clone(), credential(storage_auth, token, &http)?);
+        let mut blob =
+            BlobConfig::new(url.clone(), credential(storage_auth, token, &http)?).proxy(proxy);
         if let Some(ca) = &args.storage_ca {
             blob = blob.add_root_certificate(read(ca)?);
         }
@@ -264,6 +287,9 @@ fn resume_hint(args: &Args) -> String {
     }
     if args.storage.is_some() {
         hint.push_str(" --storage ...");
+    }
+    if args.proxy.is_some() {
+        hint.push_str(" --proxy ...");
     }
     if args.compress {
         hint.push_str(" --compress");

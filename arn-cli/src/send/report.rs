@@ -87,7 +87,7 @@ pub fn finish(
                 ));
                 let mut stdout = std::io::stdout().lock();
                 for s in &left {
-                    let _ = writeln!(stdout, "{}", s.line_json);
+                    let _ = write!(stdout, "{}", resume_lines(s));
                 }
                 status = EXIT_FAILED;
             }
@@ -105,6 +105,17 @@ struct Counts {
     unsent: usize,
 }
 
+/// A notification's lines in a resume file: `# from FILE:LINE:COLUMN` (where it first
+/// came from, kept through resumes of resumes), then its JSON.
+fn resume_lines(s: &Source) -> String {
+    format!(
+        "{}{}\n{}\n",
+        crate::origin::FROM,
+        s.first_place(),
+        s.line_json
+    )
+}
+
 /// Writes the records, one per line, to `path` (replaced atomically: written beside
 /// it, then renamed) or to a new `./arn-unsent-DATE-TIME[-N].ndjson`.
 fn write_resume(left: &[&Source], path: Option<&Path>) -> std::io::Result<PathBuf> {
@@ -117,8 +128,7 @@ fn write_resume(left: &[&Source], path: Option<&Path>) -> std::io::Result<PathBu
     let tmp = path.with_file_name(tmp_name);
     let mut body = String::new();
     for s in left {
-        body.push_str(&s.line_json);
-        body.push('\n');
+        body.push_str(&resume_lines(s));
     }
     let write = || -> std::io::Result<()> {
         let mut f = std::fs::File::create(&tmp)?;

@@ -215,11 +215,12 @@ pub fn interrupt(pid: u32) {
     assert!(status.success());
 }
 
-/// The node names (`armResource.name`) of every event in an NDJSON file, in order.
+/// The node names (`armResource.name`) of every event in an NDJSON file, in order
+/// (`#` comment lines, such as a resume file's `# from FILE:LINE:COLUMN`, skipped).
 pub fn node_names(ndjson: &str) -> Vec<String> {
     ndjson
         .lines()
-        .filter(|l| !l.trim().is_empty())
+        .filter(|l| !l.trim().is_empty() && !l.trim_start().starts_with('#'))
         .flat_map(|l| {
             let v: serde_json::Value = serde_json::from_str(l).unwrap();
             v["data"]["resources"]

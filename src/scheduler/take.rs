@@ -14,6 +14,7 @@ use crate::publisher::{batch_job, ChangeJob};
 use crate::Error;
 
 /// What one look at the state found for a worker.
+#[allow(clippy::large_enum_variant)] // returned at once, never stored
 enum Step<'a> {
     Task(Task<'a>),
     Again,

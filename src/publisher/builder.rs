@@ -86,9 +86,11 @@ impl PublisherBuilder {
         self
     }
 
-    /// Whether a newer change of a resource replaces its pending older change (the
+    /// Whether a newer change of a resource replaces its waiting older change (the
     /// receiver gets the newest state; the older change's outcome is the newer one's,
-    /// marked `coalesced`). Off: every change is sent, in order. Defaults to `true`.
+    /// marked `coalesced`). It reaches as far as the older change waits: for a batch,
+    /// or behind an earlier batch of its resource that is being sent or retried, until
+    /// a worker takes it. Off: every change is sent, in order. Defaults to `true`.
     pub fn coalesce(mut self, on: bool) -> Self {
         self.options.coalesce = on;
         self

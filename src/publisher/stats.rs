@@ -71,9 +71,10 @@ pub struct PublisherStats {
     /// with at most `RESOURCES_BUCKETS[i]` (and more than the bucket before); the last
     /// entry counts larger ones.
     pub resources_per_notification: [u64; BUCKETS],
-    /// Total time groups waited between their first change and their hand-off.
+    /// Total time from each batch's oldest change being published to the batch being
+    /// cut.
     pub lingered: Duration,
-    /// Changes waiting in open groups now.
+    /// Changes accepted and not yet taken into a batch (nor failed unsent) now.
     pub pending: usize,
     /// Failures of fire-and-forget changes dropped because the errors channel was full.
     pub errors_dropped: u64,

@@ -142,7 +142,12 @@ impl Client {
             workers: options.workers,
             order_by: options.order_by,
         };
-        let scheduler = Arc::new(Scheduler::new(limits, Arc::clone(&stats), errors_tx));
+        let scheduler = Arc::new(Scheduler::new(
+            limits,
+            Arc::clone(&stats),
+            errors_tx,
+            options.on_delivery.clone(),
+        ));
         let ctx = Arc::new(SendContext {
             encoder: Encoder::new(options.inline_threshold),
             compression: options.compression,

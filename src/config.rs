@@ -42,6 +42,10 @@ pub enum OrderBy {
     Global,
 }
 
+/// The function of [`ClientBuilder::on_delivery`].
+pub(crate) type OnDelivery =
+    dyn Fn(&crate::model::Notification, Result<&crate::Delivery, &Error>) + Send + Sync;
+
 /// The validated options of a client.
 #[derive(Clone, Debug)]
 pub(crate) struct ClientOptions {
@@ -56,6 +60,7 @@ pub(crate) struct ClientOptions {
     pub(crate) close_timeout: Duration,
     pub(crate) promise_pool_size: usize,
     pub(crate) order_by: OrderBy,
+    pub(crate) on_delivery: Option<crate::hook::Hook<OnDelivery>>,
     /// Test hook: worker `i` is spawned with an impossible stack size, so it fails.
     #[cfg(test)]
     pub(crate) fail_spawn_at: Option<usize>,
@@ -75,6 +80,7 @@ impl Default for ClientOptions {
             close_timeout: Duration::from_secs(10),
             promise_pool_size: 1024,
             order_by: OrderBy::Resource,
+            on_delivery: None,
             #[cfg(test)]
             fail_spawn_at: None,
         }
@@ -290,6 +296,29 @@ impl ClientBuilder {
     /// How many idle promise slots are kept for reuse. Defaults to 1024.
     pub fn promise_pool_size(mut self, slots: usize) -> Self {
         self.options.promise_pool_size = slots;
+        self
+    }
+
+    /// A delivery hook: `f` sees the outcome of every notification sent with
+    /// [`Client::submit`] (and `submit_with_deadline`, `try_submit`), successes and
+    /// failures alike, as a Kafka producer's delivery callback does: the notification
+    /// and its [`Delivery`](crate::Delivery) report or [`Error`]. A failure still goes
+    /// to [`Client::errors`] afterwards. Notifications with a promise or a blocked
+    /// caller are not reported here (their outcome goes there).
+    ///
+    /// Threading: `f` runs on the thread that gives the outcome, usually a worker
+    /// (`arn-worker-{i}`), sometimes a thread calling [`Client::close`] or whose
+    /// deadline sweep expired the notification; it must return quickly and never
+    /// block (hand the work to a channel of your own), or it holds up sends. A panic
+    /// in `f` is caught; the outcome is reported as without a hook.
+    pub fn on_delivery(
+        mut self,
+        f: impl Fn(&crate::model::Notification, Result<&crate::Delivery, &Error>)
+            + Send
+            + Sync
+            + 'static,
+    ) -> Self {
+        self.options.on_delivery = Some(crate::hook::Hook::new(Arc::new(f)));
         self
     }
 

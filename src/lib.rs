@@ -122,6 +122,7 @@ mod config;
 mod delivery;
 mod error;
 mod failure;
+mod hook;
 mod promise;
 mod sanitize;
 mod scheduler;

@@ -287,7 +287,7 @@ mod tests {
             workers: 3,
             order_by: OrderBy::Resource,
         };
-        let scheduler = Arc::new(Scheduler::new(limits, stats, errors));
+        let scheduler = Arc::new(Scheduler::new(limits, stats, errors, None));
         struct Nothing;
         impl EventTransport for Nothing {
             fn post(&self, _: &EventPost<'_>) -> Result<(), Error> {

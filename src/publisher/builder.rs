@@ -4,7 +4,9 @@ use std::fmt;
 use std::sync::Arc;
 use std::time::Duration;
 
-use super::{Limits, Options, Publisher};
+use super::{ChangeOutcome, Limits, OnChangeDelivery, Options, Publisher};
+use crate::hook::Hook;
+use crate::model::NotificationResource;
 use crate::model::MAX_BATCH_SIZE;
 use crate::{Client, Error};
 
@@ -16,6 +18,7 @@ pub const DEFAULT_LINGER: Duration = Duration::from_millis(5);
 pub struct PublisherBuilder {
     client: Arc<Client>,
     options: Options,
+    on_delivery: Option<Hook<OnChangeDelivery>>,
 }
 
 impl fmt::Debug for PublisherBuilder {
@@ -40,6 +43,7 @@ impl PublisherBuilder {
                 inline_batches: true,
                 errors_capacity: 1024,
             },
+            on_delivery: None,
         }
     }
 
@@ -103,6 +107,24 @@ impl PublisherBuilder {
         self
     }
 
+    /// A delivery hook: `f` sees the outcome of every change published with
+    /// [`Publisher::submit`] (and `try_submit`), successes and failures alike, with
+    /// the resource as sent (for a change replaced by a newer one, the newer state
+    /// that carried it, and the outcome marked `coalesced`). A failure still goes to
+    /// [`Publisher::errors`] afterwards. Changes with a promise are not reported here.
+    ///
+    /// Threading: `f` runs on the thread that gives the outcome, usually a client
+    /// worker (`arn-worker-{i}`), sometimes a thread closing the client or the
+    /// publisher; it must return quickly and never block, or it holds up sends. A
+    /// panic in `f` is caught; the outcome is reported as without a hook.
+    pub fn on_delivery(
+        mut self,
+        f: impl Fn(&NotificationResource, &ChangeOutcome) + Send + Sync + 'static,
+    ) -> Self {
+        self.on_delivery = Some(Hook::new(Arc::new(f)));
+        self
+    }
+
     /// Validates the options. No thread is started: the client's workers cut the
     /// batches.
     pub fn build(self) -> Result<Publisher, Error> {
@@ -117,6 +139,6 @@ impl PublisherBuilder {
         if o.errors_capacity == 0 {
             return bad("errors_capacity must be at least 1");
         }
-        Publisher::start(self.client, self.options)
+        Publisher::start(self.client, self.options, self.on_delivery)
     }
 }

@@ -9,6 +9,7 @@ use crossbeam_channel::{Sender, TrySendError};
 
 use super::change::{Change, ChangeContext, ChangeFailure, ChangeOutcome};
 use super::stats::StatsCounters;
+use crate::hook::Hook;
 use crate::model::{Activity, NotificationResource, ResourceType};
 use crate::promise::Resolver;
 use crate::Error;
@@ -31,20 +32,30 @@ pub(crate) struct Options {
     pub(crate) errors_capacity: usize,
 }
 
+/// The function of [`PublisherBuilder::on_delivery`](super::PublisherBuilder::on_delivery).
+pub(crate) type OnChangeDelivery = dyn Fn(&NotificationResource, &ChangeOutcome) + Send + Sync;
+
 /// What the scheduler and the outcomes of a publisher's changes share with it.
 pub(crate) struct PublisherShared {
     pub(crate) options: Options,
     errors: Sender<ChangeFailure>,
+    /// Sees every outcome of a fire-and-forget change.
+    pub(crate) on_delivery: Option<Hook<OnChangeDelivery>>,
     pub(crate) stats: StatsCounters,
     /// Changes accepted and not yet taken into a batch (nor expired).
     pending: AtomicUsize,
 }
 
 impl PublisherShared {
-    pub(crate) fn new(options: Options, errors: Sender<ChangeFailure>) -> Self {
+    pub(crate) fn new(
+        options: Options,
+        errors: Sender<ChangeFailure>,
+        on_delivery: Option<Hook<OnChangeDelivery>>,
+    ) -> Self {
         Self {
             options,
             errors,
+            on_delivery,
             stats: StatsCounters::default(),
             pending: AtomicUsize::new(0),
         }
@@ -185,19 +196,35 @@ impl ChangeJob {
         } = self;
         for reply in replaced {
             let failure = ChangeFailure::new(error.clone(), None, true, None);
-            deliver(&publisher, reply, Err(failure));
+            deliver(&publisher, reply, Err(failure), Some(&resource));
         }
         let change = Change::new(context, resource);
         let failure = ChangeFailure::new(error, Some(change), false, None);
-        deliver(&publisher, own, Err(failure));
+        deliver(&publisher, own, Err(failure), None);
     }
 }
 
-/// Gives `outcome` to `reply`: a promise, or for a failure the errors channel.
-pub(crate) fn deliver(publisher: &PublisherShared, reply: Reply, outcome: ChangeOutcome) {
-    match (reply, outcome) {
-        (Reply::Promise(r), outcome) => r.resolve(outcome),
-        (Reply::Errors, Err(failure)) => publisher.report(failure),
-        (Reply::Errors, Ok(_)) => {}
+/// Gives `outcome` to `reply`: a promise; or for a fire-and-forget change, the
+/// delivery hook (told the resource that carried the change: `carrier`, else the
+/// change handed back) and, for a failure, the errors channel.
+pub(crate) fn deliver(
+    publisher: &PublisherShared,
+    reply: Reply,
+    outcome: ChangeOutcome,
+    carrier: Option<&NotificationResource>,
+) {
+    match reply {
+        Reply::Promise(r) => r.resolve(outcome),
+        Reply::Errors => {
+            if let Some(hook) = &publisher.on_delivery {
+                let handed_back = outcome.as_ref().err().and_then(|f| f.change());
+                if let Some(r) = carrier.or(handed_back.map(|c| &c.resource)) {
+                    hook.run(|f| f(r, &outcome));
+                }
+            }
+            if let Err(failure) = outcome {
+                publisher.report(failure);
+            }
+        }
     }
 }

@@ -5,6 +5,7 @@ use std::sync::Arc;
 
 use super::change::{Change, ChangeContext, ChangeFailure, ChangeOutcome, Published};
 use super::entry::{deliver, ChangeJob, PublisherShared, Reply};
+use crate::model::Notification;
 use crate::promise::Resolver;
 use crate::scheduler::{each_caught, Job};
 use crate::{Delivery, Failure};
@@ -70,40 +71,49 @@ impl Fanout {
         out
     }
 
-    /// Gives `outcome` to every change of the batch (the ones it replaced too); a
-    /// failure hands each change back with its resource.
+    /// Gives the batch's `delivery` to every change of it (the ones it replaced too,
+    /// marked `coalesced`); `notification` is the batch as sent.
+    pub(crate) fn delivered(self, notification: &Notification, delivery: Delivery) {
+        let Fanout { waiters, publisher } = self;
+        let replies = waiters
+            .into_iter()
+            .zip(&notification.resources)
+            .flat_map(|(w, r)| {
+                std::iter::once((w.own, false, r))
+                    .chain(w.replaced.into_iter().map(move |x| (x, true, r)))
+            });
+        each_caught(replies, |(reply, coalesced, r)| {
+            let published = Published {
+                delivery,
+                coalesced,
+            };
+            deliver(&publisher, reply, Ok(published), Some(r));
+        });
+    }
+
+    /// Gives a failure to every change of the batch (the ones it replaced too); each
+    /// change is handed back with its resource.
     pub(crate) fn deliver(self, outcome: Result<Delivery, Failure>) {
         let Fanout { waiters, publisher } = self;
-        match outcome {
-            Ok(delivery) => {
-                let replies = waiters.into_iter().flat_map(|w| {
-                    std::iter::once((w.own, false)).chain(w.replaced.into_iter().map(|r| (r, true)))
-                });
-                each_caught(replies, |(reply, coalesced)| {
-                    let published = Published {
-                        delivery,
-                        coalesced,
-                    };
-                    deliver(&publisher, reply, Ok(published));
-                });
+        let Err(failure) = outcome else {
+            unreachable!("successes go through Fanout::delivered")
+        };
+        let event_id = failure.event_id();
+        let (error, n) = failure.into_parts();
+        let mut resources = n.map(|n| n.resources.into_iter());
+        let mut outcomes = Vec::new();
+        for w in waiters {
+            let resource = resources.as_mut().and_then(Iterator::next);
+            for reply in w.replaced {
+                let f = ChangeFailure::new(error.clone(), None, true, event_id);
+                outcomes.push((reply, f, resource.clone()));
             }
-            Err(failure) => {
-                let event_id = failure.event_id();
-                let (error, n) = failure.into_parts();
-                let mut resources = n.map(|n| n.resources.into_iter());
-                let mut outcomes = Vec::new();
-                for w in waiters {
-                    let resource = resources.as_mut().and_then(Iterator::next);
-                    let change = resource.map(|r| Change::new(Arc::clone(&w.context), r));
-                    let own = ChangeFailure::new(error.clone(), change, false, event_id);
-                    outcomes.push((w.own, own));
-                    for reply in w.replaced {
-                        let f = ChangeFailure::new(error.clone(), None, true, event_id);
-                        outcomes.push((reply, f));
-                    }
-                }
-                each_caught(outcomes, |(reply, f)| deliver(&publisher, reply, Err(f)));
-            }
+            let change = resource.map(|r| Change::new(Arc::clone(&w.context), r));
+            let own = ChangeFailure::new(error.clone(), change, false, event_id);
+            outcomes.push((w.own, own, None));
         }
+        each_caught(outcomes, |(reply, f, carrier)| {
+            deliver(&publisher, reply, Err(f), carrier.as_ref())
+        });
     }
 }

@@ -37,10 +37,11 @@ pub use change::{Change, ChangeContext, ChangeFailure, ChangeOutcome, PublishErr
 use entry::Reply;
 #[cfg(test)]
 pub(crate) use entry::Reply as ChangeReply;
-pub(crate) use entry::{ChangeJob, GroupKey, Limits, Options, PublisherShared};
+pub(crate) use entry::{ChangeJob, GroupKey, Limits, OnChangeDelivery, Options, PublisherShared};
 pub(crate) use fanout::{batch_job, Fanout};
 pub use stats::{PublisherStats, RESOURCES_BUCKETS};
 
+use crate::hook::Hook;
 use crate::promise::PromisePool;
 use crate::scheduler::Wait;
 use crate::{Client, Error, Promise};
@@ -99,7 +100,11 @@ impl Publisher {
         PublisherBuilder::new(client)
     }
 
-    pub(crate) fn start(client: Arc<Client>, mut options: Options) -> Result<Self, Error> {
+    pub(crate) fn start(
+        client: Arc<Client>,
+        mut options: Options,
+        on_delivery: Option<Hook<OnChangeDelivery>>,
+    ) -> Result<Self, Error> {
         // Inline batches (by choice, or without blob storage): cap each batch's
         // resources JSON under the threshold (each entry counts its comma, the
         // brackets need one more byte).
@@ -112,7 +117,7 @@ impl Publisher {
         let pool = PromisePool::new(client.promise_pool_size(), client.stats_inner());
         Ok(Self {
             client,
-            shared: Arc::new(PublisherShared::new(options, tx)),
+            shared: Arc::new(PublisherShared::new(options, tx, on_delivery)),
             pool,
             errors: crate::Errors(rx),
             closed: AtomicBool::new(false),

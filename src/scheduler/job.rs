@@ -59,15 +59,21 @@ impl Job {
             ..
         } = self;
         let failure =
-            |e: SendError| Failure::new(e.error, Some(notification), e.event_id, e.attempts);
-        match reply {
-            Reply::Promise(resolver) => resolver.resolve(result.map_err(failure)),
-            Reply::Errors => {
+            |e: SendError, n: Notification| Failure::new(e.error, Some(n), e.event_id, e.attempts);
+        match (reply, result) {
+            (Reply::Promise(resolver), Ok(d)) => resolver.resolve(Ok(d)),
+            (Reply::Promise(resolver), Err(e)) => resolver.resolve(Err(failure(e, notification))),
+            (Reply::Errors, result) => {
+                if let Some(hook) = &scheduler.on_delivery {
+                    let outcome = result.as_ref().map_err(|e| &e.error);
+                    hook.run(|f| f(&notification, outcome));
+                }
                 if let Err(e) = result {
-                    scheduler.report(failure(e));
+                    scheduler.report(failure(e, notification));
                 }
             }
-            Reply::Batch(fanout) => fanout.deliver(result.map_err(failure)),
+            (Reply::Batch(fanout), Ok(d)) => fanout.delivered(&notification, d),
+            (Reply::Batch(fanout), Err(e)) => fanout.deliver(Err(failure(e, notification))),
         }
     }
 }

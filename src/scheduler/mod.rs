@@ -74,7 +74,8 @@ pub(crate) use keys::key_of;
 use keys::keys_of;
 pub(crate) use task::{Done, Task, Ticket};
 
-use crate::config::OrderBy;
+use crate::config::{OnDelivery, OrderBy};
+use crate::hook::Hook;
 use crate::publisher::ChangeJob;
 use crate::stats::StatsInner;
 use crate::{Error, Failure};
@@ -166,6 +167,8 @@ pub(crate) struct Scheduler {
     limits: Limits,
     pub(crate) stats: Arc<StatsInner>,
     errors: Sender<Failure>,
+    /// Sees every outcome of a fire-and-forget notification.
+    pub(crate) on_delivery: Option<Hook<OnDelivery>>,
 }
 
 thread_local! {
@@ -174,7 +177,12 @@ thread_local! {
 }
 
 impl Scheduler {
-    pub(crate) fn new(limits: Limits, stats: Arc<StatsInner>, errors: Sender<Failure>) -> Self {
+    pub(crate) fn new(
+        limits: Limits,
+        stats: Arc<StatsInner>,
+        errors: Sender<Failure>,
+        on_delivery: Option<Hook<OnDelivery>>,
+    ) -> Self {
         Self {
             state: Mutex::new(State {
                 chains: Chains::default(),
@@ -197,6 +205,7 @@ impl Scheduler {
             limits,
             stats,
             errors,
+            on_delivery,
         }
     }
 

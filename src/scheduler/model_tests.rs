@@ -122,7 +122,7 @@ fn replay(case: &[Kind], workers: usize, path: &[Action]) -> Seen {
         order_by: OrderBy::Resource,
     };
     let stats = Arc::new(StatsInner::default());
-    let scheduler = Scheduler::new(limits, Arc::clone(&stats), errors);
+    let scheduler = Scheduler::new(limits, Arc::clone(&stats), errors, None);
     scheduler.worker_started(); // one worker alive: a close can only give up
     let notes = PromisePool::<crate::promise::Outcome>::new(64, Arc::clone(&stats));
     let changes = PromisePool::<ChangeOutcome>::new(64, stats);
@@ -137,7 +137,7 @@ fn replay(case: &[Kind], workers: usize, path: &[Action]) -> Seen {
         inline_batches: false,
         errors_capacity: 16,
     };
-    let publisher = Arc::new(PublisherShared::new(options, tx));
+    let publisher = Arc::new(PublisherShared::new(options, tx, None));
     let context = Arc::new(ChangeContext::new("eastus", "P"));
     let far = Instant::now() + Duration::from_secs(600);
 

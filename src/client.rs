@@ -155,6 +155,8 @@ impl Client {
             events,
             blobs,
             gate: SendGate::new(Arc::clone(&stats)),
+            callers: Mutex::default(),
+            max_callers: options.workers,
         });
         let handles = spawn_pool(&options, &ctx, &scheduler)?;
         log::debug!("arn-client started with {} workers", options.workers);

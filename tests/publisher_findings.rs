@@ -190,6 +190,12 @@ fn a_retrying_batch_holds_up_only_its_own_resources() {
     let stuck = Gate::new();
     fake.script_posts([Behavior::Gate(stuck.clone())]);
     let client = Arc::new(builder(&fake, 2).build().unwrap());
+    // The first batch is exactly nodes 0..10: a publisher that sends only full batches.
+    let first_publisher = Publisher::builder(Arc::clone(&client))
+        .max_batch(10)
+        .linger(Duration::from_secs(600))
+        .build()
+        .unwrap();
     let publisher = Publisher::builder(Arc::clone(&client))
         .max_batch(10)
         .linger(Duration::from_millis(1))
@@ -197,7 +203,11 @@ fn a_retrying_batch_holds_up_only_its_own_resources() {
         .unwrap();
     let ctx = context();
     let first: Vec<_> = (0..10)
-        .map(|i| publisher.publish_async(change(&ctx, i, 0, 0)).unwrap())
+        .map(|i| {
+            first_publisher
+                .publish_async(change(&ctx, i, 0, 0))
+                .unwrap()
+        })
         .collect();
     stuck.wait_arrived(1); // nodes 0..10 are in flight, stuck
                            // Later changes: nodes 5..200, so half of the stuck batch's nodes come again.
@@ -216,6 +226,7 @@ fn a_retrying_batch_holds_up_only_its_own_resources() {
     for p in first {
         p.wait().unwrap();
     }
+    first_publisher.close(Instant::now() + WAIT).unwrap();
     publisher.close(Instant::now() + WAIT).unwrap();
     client.close(Instant::now() + WAIT).unwrap();
 }

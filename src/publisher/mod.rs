@@ -70,7 +70,7 @@ pub type ChangeErrors = crate::Errors<ChangeFailure>;
 /// let fake = FakeTransport::new();
 /// let client = Arc::new(Client::with_transports(fake.clone()).build()?);
 /// let publisher = Publisher::builder(Arc::clone(&client))
-///     .linger(Duration::from_millis(5))
+///     .linger(Duration::from_secs(60)) // here: only the flush sends, whatever the machine's pace
 ///     .build()?;
 ///
 /// let context = Arc::new(ChangeContext::new("eastus", "Microsoft.ContainerService"));

@@ -5,7 +5,7 @@ Reads every `src/**/*.rs`, takes the paths it names (`use crate::..`, `use super
 `use child::..` and the same paths written inline, e.g. `crate::secret::strip_query(..)`),
 comments and strings left out, and resolves each to the file that defines the item,
 following re-exports (`pub use`, `pub(crate) use`). A re-export is a dependency like
-any `use`, except a hub's (`lib.rs`, `mod.rs`) of its own descendants; `mod child;` is
+any `use`, except a hub's (`lib.rs`, a module with children) of its own descendants; `mod child;` is
 none. Code under `#[cfg(test)]` (test modules) is left out unless `--with-tests` is
 given. Prints every circle of files and every circle between the top-level modules
 (`auth`, `blob`, `transport`, ...), and exits 1 if there is one.
@@ -135,9 +135,9 @@ for mod, text in texts.items():
                 full = absolute(here, p)
                 if m.group(1):
                     exported.append(full)
-                # A re-export is a dependency too, except a hub's (`lib.rs`, `mod.rs`)
-                # of its own descendants.
-                hub = files[mod].stem in ("lib", "mod")
+                # A re-export is a dependency too, except a hub's (`lib.rs`, a module
+                # with children: `name.rs` beside `name/`) of its own descendants.
+                hub = files[mod].stem in ("lib", "mod") or bool(children[mod])
                 if not m.group(1) or not (hub and tuple(full[: len(mod)]) == mod):
                     found.append(full)
     for m in re.finditer(r"(?<![\w:])((?:crate|super|self)(?:::\w+)+)", text):

@@ -1,4 +1,4 @@
-//! The scheduler's waits (see `src/scheduler/mod.rs`, "Waits, and why no wake-up is
+//! The scheduler's waits (see `src/scheduler.rs`, "Waits, and why no wake-up is
 //! lost") under load: many submitters blocked on a full client, several flushes and
 //! idle workers, then a close. Every blocked call has a 600 s deadline, so a lost
 //! wake-up leaves its thread asleep; the test's bound (120 s) is a sanity bound, not a

@@ -1,6 +1,8 @@
 //! Reading notification files: a JSON object, a JSON array of objects, or NDJSON (one
 //! object per line), each object an ARN v3 event as a receiver gets it. Every record
-//! keeps its file, line and column so that errors can point at it.
+//! keeps its file, line and column so that errors can point at it. A UTF-8 byte-order
+//! mark at the start of a file (as some Windows editors save) is skipped in every
+//! layout, and lines and columns count from after it.
 
 use std::fmt;
 use std::path::Path;
@@ -87,8 +89,10 @@ pub fn read_files(files: &[impl AsRef<Path>]) -> Input {
     input
 }
 
-/// Reads and validates every record of one file's text.
+/// Reads and validates every record of one file's text (after a leading byte-order
+/// mark, if any).
 pub fn read_text(file: &str, text: &str, input: &mut Input) {
+    let text = text.strip_prefix('\u{feff}').unwrap_or(text);
     let lines = LineIndex::new(text);
     for span in split(text) {
         match span {
@@ -129,10 +133,7 @@ type SpanError = (usize, &'static str, String);
 /// syntactically valid JSON value (each layout's splitting parses it once), so that
 /// [`check`] only has to read it into the model.
 fn split(text: &str) -> Vec<Span> {
-    let start = text.len()
-        - text
-            .trim_start_matches(['\u{feff}', ' ', '\t', '\r', '\n'])
-            .len();
+    let start = text.len() - text.trim_start_matches([' ', '\t', '\r', '\n']).len();
     match text[start..].chars().next() {
         None => Vec::new(),
         Some('[') => split_array(text, start + 1),

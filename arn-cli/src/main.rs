@@ -15,7 +15,7 @@ use clap::{Parser, Subcommand};
 mod auth;
 mod forward;
 mod id;
-mod input;
+use arn_cli::input;
 mod receive;
 mod send;
 mod validate;

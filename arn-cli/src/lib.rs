@@ -1,0 +1,7 @@
+//! The library side of the `arn` binary: reading notification files ([`input`]). A
+//! library target so that the fuzz targets in `fuzz/` can reach the input splitter;
+//! not an API of its own.
+#![forbid(unsafe_code)]
+#![deny(missing_docs)]
+
+pub mod input;

@@ -42,7 +42,7 @@ for t in "${targets[@]}"; do
     break
   fi
   # libFuzzer's last status line (runs, coverage, features, corpus) and final stats.
-  grep -E '^#[0-9]+ +DONE' "$log" | tail -n 1 || true
+  grep -E '^#[0-9]+[[:space:]]+DONE' "$log" | tail -n 1 || true
   grep -E '^stat::(number_of_executed_units|peak_rss_mb)' "$log" || true
 done
 exit "$failed"

@@ -377,7 +377,8 @@ impl LineIndex {
 
 impl Position {
     /// The position of `line`/`column` (1-based) counted inside a record that
-    /// starts here.
+    /// starts here. serde_json's column 0 (before a line's first character) counts
+    /// as column 1.
     fn inside(self, line: usize, column: usize) -> Position {
         if line <= 1 {
             Position {
@@ -387,7 +388,7 @@ impl Position {
         } else {
             Position {
                 line: self.line + line - 1,
-                column,
+                column: column.max(1),
                 ..self
             }
         }

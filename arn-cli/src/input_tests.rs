@@ -214,3 +214,15 @@ fn a_byte_order_mark_changes_nothing_in_any_layout() {
     assert_eq!(later.records.len(), 1);
     assert_eq!(summary(&later), ["2:1 json"]);
 }
+
+#[test]
+fn an_error_at_the_start_of_a_line_points_at_column_1() {
+    // Found by fuzzing: bytes 7B 22 22 0A 3A 22 22 7D. serde_json puts the unknown
+    // field at line 2, column 0 (its "before the first character"), which was
+    // reported as column 0.
+    let input = read("{\"\"\n:\"\"}");
+    assert_eq!(summary(&input), ["2:1 event_shape"]);
+    // Inside a record that starts further in, and on the record's first line.
+    let input = read("[ {\"\"\n:\"\"}, {\"\":1} ]");
+    assert_eq!(summary(&input), ["2:1 event_shape", "2:9 event_shape"]);
+}

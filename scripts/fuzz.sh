@@ -34,7 +34,9 @@ for t in "${targets[@]}"; do
       -print_final_stats=1 "${dict[@]}" >"$log" 2>&1; then
     tail -n 60 "$log"
     echo "fuzz target $t failed; the input that failed:"
-    find "fuzz/artifacts/$t" -type f -newer "$marker" | while read -r f; do
+    saved=$(find "fuzz/artifacts/$t" -type f -newer "$marker")
+    [ -n "$saved" ] || echo "(none saved: the log above says why)"
+    for f in $saved; do
       echo "$f"
       base64 -w0 "$f"
       echo

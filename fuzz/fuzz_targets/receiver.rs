@@ -95,8 +95,17 @@ fn exchange(setup: &Setup, bytes: &[u8]) -> Vec<u8> {
         match tls.read(&mut chunk) {
             Ok(0) => break,
             Ok(n) => answer.extend_from_slice(&chunk[..n]),
-            Err(e) if e.kind() == std::io::ErrorKind::UnexpectedEof => break,
-            Err(e) if e.kind() == std::io::ErrorKind::ConnectionReset => break,
+            // Closed (rustls may also write while reading, hence a broken pipe).
+            Err(e)
+                if matches!(
+                    e.kind(),
+                    std::io::ErrorKind::UnexpectedEof
+                        | std::io::ErrorKind::ConnectionReset
+                        | std::io::ErrorKind::BrokenPipe
+                ) =>
+            {
+                break
+            }
             Err(e) => panic!("reading the answer: {e}"),
         }
     }

@@ -73,6 +73,13 @@ fn exchange(setup: &Setup, bytes: &[u8]) -> Vec<u8> {
     let name = rustls::pki_types::ServerName::try_from("localhost").unwrap();
     let conn = rustls::ClientConnection::new(Arc::clone(&setup.tls), name).expect("TLS");
     let mut tls = rustls::StreamOwned::new(conn, tcp);
+    // The handshake first: a close_notify sent in the middle of it (nothing to send)
+    // makes rustls on the other side answer with an alert.
+    while tls.conn.is_handshaking() {
+        tls.conn
+            .complete_io(&mut tls.sock)
+            .expect("the TLS handshake with the receiver");
+    }
     // The receiver may close early (a malformed request), which makes writing fail:
     // what it answered before is still read.
     let gone = |e: std::io::Error| {

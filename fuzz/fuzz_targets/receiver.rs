@@ -281,12 +281,28 @@ fn request(c: &[u8; 8], body: &[u8], setup: &Setup) -> Option<(Vec<u8>, bool)> {
     Some((bytes, well_formed))
 }
 
+/// The current receiver and how many inputs it has seen.
+static SETUP: Mutex<Option<(Setup, usize)>> = Mutex::new(None);
+
+/// Stops the receiver (joining its threads) when libFuzzer exits, before
+/// LeakSanitizer's check, which would otherwise report the buffers of its threads.
+extern "C" fn stop_receiver() {
+    if let Ok(mut setup) = SETUP.lock() {
+        *setup = None;
+    }
+}
+
 fuzz_target!(|data: &[u8]| {
-    static SETUP: Mutex<Option<(Setup, usize)>> = Mutex::new(None);
     let Some((control, body)) = data.split_first_chunk::<8>() else {
         return;
     };
     let mut guard = SETUP.lock().unwrap_or_else(|e| e.into_inner());
+    if guard.is_none() {
+        // SAFETY: registers a function that takes no arguments and does not unwind.
+        unsafe {
+            libc::atexit(stop_receiver);
+        }
+    }
     if guard
         .as_ref()
         .is_none_or(|(_, runs)| *runs >= RUNS_PER_RECEIVER)

@@ -1,6 +1,8 @@
 //! Reading notification files: a JSON object, a JSON array of objects, or NDJSON (one
 //! object per line), each object an ARN v3 event as a receiver gets it. Every record
-//! keeps its file, line and column so that errors can point at it.
+//! keeps its file, line and column so that errors can point at it. A UTF-8 byte-order
+//! mark at the start of a file (as some Windows editors save) is skipped in every
+//! layout, and lines and columns count from after it.
 
 use std::fmt;
 use std::path::Path;
@@ -92,8 +94,10 @@ pub fn read_files(files: &[impl AsRef<Path>]) -> Input {
     input
 }
 
-/// Reads and validates every record of one file's text.
+/// Reads and validates every record of one file's text (after a leading byte-order
+/// mark, if any).
 pub fn read_text(file: &str, text: &str, input: &mut Input) {
+    let text = text.strip_prefix('\u{feff}').unwrap_or(text);
     let (text, origins) = crate::origin::strip_comments(text);
     let text = &*text;
     let lines = LineIndex::new(text);
@@ -137,10 +141,7 @@ type SpanError = (usize, &'static str, String);
 /// syntactically valid JSON value (each layout's splitting parses it once), so that
 /// [`check`] only has to read it into the model.
 fn split(text: &str) -> Vec<Span> {
-    let start = text.len()
-        - text
-            .trim_start_matches(['\u{feff}', ' ', '\t', '\r', '\n'])
-            .len();
+    let start = text.len() - text.trim_start_matches([' ', '\t', '\r', '\n']).len();
     match text[start..].chars().next() {
         None => Vec::new(),
         Some('[') => split_array(text, start + 1),
@@ -384,7 +385,8 @@ impl LineIndex {
 
 impl Position {
     /// The position of `line`/`column` (1-based) counted inside a record that
-    /// starts here.
+    /// starts here. serde_json's column 0 (before a line's first character) counts
+    /// as column 1.
     fn inside(self, line: usize, column: usize) -> Position {
         if line <= 1 {
             Position {
@@ -394,7 +396,7 @@ impl Position {
         } else {
             Position {
                 line: self.line + line - 1,
-                column,
+                column: column.max(1),
                 ..self
             }
         }

@@ -186,3 +186,60 @@ fn minify_leaves_strings_alone() {
         "{\"a b\":[1,2],\"c\":\"\\\" x\"}"
     );
 }
+
+/// The records and problems of `text` as `(line:column rule)` and line-json lists.
+fn outcome(text: &str) -> (Vec<String>, Vec<String>) {
+    let input = read(text);
+    let records = input
+        .records
+        .iter()
+        .map(|r| format!("{}:{} {}", r.at.line, r.at.column, r.line_json))
+        .collect();
+    (records, summary(&input))
+}
+
+#[test]
+fn a_byte_order_mark_before_ndjson_is_skipped() {
+    // Found by fuzzing: bytes EF BB BF 7B 7D 0A, whose one record was reported as
+    // `json: expected value` instead of an event without the event's fields.
+    let input = read(std::str::from_utf8(b"\xEF\xBB\xBF{}\n").unwrap());
+    assert_eq!(summary(&input), summary(&read("{}\n")));
+    assert_eq!(input.problems[0].rule, "event_shape");
+}
+
+#[test]
+fn a_byte_order_mark_changes_nothing_in_any_layout() {
+    let (a, b) = (event("n1"), event("n2"));
+    let broken = event("n3").replace(r#","apiVersion":"2024-01-01""#, "");
+    let layouts = [
+        format!("{a}\n{broken}\n{b}\n"),
+        format!("{a}\r\n{{\"topic\": oops}}\r\n{b}"),
+        format!("[{a},\n {broken},\n {b}]\n"),
+        format!("[\n{}\n]", pretty("n1")),
+        a.clone(),
+        format!("{}\n{}\n", pretty("n1"), pretty("n2")),
+        format!("  \n{a}\n"),
+        "[]".to_string(),
+        String::new(),
+    ];
+    for text in layouts {
+        let with_bom = format!("\u{feff}{text}");
+        assert_eq!(outcome(&with_bom), outcome(&text), "{text}");
+    }
+    // Only a leading one: U+FEFF anywhere else is not whitespace in JSON.
+    let later = read(&format!("{a}\n\u{feff}{b}\n"));
+    assert_eq!(later.records.len(), 1);
+    assert_eq!(summary(&later), ["2:1 json"]);
+}
+
+#[test]
+fn an_error_at_the_start_of_a_line_points_at_column_1() {
+    // Found by fuzzing: bytes 7B 22 22 0A 3A 22 22 7D. serde_json puts the unknown
+    // field at line 2, column 0 (its "before the first character"), which was
+    // reported as column 0.
+    let input = read("{\"\"\n:\"\"}");
+    assert_eq!(summary(&input), ["2:1 event_shape"]);
+    // Inside a record that starts further in, and on the record's first line.
+    let input = read("[ {\"\"\n:\"\"}, {\"\":1} ]");
+    assert_eq!(summary(&input), ["2:1 event_shape", "2:9 event_shape"]);
+}

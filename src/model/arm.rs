@@ -49,6 +49,8 @@ impl ArmResource {
     ) -> Result<Self, Error> {
         let properties = super::json::to_raw_value(properties)
             .map_err(|e| Error::Encode(format!("armResource.properties: {e}")))?;
+        // Serialized text needs no surrogate check: it holds whole characters only
+        // (unless the value embeds a `RawValue` of its own).
         Self::from_json(activity, id, api_version, Some(properties))
     }
 
@@ -75,17 +77,28 @@ impl ArmResource {
 
     /// Like [`ArmResource::new`], for properties that are already JSON (for example
     /// read from another service with `serde_json::from_slice::<Box<RawValue>>`):
-    /// they are sent as they are, without another serialization.
+    /// they are sent as they are, without another serialization. Fails with
+    /// [`Error::Encode`] when they hold a lone surrogate escape such as `"\ud800"`,
+    /// which serde_json accepts as raw text but refuses as a value.
     pub fn from_raw(
         activity: Activity,
         id: &ResourceId,
         api_version: &str,
         properties: Option<Box<RawValue>>,
     ) -> Result<Self, Error> {
+        if let Some(escape) = properties
+            .as_deref()
+            .and_then(|p| super::wire::lone_surrogate(p.get()))
+        {
+            return Err(Error::Encode(format!(
+                "armResource.properties holds the lone surrogate escape {escape}"
+            )));
+        }
         Self::from_json(activity, id, api_version, properties.map(RawJson::from))
     }
 
-    /// [`ArmResource::from_raw`] for JSON text in any form.
+    /// [`ArmResource::from_raw`] for JSON text in any form, past its surrogate check:
+    /// the id and the properties rule.
     fn from_json(
         activity: Activity,
         id: &ResourceId,

@@ -55,7 +55,12 @@ fuzz_target!(|data: &[u8]| {
     for r in &input.records {
         assert!(!r.line_json.contains('\n'));
         assert_eq!(minify(&r.line_json), r.line_json);
-        let _: Value = serde_json::from_str(&r.line_json).expect("a record's line is JSON");
+        // serde_json reads an object whose only key is its private raw-value token as
+        // a raw value (and then fails on the string inside): valid JSON it cannot
+        // represent, which the CLI passes on as text. Found by this target.
+        if !r.line_json.contains("\"$serde_json::private::RawValue\"") {
+            let _: Value = serde_json::from_str(&r.line_json).expect("a record's line is JSON");
+        }
     }
     let resume: String = input
         .records

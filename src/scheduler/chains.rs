@@ -66,6 +66,20 @@ struct Node<T> {
     live: bool,
 }
 
+impl<T> Default for Node<T> {
+    fn default() -> Self {
+        Self {
+            generation: 0,
+            keys: SmallVec::new(),
+            prev: SmallVec::new(),
+            next: SmallVec::new(),
+            waiting: 0,
+            payload: None,
+            live: false,
+        }
+    }
+}
+
 /// The queues of pending entries (payload `T`).
 #[derive(Clone)]
 pub(crate) struct Chains<T> {
@@ -96,30 +110,12 @@ impl<T> Chains<T> {
         let id = match self.free.pop() {
             Some(id) => id,
             None => {
-                self.nodes.push(Node {
-                    generation: 0,
-                    keys: SmallVec::new(),
-                    prev: SmallVec::new(),
-                    next: SmallVec::new(),
-                    waiting: 0,
-                    payload: None,
-                    live: false,
-                });
+                self.nodes.push(Node::default());
                 self.nodes.len() - 1
             }
         };
-        let mut node = std::mem::replace(
-            &mut self.nodes[id],
-            Node {
-                generation: 0,
-                keys: SmallVec::new(),
-                prev: SmallVec::new(),
-                next: SmallVec::new(),
-                waiting: 0,
-                payload: None,
-                live: false,
-            },
-        );
+        // Out of the slab while its neighbours' links are set; back at the end.
+        let mut node = std::mem::take(&mut self.nodes[id]);
         node.keys.clear();
         node.keys.extend_from_slice(keys);
         node.prev.clear();

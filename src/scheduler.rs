@@ -66,7 +66,7 @@ use parking_lot::{Condvar, Mutex};
 pub(crate) use chains::Key;
 use chains::{Chains, NodeId};
 pub(crate) use entry::{each_caught, Work};
-use entry::{note_bytes, Abandon, Entry, Pending};
+use entry::{note_bytes, Entry, Pending};
 use epochs::Epochs;
 use groups::{GroupRef, Groups, Scheduled};
 pub(crate) use job::{Job, Reply, SendError, SendResult};
@@ -252,37 +252,15 @@ impl Scheduler {
             return Err((error, job));
         }
         let deadline = job.deadline;
-        let epoch = state.epochs.accept();
-        let pending = Pending {
-            entry: Entry::Queued(Work::Note(job)),
-            epoch,
-            bytes,
-            listed: None,
-        };
-        state.bytes += bytes;
-        let (id, ready) = state.chains.insert(keys, pending);
-        let generation = state.chains.generation(id);
+        let (id, generation, ready) =
+            self.insert(&mut state, keys, Work::Note(job), bytes, deadline);
         let ticket = Ticket { id, generation };
         if !ready {
-            self.add_expiry(&mut state, deadline, id, generation);
             return Ok(Accepted::Queued(ticket));
         }
         if claim && state.running < self.limits.workers && state.ready.is_empty() {
-            let pending = state.chains.get_mut(id, generation).expect("just inserted");
-            let Entry::Queued(Work::Note(job)) =
-                std::mem::replace(&mut pending.entry, Entry::Running(Abandon::Nothing))
-            else {
-                unreachable!("just inserted as a queued notification")
-            };
-            pending.entry = Entry::Running(Abandon::of(&job.reply));
-            state.running += 1;
-            state.running_nodes += 1;
-            state.bytes -= bytes;
-            return Ok(Accepted::Claimed(Task {
-                scheduler: self,
-                nodes: Some(task::Nodes::One((id, generation))),
-                job: Some(job),
-            }));
+            let task = self.take_note(&mut state, id, generation);
+            return Ok(Accepted::Claimed(task.expect("just inserted, queued")));
         }
         state.ready.push_back(Ready::Note(id, generation));
         self.work.notify_one();
@@ -309,23 +287,43 @@ impl Scheduler {
             Err(change) => change,
         };
         let (deadline, bytes) = (change.deadline, change.bytes);
+        let (id, _, ready) = KEYS.with(|keys| {
+            let mut keys = keys.borrow_mut();
+            keys.clear();
+            keys.push(key);
+            self.insert(&mut state, &mut keys, Work::Change(change), bytes, deadline)
+        });
+        if ready {
+            self.list_change(&mut state, id, Instant::now());
+        }
+        Ok(false)
+    }
+
+    /// Adds `work` (its estimated `bytes`) to the graph behind the entries sharing its
+    /// `keys`, counted in the current flush epoch; keeps its `deadline` if it has to
+    /// wait. Returns its node, the node's generation and whether it is ready.
+    fn insert(
+        &self,
+        state: &mut State,
+        keys: &mut Vec<Key>,
+        work: Work,
+        bytes: usize,
+        deadline: Instant,
+    ) -> (NodeId, u64, bool) {
         let epoch = state.epochs.accept();
         let pending = Pending {
-            entry: Entry::Queued(Work::Change(change)),
+            entry: Entry::Queued(work),
             epoch,
             bytes,
             listed: None,
         };
         state.bytes += bytes;
-        let mut keys = vec![key];
-        let (id, ready) = state.chains.insert(&mut keys, pending);
+        let (id, ready) = state.chains.insert(keys, pending);
         let generation = state.chains.generation(id);
-        if ready {
-            self.list_change(&mut state, id, Instant::now());
-        } else {
-            self.add_expiry(&mut state, deadline, id, generation);
+        if !ready {
+            self.add_expiry(state, deadline, id, generation);
         }
-        Ok(false)
+        (id, generation, ready)
     }
 
     /// Replaces the queued change of `change`'s resource, if it is the last entry of

@@ -93,11 +93,8 @@ impl Fanout {
 
     /// Gives a failure to every change of the batch (the ones it replaced too); each
     /// change is handed back with its resource.
-    pub(crate) fn deliver(self, outcome: Result<Delivery, Failure>) {
+    pub(crate) fn failed(self, failure: Failure) {
         let Fanout { waiters, publisher } = self;
-        let Err(failure) = outcome else {
-            unreachable!("successes go through Fanout::delivered")
-        };
         let event_id = failure.event_id();
         let (error, n) = failure.into_parts();
         let mut resources = n.map(|n| n.resources.into_iter());

@@ -73,7 +73,7 @@ impl Job {
                 }
             }
             (Reply::Batch(fanout), Ok(d)) => fanout.delivered(&notification, d),
-            (Reply::Batch(fanout), Err(e)) => fanout.deliver(Err(failure(e, notification))),
+            (Reply::Batch(fanout), Err(e)) => fanout.failed(failure(e, notification)),
         }
     }
 }

@@ -128,7 +128,12 @@ impl Scheduler {
     }
 
     /// Takes ready notification `id` to send, unless it left the graph meanwhile.
-    fn take_note(&self, state: &mut State, id: NodeId, generation: u64) -> Option<Task<'_>> {
+    pub(super) fn take_note(
+        &self,
+        state: &mut State,
+        id: NodeId,
+        generation: u64,
+    ) -> Option<Task<'_>> {
         let pending = state.chains.get_mut(id, generation)?;
         if !matches!(pending.entry, Entry::Queued(Work::Note(_))) {
             return None;

@@ -177,11 +177,7 @@ impl ChangeJob {
 
     /// Handles of its promises (close may give up on them while it is sent).
     pub(crate) fn promise_handles(&self, out: &mut Vec<Resolver<ChangeOutcome>>) {
-        for reply in std::iter::once(&self.own).chain(&self.replaced) {
-            if let Reply::Promise(r) = reply {
-                out.push(r.handle());
-            }
-        }
+        promise_handles(&self.own, &self.replaced, out);
     }
 
     /// Fails the change unsent with `error`, handing it back.
@@ -201,6 +197,19 @@ impl ChangeJob {
         let change = Change::new(context, resource);
         let failure = ChangeFailure::new(error, Some(change), false, None);
         deliver(&publisher, own, Err(failure), None);
+    }
+}
+
+/// Handles of the promises among a change's own reply and those it replaced.
+pub(crate) fn promise_handles(
+    own: &Reply,
+    replaced: &[Reply],
+    out: &mut Vec<Resolver<ChangeOutcome>>,
+) {
+    for reply in std::iter::once(own).chain(replaced) {
+        if let Reply::Promise(r) = reply {
+            out.push(r.handle());
+        }
     }
 }
 

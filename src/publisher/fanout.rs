@@ -4,7 +4,7 @@
 use std::sync::Arc;
 
 use super::change::{Change, ChangeContext, ChangeFailure, ChangeOutcome, Published};
-use super::entry::{deliver, ChangeJob, PublisherShared, Reply};
+use super::entry::{deliver, promise_handles, ChangeJob, PublisherShared, Reply};
 use crate::model::Notification;
 use crate::promise::Resolver;
 use crate::scheduler::{each_caught, Job};
@@ -62,11 +62,7 @@ impl Fanout {
     pub(crate) fn handles(&self) -> Vec<Resolver<ChangeOutcome>> {
         let mut out = Vec::new();
         for w in &self.waiters {
-            for reply in std::iter::once(&w.own).chain(&w.replaced) {
-                if let Reply::Promise(r) = reply {
-                    out.push(r.handle());
-                }
-            }
+            promise_handles(&w.own, &w.replaced, &mut out);
         }
         out
     }

@@ -20,6 +20,11 @@
 //! resource. A newer change of a resource whose change still waits replaces it
 //! (coalescing), however long it waits.
 //!
+//! A send whose try failed and will be retried is parked until the retry is due
+//! (`Task::park`): its nodes stay busy, so nothing about its resources starts, but its
+//! worker goes on with other work, and whichever worker is free when it is due makes
+//! the next try.
+//!
 //! No worker ever waits for another entry, so no interleaving can deadlock; memory is
 //! bounded by what is pending (the client's capacity, in entries and estimated
 //! bytes); an entry that fails or expires releases its successors like one that
@@ -29,10 +34,11 @@
 //! Every state change below happens under the one mutex, and every wait re-checks its
 //! condition in a loop after waking, so a wake-up can only be early, never missing, if
 //! each change that can make a condition true notifies its condvar:
-//! - `work` (workers wait for ready work, a deadline, a linger timer, a free place
-//!   under the in-flight limit, or the close): notified for each entry made ready,
-//!   when a task ends (a place under the limit frees up), when an earlier deadline or
-//!   timer is set, and on close (`notify_all`).
+//! - `work` (workers wait for ready work, a deadline, a linger timer, a parked
+//!   task's retry, a free place under the in-flight limit, or the close): notified
+//!   for each entry made ready, when a task ends or parks (a place under the limit
+//!   frees up) while work is ready or parked, when an earlier deadline, timer or retry
+//!   is set, and on close (`notify_all`).
 //! - `room` (blocked submitters): `notify_all` whenever capacity frees up (an entry
 //!   taken, finished, expired or drained) and on close: every waiter re-checks, so
 //!   none can sleep while there is room, whoever else woke.
@@ -69,9 +75,10 @@ pub(crate) use entry::{each_caught, Work};
 use entry::{note_bytes, Entry, Pending};
 use epochs::Epochs;
 use groups::{GroupRef, Groups, Scheduled};
-pub(crate) use job::{Job, Reply, SendError, SendResult};
+pub(crate) use job::{outcome_of, Job, Reply, SendError, SendResult};
 pub(crate) use keys::key_of;
 use keys::keys_of;
+use task::Parked;
 pub(crate) use task::{Done, Task, Ticket};
 
 use crate::config::{OnDelivery, OrderBy};
@@ -114,6 +121,9 @@ struct State {
     /// Deadlines of entries that were not ready when accepted: (deadline, node,
     /// generation); stale ones are skipped.
     expiries: BinaryHeap<Reverse<(Instant, NodeId, u64)>>,
+    /// Tasks waiting for their next try (earliest first): their nodes are busy, but
+    /// they hold no place under the in-flight limit.
+    parked: BinaryHeap<Reverse<Parked>>,
     /// Tasks being sent (by workers or blocked callers).
     running: usize,
     /// Graph nodes those tasks carry.
@@ -189,6 +199,7 @@ impl Scheduler {
                 ready: VecDeque::new(),
                 groups: Groups::default(),
                 expiries: BinaryHeap::new(),
+                parked: BinaryHeap::new(),
                 running: 0,
                 running_nodes: 0,
                 bytes: 0,

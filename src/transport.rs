@@ -10,6 +10,7 @@ mod gate;
 mod http;
 mod progress;
 mod proxy;
+mod resend;
 mod resolver;
 mod retry;
 #[cfg(test)]
@@ -21,10 +22,11 @@ pub use crate::auth::TokenSource;
 pub use azure_http::{UreqHttpClient, UreqHttpClientBuilder};
 pub use http::{HttpTransport, ReceiverConfig};
 pub use proxy::Proxy;
+pub(crate) use resend::{Resend, SentEvent};
 #[cfg(feature = "receiver")]
 pub(crate) use resolver::CachingResolver;
-pub(crate) use retry::{post_with_gate, SendGate};
 pub use retry::{post_with_retries, retry_delay, RetryPolicy};
+pub(crate) use retry::{Next, SendGate, Tries};
 #[cfg(feature = "receiver")]
 pub(crate) use tls::{agent_config, build_agent, parse_certificates as parse_root_certificates};
 pub use tls::{DEFAULT_CONNECT_TIMEOUT, DEFAULT_TIMEOUT};

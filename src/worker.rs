@@ -1,5 +1,12 @@
 //! The worker threads: each takes ready notifications from the scheduler, encodes,
 //! compresses and sends them with its own reusable buffers and compressor.
+//!
+//! A try that fails and will be retried does not keep its worker asleep for the
+//! backoff: the worker hands the notification back to the scheduler with the event
+//! it sent ([`Resend`]) and the instant of the next try, and takes other work. The
+//! notification's resources stay busy meanwhile, so order holds, and whichever worker
+//! is free when the retry is due makes it. With 3% of requests failing this raised
+//! the paced fault row of `benches/publish.rs` (see its module docs).
 
 use std::panic::{catch_unwind, AssertUnwindSafe};
 use std::sync::Arc;
@@ -11,10 +18,10 @@ use parking_lot::Mutex;
 use crate::compress::{zlib, Compressor};
 use crate::config::ClientOptions;
 use crate::model::{EncodeBuf, Encoded, Encoder, Notification};
-use crate::scheduler::{Job, Scheduler, SendError, SendResult};
+use crate::scheduler::{outcome_of, Job, Scheduler, SendError, SendResult};
 use crate::stats::StatsInner;
 use crate::transport::{
-    post_with_gate, BlobStore, EventPost, EventTransport, RetryPolicy, SendGate,
+    BlobStore, EventPost, EventTransport, Next, Resend, RetryPolicy, SendGate, SentEvent, Tries,
 };
 use crate::{Delivery, Error};
 
@@ -96,6 +103,14 @@ struct Worker {
     buffers: Buffers,
 }
 
+/// How far a send got: ended, or waiting for its next try.
+pub(crate) enum Progress {
+    /// The outcome.
+    Done(SendResult),
+    /// A try failed and will be retried at this instant (before the deadline).
+    Retry(Resend, Instant),
+}
+
 /// What one sending thread reuses from notification to notification.
 #[derive(Default)]
 pub(crate) struct Buffers {
@@ -105,18 +120,27 @@ pub(crate) struct Buffers {
 }
 
 impl Buffers {
-    /// Sends `n`; a panic in the send (a transport's, say) is its outcome.
-    fn send_caught(&mut self, ctx: &SendContext, stats: &StatsInner, job: &Job) -> SendResult {
+    /// Sends `job` (its next try, given `resend`); a panic in the send (a
+    /// transport's, say) is its outcome.
+    fn send_caught(
+        &mut self,
+        ctx: &SendContext,
+        stats: &StatsInner,
+        job: &Job,
+        resend: Option<Resend>,
+    ) -> Progress {
         let (n, deadline, accepted) = (&job.notification, job.deadline, job.accepted);
         let Self {
             buf,
             compress,
             compressed,
         } = self;
-        let outcome = catch_unwind(AssertUnwindSafe(|| {
-            send(ctx, stats, n, deadline, buf, compress, compressed)
+        let outcome = catch_unwind(AssertUnwindSafe(|| match resend {
+            Some(resend) => retry(ctx, stats, n, deadline, resend),
+            None => send(ctx, stats, n, deadline, buf, compress, compressed)
+                .unwrap_or_else(|e| Progress::Done(Err(e))),
         }));
-        let result = outcome.unwrap_or_else(|payload| {
+        let progress = outcome.unwrap_or_else(|payload| {
             let msg = payload
                 .downcast_ref::<&str>()
                 .map(|s| (*s).to_owned())
@@ -125,28 +149,41 @@ impl Buffers {
             stats.panicked();
             // The buffers may be half-written; `encode` clears them and `zlib` resets
             // the compressor before every use, so they are reused as they are.
-            Err(SendError {
+            Progress::Done(Err(SendError {
                 error: Error::Panicked(msg),
                 event_id: None,
                 attempts: 0,
-            })
+            }))
         });
-        result.map(|mut delivery| {
-            delivery.elapsed = accepted.elapsed();
-            delivery
-        })
+        match progress {
+            Progress::Done(result) => Progress::Done(result.map(|mut delivery| {
+                delivery.elapsed = accepted.elapsed();
+                delivery
+            })),
+            retry => retry,
+        }
     }
 }
 
 /// Sends `n` on the calling thread: a blocking `notify` whose notification was ready
-/// at once sends it itself instead of waking a worker and waiting to be woken. Its
-/// buffers and compressor come from the client's pool of caller buffers and go back to
-/// it, so application threads keep none: the pool holds at most one set per worker
-/// (the in-flight limit caps how many callers send at once), about 350 KB each with
-/// compression on (`tests/alloc_callers.rs`).
+/// at once sends it itself instead of waking a worker and waiting to be woken (a
+/// retry's backoff, too, is slept on this thread: it is blocked for the outcome
+/// anyway). Its buffers and compressor come from the client's pool of caller buffers
+/// and go back to it, so application threads keep none: the pool holds at most one
+/// set per worker (the in-flight limit caps how many callers send at once), about
+/// 350 KB each with compression on (`tests/alloc_callers.rs`).
 pub(crate) fn send_on_caller(ctx: &SendContext, stats: &StatsInner, job: &Job) -> SendResult {
     let mut buffers = ctx.callers.lock().pop().unwrap_or_default();
-    let result = buffers.send_caught(ctx, stats, job);
+    let mut progress = buffers.send_caught(ctx, stats, job, None);
+    let result = loop {
+        match progress {
+            Progress::Done(result) => break result,
+            Progress::Retry(resend, at) => {
+                ctx.gate.sleep_until(at);
+                progress = buffers.send_caught(ctx, stats, job, Some(resend));
+            }
+        }
+    };
     let mut pool = ctx.callers.lock();
     if pool.len() < ctx.max_callers {
         pool.push(buffers);
@@ -177,25 +214,32 @@ impl Worker {
     fn serve(&mut self) {
         let scheduler = Arc::clone(&self.scheduler);
         let mut done = None;
-        while let Some(task) = scheduler.next(done.take()) {
+        while let Some(mut task) = scheduler.next(done.take()) {
+            let resend = task.take_resend();
             let job = task.job();
             let resources = job.notification.resources.len();
-            let result = self
+            let progress = self
                 .buffers
-                .send_caught(&self.ctx, &self.scheduler.stats, job);
-            let ok = result.is_ok();
-            done = Some(task.complete(result));
+                .send_caught(&self.ctx, &self.scheduler.stats, job, resend);
+            let what = match &progress {
+                Progress::Done(Ok(_)) => "sent",
+                Progress::Done(Err(_)) => "failed",
+                Progress::Retry(..) => "to be retried",
+            };
+            done = Some(match progress {
+                Progress::Done(result) => task.complete(result),
+                Progress::Retry(resend, at) => task.park(resend, at),
+            });
             log::trace!(
-                "arn-worker-{}: notification with {resources} resources: {}",
-                self.index,
-                if ok { "sent" } else { "failed" }
+                "arn-worker-{}: notification with {resources} resources: {what}",
+                self.index
             );
         }
     }
 }
 
-/// Validates, encodes, uploads (if large), compresses (if enabled) and posts `n`.
-/// The report's `elapsed` is left for the caller to fill in.
+/// Validates, encodes, uploads (if large), compresses (if enabled) and makes the
+/// first try of posting `n`. The report's `elapsed` is left for the caller to fill in.
 fn send(
     ctx: &SendContext,
     stats: &StatsInner,
@@ -204,7 +248,7 @@ fn send(
     buf: &mut EncodeBuf,
     compress: &mut Compressor,
     compressed: &mut Vec<u8>,
-) -> SendResult {
+) -> Result<Progress, SendError> {
     if Instant::now() >= deadline {
         stats.not_sent();
         return Err(Error::TIMEOUT.into());
@@ -222,7 +266,7 @@ fn send(
     };
     let start = Instant::now();
     let (event, inline) = match encoded.map_err(unsent)? {
-        Encoded::Empty => return Ok(Delivery::empty()),
+        Encoded::Empty => return Ok(Progress::Done(Ok(Delivery::empty()))),
         Encoded::Inline(event) => (event, true),
         Encoded::Blob(pending) => {
             let Some(blobs) = &ctx.blobs else {
@@ -250,22 +294,53 @@ fn send(
         publisher_info: &n.publisher_info,
         deadline,
     };
-    let (result, attempts) = post_with_gate(&*ctx.events, &post, &ctx.retry_policy, &ctx.gate);
-    stats.event_sent(result.is_ok(), inline, body.len(), start.elapsed());
-    match result {
-        Ok(()) => Ok(Delivery {
-            event_id: id,
-            inline,
-            event_bytes: event.len(),
-            sent_bytes: body.len(),
-            attempts,
-            elapsed: Duration::ZERO,
-        }),
-        Err(error) => Err(SendError {
-            error,
-            event_id,
-            attempts,
-        }),
+    let mut tries = Tries::new(&ctx.retry_policy, deadline);
+    let next = tries.attempt(|| ctx.events.post(&post), Some(&ctx.gate));
+    let event = SentEvent {
+        inline,
+        event_bytes: event.len(),
+        id,
+        start,
+        tries,
+    };
+    Ok(match next {
+        Next::Done(result) => Progress::Done(outcome_of(stats, event, body.len(), result)),
+        Next::RetryAt(at) => {
+            let (body, compressed) = (body.to_vec(), ctx.compression);
+            let resend = Resend {
+                body,
+                compressed,
+                event,
+            };
+            Progress::Retry(resend, at)
+        }
+    })
+}
+
+/// The next try of `n`'s event, as `resend` keeps it.
+fn retry(
+    ctx: &SendContext,
+    stats: &StatsInner,
+    n: &Notification,
+    deadline: Instant,
+    mut resend: Resend,
+) -> Progress {
+    let post = EventPost {
+        body: &resend.body,
+        compressed: resend.compressed,
+        publisher_info: &n.publisher_info,
+        deadline,
+    };
+    let next = resend
+        .event
+        .tries
+        .attempt(|| ctx.events.post(&post), Some(&ctx.gate));
+    match next {
+        Next::Done(result) => {
+            let sent_bytes = resend.body.len();
+            Progress::Done(outcome_of(stats, resend.event, sent_bytes, result))
+        }
+        Next::RetryAt(at) => Progress::Retry(resend, at),
     }
 }
 

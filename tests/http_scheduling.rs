@@ -241,3 +241,65 @@ fn random_batches_and_singles_keep_per_resource_order_at_the_receiver() {
     }
     c.close(Instant::now() + WAIT).unwrap();
 }
+
+/// A retry's backoff holds no worker: with one worker, a notification whose first
+/// try got a 503 waits out a 60 s backoff while the worker sends 20 notifications
+/// about other resources; a later notification about its resource waits behind it.
+/// (Before retries were parked in the scheduler, the one worker slept through the
+/// backoff and the 20 waited for it.) A close that gives up then ends the retry with
+/// `Timeout` carrying the 503, and hands the notification back.
+#[test]
+fn a_retry_backoff_holds_up_only_its_own_resources() {
+    let (receiver, _cred, config) = setup("retry-tok");
+    let receiver = Arc::new(receiver);
+    let c = Client::with_transports(config.into_transport().unwrap())
+        .blob_store(receiver_blobs(&receiver))
+        .workers(1)
+        .default_deadline(Duration::from_secs(600))
+        .retry_policy(arn_client::transport::RetryPolicy::new(
+            3,
+            Duration::from_secs(60),
+            Duration::from_secs(120),
+        ))
+        .build()
+        .unwrap();
+    receiver.script_for("rg-0/", [Fault::Status(503)]);
+    let retried = c
+        .send_async(notification(vec![cluster_node(0, 0, 0)]))
+        .unwrap();
+    assert_eq!(receiver.wait_for_requests(1, WAIT), 1);
+    let behind = c
+        .send_async(notification(vec![cluster_node(0, 0, 1)]))
+        .unwrap();
+    let others: Vec<_> = (1..=20)
+        .map(|k| {
+            c.send_async(notification(vec![cluster_node(k, 0, 0)]))
+                .unwrap()
+        })
+        .collect();
+    for p in others {
+        let delivery = p.wait_timeout(WAIT).expect("not held up by the backoff");
+        delivery.unwrap();
+    }
+    assert!(!retried.is_ready() && !behind.is_ready());
+    assert_eq!(receiver.events().len(), 20);
+
+    assert!(c
+        .close(Instant::now() + Duration::from_millis(200))
+        .is_err());
+    let failure = retried.wait().unwrap_err();
+    match failure.error() {
+        arn_client::Error::Timeout {
+            last_error: Some(last),
+            ..
+        } => assert!(
+            matches!(**last, arn_client::Error::Http { status: 503, .. }),
+            "{last:?}"
+        ),
+        other => panic!("{other:?}"),
+    }
+    assert_eq!(failure.attempts(), 1);
+    assert!(failure.notification().is_some(), "handed back");
+    assert!(behind.wait().is_err(), "never sent after the earlier one");
+    assert_eq!(receiver.events().len(), 20);
+}

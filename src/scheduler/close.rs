@@ -4,8 +4,16 @@
 use std::sync::Arc;
 use std::time::Instant;
 
-use super::entry::{each_caught, give_up, Entry, Pending, Work};
+use super::entry::{each_caught, give_up, Abandon, Entry, Pending, Work};
+use super::task::Parked;
 use super::{Ready, Scheduler, State, Ticket};
+
+/// What a close that gives up takes out under the lock, to hand out outcomes to
+/// after: the graph's entries, and the tasks waiting for a retry.
+pub(super) struct Drained {
+    pending: Vec<Pending>,
+    parked: Vec<Parked>,
+}
 use crate::publisher::PublisherShared;
 use crate::Error;
 
@@ -112,10 +120,20 @@ impl Scheduler {
 
     /// Gives up on everything pending (under the lock): intake and the workers stop,
     /// the graph is drained. Flushes still wait: see [`Scheduler::hand_out`].
-    fn abandon(&self, state: &mut State, on_abandon: impl FnOnce()) -> Vec<Pending> {
+    fn abandon(&self, state: &mut State, on_abandon: impl FnOnce()) -> Drained {
         state.abandoned = true;
         on_abandon();
-        let drained = state.chains.drain();
+        let parked: Vec<Parked> = state.parked.drain().map(|p| p.0).collect();
+        for p in &parked {
+            // The parked task itself gets the outcome (its notification handed back),
+            // not the promise handles its nodes keep for a send in flight.
+            for &(id, generation) in p.nodes.as_slice() {
+                if let Some(pending) = state.chains.get_mut(id, generation) {
+                    pending.entry = Entry::Running(Abandon::Nothing);
+                }
+            }
+        }
+        let pending = state.chains.drain();
         state.ready.clear();
         state.expiries.clear();
         state.groups.clear();
@@ -123,21 +141,29 @@ impl Scheduler {
         state.bytes = 0;
         self.work.notify_all();
         self.room.notify_all();
-        drained
+        Drained { pending, parked }
     }
 
-    /// Gives every drained entry `Timeout` (the promises of those being sent too),
-    /// then lets flushes pass: only now has every drained entry its outcome.
-    fn hand_out(&self, drained: Vec<Pending>) {
+    /// Gives every drained entry `Timeout` (the promises of those being sent too,
+    /// and the parked tasks with their last try's error), then lets flushes pass: only
+    /// now has every drained entry its outcome.
+    fn hand_out(&self, drained: Drained) {
+        let Drained { pending, parked } = drained;
         let handed_out = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
-            each_caught(drained, |pending| match pending.entry {
+            let parked_out = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+                each_caught(parked, |p| self.give_up_parked(p))
+            }));
+            each_caught(pending, |pending| match pending.entry {
                 Entry::Queued(Work::Note(job)) => job.finish(Err(Error::TIMEOUT.into()), self),
                 Entry::Queued(Work::Change(change)) => {
                     change.publisher.dequeued();
                     change.fail(Error::TIMEOUT);
                 }
                 Entry::Running(abandon) => give_up(abandon),
-            })
+            });
+            if let Err(panic) = parked_out {
+                std::panic::resume_unwind(panic);
+            }
         }));
         let mut state = self.state.lock();
         state.epochs.reset();
@@ -191,7 +217,7 @@ impl Scheduler {
     }
 
     /// The first half of a close that gives up: intake stops, the graph is drained.
-    pub(super) fn give_up_drain(&self) -> Vec<Pending> {
+    pub(super) fn give_up_drain(&self) -> Drained {
         let mut state = self.state.lock();
         state.closing = true;
         self.queue_all_groups(&mut state);
@@ -199,7 +225,7 @@ impl Scheduler {
     }
 
     /// The second half: the drained entries get their outcomes.
-    pub(super) fn give_up_hand_out(&self, drained: Vec<Pending>) {
+    pub(super) fn give_up_hand_out(&self, drained: Drained) {
         self.hand_out(drained);
     }
 }

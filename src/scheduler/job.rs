@@ -1,6 +1,6 @@
 //! One accepted notification and where its outcome goes.
 
-use std::time::Instant;
+use std::time::{Duration, Instant};
 
 use uuid::Uuid;
 
@@ -8,6 +8,8 @@ use super::Scheduler;
 use crate::model::Notification;
 use crate::promise::Resolver;
 use crate::publisher::Fanout;
+use crate::stats::StatsInner;
+use crate::transport::SentEvent;
 use crate::{Delivery, Error, Failure};
 
 /// One submitted notification.
@@ -49,6 +51,33 @@ impl From<Error> for SendError {
 
 /// What a send ends with.
 pub(crate) type SendResult = Result<Delivery, SendError>;
+
+/// The outcome of `event` (`sent_bytes` on the wire) once its tries ended with
+/// `result`.
+pub(crate) fn outcome_of(
+    stats: &StatsInner,
+    event: SentEvent,
+    sent_bytes: usize,
+    result: Result<(), Error>,
+) -> SendResult {
+    let (attempts, elapsed) = (event.tries.count(), event.start.elapsed());
+    stats.event_sent(result.is_ok(), event.inline, sent_bytes, elapsed);
+    match result {
+        Ok(()) => Ok(Delivery {
+            event_id: event.id,
+            inline: event.inline,
+            event_bytes: event.event_bytes,
+            sent_bytes,
+            attempts,
+            elapsed: Duration::ZERO,
+        }),
+        Err(error) => Err(SendError {
+            error,
+            event_id: Some(event.id),
+            attempts,
+        }),
+    }
+}
 
 impl Job {
     /// Gives the job its outcome; a failure hands the notification back.

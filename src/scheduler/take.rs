@@ -8,8 +8,8 @@ use std::time::Instant;
 use parking_lot::MutexGuard;
 
 use super::entry::{each_caught, Abandon, Entry, Pending, Work};
-use super::task::Nodes;
-use super::{Done, NodeId, Ready, Scheduler, State, Task};
+use super::task::{Nodes, Parked};
+use super::{outcome_of, Done, NodeId, Ready, Scheduler, State, Task};
 use crate::publisher::{batch_job, ChangeJob};
 use crate::Error;
 
@@ -39,8 +39,13 @@ impl Scheduler {
     /// round per notification instead of two).
     pub(crate) fn next(&self, done: Option<Done<'_>>) -> Option<Task<'_>> {
         let mut state = self.state.lock();
-        if let Some(nodes) = done.and_then(|mut d| d.nodes.take()) {
-            self.finish_locked(&mut state, &nodes);
+        if let Some(mut done) = done {
+            if let Some(nodes) = done.nodes.take() {
+                self.finish_locked(&mut state, &nodes);
+            }
+            if let Some(late) = done.parked.take().and_then(|p| self.park(&mut state, p)) {
+                MutexGuard::unlocked(&mut state, || self.give_up_parked(late));
+            }
         }
         loop {
             match self.step(&mut state) {
@@ -76,9 +81,12 @@ impl Scheduler {
         if state.abandoned {
             return Step::Exit;
         }
-        // The clock is read only when some deadline or linger timer is set.
-        if !state.expiries.is_empty() || state.groups.next_timer().is_some() {
-            let now = Instant::now();
+        // The clock is read only when some deadline, linger timer or retry is set.
+        let timed = !state.expiries.is_empty()
+            || state.groups.next_timer().is_some()
+            || !state.parked.is_empty();
+        let now = timed.then(Instant::now);
+        if let Some(now) = now {
             let expired = self.expire_due(state, now);
             if !expired.is_empty() {
                 MutexGuard::unlocked(state, || self.time_out(expired));
@@ -88,7 +96,22 @@ impl Scheduler {
             state.groups.fire(now, &mut due);
             state.ready.extend(due.into_iter().map(Ready::Group));
         }
-        if state.running < self.limits.workers {
+        let free = state.running < self.limits.workers;
+        if free {
+            // A due retry goes first: it was taken before anything now ready.
+            let due = |Reverse(p): &Reverse<Parked>| now.is_some_and(|now| p.at <= now);
+            if state.parked.peek().is_some_and(due) {
+                let Some(Reverse(parked)) = state.parked.pop() else {
+                    unreachable!("peeked")
+                };
+                state.running += 1;
+                return Step::Task(Task {
+                    scheduler: self,
+                    nodes: Some(parked.nodes),
+                    job: Some(parked.job),
+                    resend: Some(parked.resend),
+                });
+            }
             match state.ready.pop_front() {
                 Some(Ready::Note(id, generation)) => {
                     return match self.take_note(state, id, generation) {
@@ -107,6 +130,7 @@ impl Scheduler {
                             scheduler: self,
                             nodes: Some(Nodes::Many(cut.nodes)),
                             job: Some(batch_job(cut.items)),
+                            resend: None,
                         });
                         // Every late change gets its outcome even if a logger panics
                         // on the way; the panic goes no further than this.
@@ -124,7 +148,10 @@ impl Scheduler {
             return Step::Exit;
         }
         let expiry = state.expiries.peek().map(|Reverse((d, _, _))| *d);
-        Step::Idle(expiry.into_iter().chain(state.groups.next_timer()).min())
+        // A due retry with no free place waits for a task to end (which wakes one).
+        let retry = free.then(|| state.parked.peek().map(|Reverse(p)| p.at));
+        let timers = [expiry, state.groups.next_timer(), retry.flatten()];
+        Step::Idle(timers.into_iter().flatten().min())
     }
 
     /// Takes ready notification `id` to send, unless it left the graph meanwhile.
@@ -152,6 +179,7 @@ impl Scheduler {
             scheduler: self,
             nodes: Some(Nodes::One((id, generation))),
             job: Some(job),
+            resend: None,
         })
     }
 
@@ -357,10 +385,51 @@ impl Scheduler {
         if state.abandoned {
             self.progress.notify_all();
         }
-        if !state.ready.is_empty() {
+        if !state.ready.is_empty() || !state.parked.is_empty() {
             // A place under the in-flight limit freed up.
             self.work.notify_one();
         }
+    }
+
+    /// Keeps `parked` until its retry is due (its place under the in-flight limit
+    /// frees up now); hands it back when a close gave up meanwhile (its drain could not
+    /// see it): it is then to be given up, outside the lock.
+    fn park(&self, state: &mut State, parked: Parked) -> Option<Parked> {
+        state.running -= 1;
+        if state.abandoned {
+            self.progress.notify_all();
+            return Some(parked);
+        }
+        let earliest = state
+            .parked
+            .peek()
+            .is_none_or(|Reverse(p)| parked.at < p.at);
+        state.parked.push(Reverse(parked));
+        if earliest || !state.ready.is_empty() {
+            self.work.notify_one();
+        }
+        None
+    }
+
+    /// [`Scheduler::park`] for a [`Done`] dropped before it reached `next`.
+    pub(super) fn park_task(&self, parked: Parked) {
+        let mut state = self.state.lock();
+        if let Some(late) = self.park(&mut state, parked) {
+            drop(state);
+            self.give_up_parked(late);
+        }
+    }
+
+    /// Ends a parked task's tries now (a close gave up): `Timeout` with the last
+    /// try's error, the notification handed back.
+    pub(super) fn give_up_parked(&self, parked: Parked) {
+        let Parked {
+            job, mut resend, ..
+        } = parked;
+        let error = resend.event.tries.give_up();
+        let sent_bytes = resend.body.len();
+        let result = outcome_of(&self.stats, resend.event, sent_bytes, Err(error));
+        job.finish(result, self);
     }
 }
 

@@ -2,8 +2,12 @@
 //! their `Done` tokens) for notifications to send, which guarantee an outcome and the
 //! release of the nodes even when a panic cuts the handling short.
 
+use std::cmp::Ordering;
+use std::time::Instant;
+
 use super::chains::NodeId;
 use super::{Job, Scheduler, SendResult};
+use crate::transport::Resend;
 use crate::Error;
 
 /// Names one accepted notification (its node and the node's generation).
@@ -35,12 +39,20 @@ pub(crate) struct Task<'a> {
     pub(super) scheduler: &'a Scheduler,
     pub(super) nodes: Option<Nodes>,
     pub(super) job: Option<Job>,
+    /// The event of an earlier try, when this task is a retry.
+    pub(super) resend: Option<Resend>,
 }
 
 impl<'a> Task<'a> {
     /// The job to send.
     pub(crate) fn job(&self) -> &Job {
         self.job.as_ref().expect("the job is held until completion")
+    }
+
+    /// The event an earlier try sent, when this task is a retry: the next try sends
+    /// it again.
+    pub(crate) fn take_resend(&mut self) -> Option<Resend> {
+        self.resend.take()
     }
 
     /// Gives the job its outcome; the nodes are released (their successors go) when
@@ -52,6 +64,28 @@ impl<'a> Task<'a> {
         Done {
             scheduler: self.scheduler,
             nodes: self.nodes.take(),
+            parked: None,
+        }
+    }
+
+    /// Hands the job back until its next try, due `at`, which sends `resend`: its
+    /// nodes stay busy (nothing about its resources starts meanwhile) but it holds no
+    /// place under the in-flight limit. Parked when the returned [`Done`] is handed to
+    /// [`Scheduler::next`], or dropped.
+    pub(crate) fn park(mut self, resend: Resend, at: Instant) -> Done<'a> {
+        let parked = match (self.nodes.take(), self.job.take()) {
+            (Some(nodes), Some(job)) => Some(Parked {
+                at,
+                nodes,
+                job,
+                resend,
+            }),
+            _ => unreachable!("a task holds its nodes and job until it ends"),
+        };
+        Done {
+            scheduler: self.scheduler,
+            nodes: None,
+            parked,
         }
     }
 }
@@ -75,6 +109,8 @@ impl Drop for Task<'_> {
 pub(crate) struct Done<'a> {
     scheduler: &'a Scheduler,
     pub(super) nodes: Option<Nodes>,
+    /// Or the task waiting for its next try.
+    pub(super) parked: Option<Parked>,
 }
 
 impl Drop for Done<'_> {
@@ -82,5 +118,37 @@ impl Drop for Done<'_> {
         if let Some(nodes) = self.nodes.take() {
             self.scheduler.finish_task(nodes);
         }
+        if let Some(parked) = self.parked.take() {
+            self.scheduler.park_task(parked);
+        }
     }
 }
+
+/// A task waiting for its next try, due `at`.
+pub(crate) struct Parked {
+    pub(super) at: Instant,
+    pub(super) nodes: Nodes,
+    pub(super) job: Job,
+    pub(super) resend: Resend,
+}
+
+/// Parked tasks are ordered by when they are due (for the scheduler's heap).
+impl Ord for Parked {
+    fn cmp(&self, other: &Self) -> Ordering {
+        self.at.cmp(&other.at)
+    }
+}
+
+impl PartialOrd for Parked {
+    fn partial_cmp(&self, other: &Self) -> Option<Ordering> {
+        Some(self.cmp(other))
+    }
+}
+
+impl PartialEq for Parked {
+    fn eq(&self, other: &Self) -> bool {
+        self.at == other.at
+    }
+}
+
+impl Eq for Parked {}

@@ -131,12 +131,8 @@ impl SendGate {
         outcome
     }
 
-    /// Sleeps for `delay` (a retry's backoff), or less when the gate is cancelled.
-    pub(crate) fn sleep(&self, delay: Duration) {
-        self.sleep_until(Instant::now() + delay);
-    }
-
-    fn sleep_until(&self, at: Instant) {
+    /// Sleeps until `at` (a retry's backoff), or less when the gate is cancelled.
+    pub(crate) fn sleep_until(&self, at: Instant) {
         let mut sleep = self.sleep.lock();
         while !self.is_cancelled() && Instant::now() < at {
             self.wake.wait_until(&mut sleep, at);
@@ -266,7 +262,7 @@ mod tests {
         };
         let sleeper = {
             let gate = Arc::clone(&gate);
-            std::thread::spawn(move || gate.sleep(Duration::from_secs(3600)))
+            std::thread::spawn(move || gate.sleep_until(Instant::now() + Duration::from_secs(3600)))
         };
         gate.cancel();
         assert_eq!(waiter.join().unwrap(), Err(Halt::Cancelled));

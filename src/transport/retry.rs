@@ -106,6 +106,7 @@ enum Step {
 }
 
 /// The retry schedule of one POST.
+#[derive(Debug)]
 struct Schedule {
     policy: RetryPolicy,
     retry: u32,
@@ -156,32 +157,6 @@ pub fn post_with_retries(
     )
 }
 
-/// [`post_with_retries`] under the client's [`SendGate`]: every try (first or retry)
-/// first waits out the client-wide pause, within `post.deadline` (a pause that reaches
-/// the deadline fails at once with [`Error::Timeout`]); a 429 or 503 with
-/// `Retry-After` pauses every send through `gate`; once `gate` is cancelled no new
-/// try starts and the outcome is [`Error::Timeout`] with the last try's error, if any.
-/// Returns the outcome and the number of tries made.
-pub(crate) fn post_with_gate(
-    transport: &dyn EventTransport,
-    post: &EventPost<'_>,
-    policy: &RetryPolicy,
-    gate: &SendGate,
-) -> (Result<(), Error>, u32) {
-    let mut tries = 0;
-    let result = run_with_retries(
-        || {
-            tries += 1;
-            transport.post(post)
-        },
-        post.deadline,
-        policy,
-        random_jitter,
-        Some(gate),
-    );
-    (result, tries)
-}
-
 pub(super) fn run_with_retries(
     mut attempt: impl FnMut() -> Result<(), Error>,
     deadline: Instant,
@@ -189,47 +164,106 @@ pub(super) fn run_with_retries(
     jitter: fn() -> f64,
     gate: Option<&SendGate>,
 ) -> Result<(), Error> {
-    let mut schedule = Schedule::new(policy, deadline, jitter);
-    let mut last: Option<Error> = None;
+    let mut tries = Tries::with_jitter(policy, deadline, jitter);
     loop {
+        match tries.attempt(&mut attempt, gate) {
+            Next::Done(result) => return result,
+            Next::RetryAt(at) => match gate {
+                Some(gate) => gate.sleep_until(at),
+                None => std::thread::sleep(at.saturating_duration_since(Instant::now())),
+            },
+        }
+    }
+}
+
+/// What follows one try.
+#[derive(Debug)]
+pub(crate) enum Next {
+    /// The POST ended with this outcome.
+    Done(Result<(), Error>),
+    /// A retryable failure: try again at this instant (before the deadline).
+    RetryAt(Instant),
+}
+
+/// The tries of one POST so far: what a send keeps between tries, so that its
+/// backoff can be waited out by a sleeping thread or by the scheduler (a worker hands
+/// the notification back until the retry is due, see `worker`).
+#[derive(Debug)]
+pub(crate) struct Tries {
+    schedule: Schedule,
+    /// The last retryable failure, for the timeout the retries may end in.
+    last: Option<Error>,
+    count: u32,
+}
+
+impl Tries {
+    /// No try made yet of a POST that ends at `deadline`.
+    pub(crate) fn new(policy: &RetryPolicy, deadline: Instant) -> Self {
+        Self::with_jitter(policy, deadline, random_jitter)
+    }
+
+    fn with_jitter(policy: &RetryPolicy, deadline: Instant, jitter: fn() -> f64) -> Self {
+        Self {
+            schedule: Schedule::new(policy, deadline, jitter),
+            last: None,
+            count: 0,
+        }
+    }
+
+    /// The tries made.
+    pub(crate) fn count(&self) -> u32 {
+        self.count
+    }
+
+    /// Makes one try with `attempt`, first waiting out `gate`'s client-wide pause (a
+    /// pause that reaches the deadline, or a cancelled gate, ends the POST with
+    /// [`Error::Timeout`] and the last try's error); a 429 or 503 with `Retry-After`
+    /// pauses every send through `gate`.
+    pub(crate) fn attempt(
+        &mut self,
+        attempt: impl FnOnce() -> Result<(), Error>,
+        gate: Option<&SendGate>,
+    ) -> Next {
         if let Some(gate) = gate {
-            if let Err(halt) = gate.admit(deadline) {
+            if let Err(halt) = gate.admit(self.schedule.deadline) {
                 log::debug!("no new try of the ARN POST: {halt:?}");
-                return Err(Error::Timeout {
-                    last_error: last.map(Box::new),
-                });
+                return Next::Done(Err(self.give_up()));
             }
         }
+        self.count += 1;
         let error = match attempt() {
-            Ok(()) => return Ok(()),
+            Ok(()) => return Next::Done(Ok(())),
             // A try cut short by the deadline: the earlier try's error says more.
-            Err(Error::Timeout { last_error: None }) if last.is_some() => {
-                return Err(Error::Timeout {
-                    last_error: last.map(Box::new),
-                })
+            Err(Error::Timeout { last_error: None }) if self.last.is_some() => {
+                return Next::Done(Err(self.give_up()));
             }
             Err(e) => e,
         };
         if let Some(gate) = gate {
-            gate.observe(&error, policy.max_delay);
+            gate.observe(&error, self.schedule.policy.max_delay);
         }
         if !error.is_retryable() {
-            return Err(error);
+            return Next::Done(Err(error));
         }
-        match schedule.next(error.retry_after()) {
+        match self.schedule.next(error.retry_after()) {
             Step::Retry(delay) => {
                 log::debug!("retrying the ARN POST in {delay:?} after: {error}");
-                match gate {
-                    Some(gate) => gate.sleep(delay),
-                    None => std::thread::sleep(delay),
-                }
-                last = Some(error);
+                self.last = Some(error);
+                Next::RetryAt(Instant::now() + delay)
             }
-            Step::Exhausted => return Err(error),
+            Step::Exhausted => Next::Done(Err(error)),
             Step::Deadline => {
                 log::debug!("the deadline ends the retries early; last error: {error}");
-                return Err(Error::timeout_after(error));
+                Next::Done(Err(Error::timeout_after(error)))
             }
+        }
+    }
+
+    /// The outcome of a POST whose retries stop now (cancelled, or no time left):
+    /// [`Error::Timeout`] with the last try's error, if any.
+    pub(crate) fn give_up(&mut self) -> Error {
+        Error::Timeout {
+            last_error: self.last.take().map(Box::new),
         }
     }
 }

@@ -9,7 +9,7 @@ use std::time::Instant;
 use crossbeam_channel::bounded;
 use parking_lot::Mutex;
 
-use crate::config::{ClientBuilder, ClientOptions};
+use crate::config::ClientOptions;
 use crate::model::{Encoder, Notification};
 use crate::promise::{PromisePool, Resolver};
 use crate::scheduler::{Accepted, Job, Limits as SchedulerLimits, Reply, Scheduler, Ticket, Wait};
@@ -114,21 +114,6 @@ impl fmt::Debug for Client {
 }
 
 impl Client {
-    /// A builder for a client that talks to the real ARN receiver, authenticated with
-    /// an `azure_identity` credential (the Go client's `Args{HTTP}`). Add Azure Blob
-    /// Storage for large notifications with [`ClientBuilder::blob_storage`].
-    pub fn builder(receiver: crate::transport::ReceiverConfig) -> ClientBuilder {
-        ClientBuilder::azure(receiver)
-    }
-
-    /// A builder for a client that posts through `events` (the Go `WithFakeClients`;
-    /// the real transport plugs in the same way, see
-    /// [`ReceiverConfig::into_transport`](crate::transport::ReceiverConfig::into_transport)).
-    /// Add a blob store with [`ClientBuilder::blob_store`].
-    pub fn with_transports(events: Arc<dyn EventTransport>) -> ClientBuilder {
-        ClientBuilder::new(events)
-    }
-
     pub(crate) fn start(
         options: ClientOptions,
         events: Arc<dyn EventTransport>,
@@ -189,9 +174,9 @@ impl Client {
     ///
     /// When `n` can go at once (no earlier notification about its resources is
     /// pending, no other notification is waiting for a worker, and fewer than
-    /// [`workers`](ClientBuilder::workers) are being sent), the calling thread, blocked
-    /// anyway, sends it itself: no hand-off to a worker and back. Order and the limit
-    /// on notifications in flight are the same either way.
+    /// [`workers`](crate::ClientBuilder::workers) are being sent), the calling thread,
+    /// blocked anyway, sends it itself: no hand-off to a worker and back. Order and the
+    /// limit on notifications in flight are the same either way.
     ///
     /// An empty notification succeeds at once without sending anything.
     pub fn notify(&self, n: Notification) -> Result<Delivery, Failure> {
@@ -227,7 +212,8 @@ impl Client {
     }
 
     /// Queues `n` with the default deadline and returns a promise of its outcome;
-    /// blocks while the client is full (see [`ClientBuilder::queue_capacity`]).
+    /// blocks while the client is full (see
+    /// [`ClientBuilder::queue_capacity`](crate::ClientBuilder::queue_capacity)).
     pub fn send_async(&self, n: Notification) -> Result<Promise, SubmitError> {
         let deadline = self.default_deadline();
         self.promise_job(n, deadline, Wait::Until(deadline), false)
@@ -275,8 +261,9 @@ impl Client {
     }
 
     /// The failures of [`Client::submit`]ted notifications. The channel is bounded
-    /// (see [`ClientBuilder::errors_capacity`]); when full, failures are dropped and
-    /// counted in [`Stats::errors_dropped`]. Nobody has to read it.
+    /// (see [`ClientBuilder::errors_capacity`](crate::ClientBuilder::errors_capacity));
+    /// when full, failures are dropped and counted in [`Stats::errors_dropped`]. Nobody
+    /// has to read it.
     pub fn errors(&self) -> Errors {
         self.errors.clone()
     }

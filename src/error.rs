@@ -1,11 +1,19 @@
-//! The crate's one error type, and [`Sent`]: how far a failed request got.
+//! The crate's one error type, [`Cause`], and [`Sent`]: how far a failed request got.
+//!
+//! Below the model, which returns [`Error`]: the model's own error types that `Error`
+//! holds ([`ValidationError`], [`ResourceIdError`]) are defined here too, and public
+//! from `arn_client::model`.
 
 use std::fmt;
 use std::io;
 use std::sync::Arc;
 use std::time::Duration;
 
-use crate::model::{Notification, ResourceIdError, ValidationError};
+mod resource_id;
+mod validation;
+
+pub use resource_id::{ResourceIdError, ResourceIdErrorKind};
+pub use validation::{Rule, ValidationError};
 
 /// The cause behind an error: an I/O error (whose [`io::ErrorKind`] says what happened,
 /// see [`Error::io_kind`]), a TLS error or the crate's own error of a failed request.
@@ -325,76 +333,10 @@ impl Error {
     }
 }
 
-/// A submission that was refused; it hands the notification back, as crossbeam's
-/// `TrySendError` hands back the message.
-pub struct SubmitError {
-    error: Error,
-    // Boxed: keeps `Result<_, SubmitError>` small (clippy `result_large_err`); only
-    // refusals pay the allocation.
-    notification: Box<Notification>,
-}
-
-impl SubmitError {
-    pub(crate) fn new(error: Error, notification: Notification) -> Self {
-        Self {
-            error,
-            notification: Box::new(notification),
-        }
-    }
-
-    /// The refused notification.
-    pub fn notification(&self) -> &Notification {
-        &self.notification
-    }
-
-    /// Why the submission was refused ([`Error::Closed`], [`Error::QueueFull`],
-    /// [`Error::Invalid`], ...).
-    pub fn error(&self) -> &Error {
-        &self.error
-    }
-
-    /// The refused notification, to retry or inspect.
-    pub fn into_notification(self) -> Notification {
-        *self.notification
-    }
-
-    /// Splits into the error and the notification.
-    pub fn into_parts(self) -> (Error, Notification) {
-        (self.error, *self.notification)
-    }
-}
-
-impl fmt::Debug for SubmitError {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("SubmitError")
-            .field("error", &self.error)
-            .field("resources", &self.notification.resources.len())
-            .finish_non_exhaustive()
-    }
-}
-
-impl fmt::Display for SubmitError {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "submission refused: {}", self.error)
-    }
-}
-
-/// `?` on a submission: keeps the error, drops the handed-back notification.
-impl From<SubmitError> for Error {
-    fn from(e: SubmitError) -> Self {
-        e.into_parts().0
-    }
-}
-
-impl std::error::Error for SubmitError {
-    fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
-        Some(&self.error)
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::SubmitError;
 
     #[test]
     fn error_is_small_and_thread_safe() {

@@ -1,4 +1,5 @@
-//! Failed outcomes: [`Failure`], and [`Errors`], the channel of fire-and-forget ones.
+//! Failed outcomes: [`Failure`], [`SubmitError`] (a refused submission), and [`Errors`],
+//! the channel of fire-and-forget ones.
 
 use std::fmt;
 use std::time::Duration;
@@ -122,6 +123,73 @@ impl std::error::Error for Failure {
 impl From<Failure> for Error {
     fn from(f: Failure) -> Self {
         f.0.error
+    }
+}
+
+/// A submission that was refused; it hands the notification back, as crossbeam's
+/// `TrySendError` hands back the message.
+pub struct SubmitError {
+    error: Error,
+    // Boxed: keeps `Result<_, SubmitError>` small (clippy `result_large_err`); only
+    // refusals pay the allocation.
+    notification: Box<Notification>,
+}
+
+impl SubmitError {
+    pub(crate) fn new(error: Error, notification: Notification) -> Self {
+        Self {
+            error,
+            notification: Box::new(notification),
+        }
+    }
+
+    /// The refused notification.
+    pub fn notification(&self) -> &Notification {
+        &self.notification
+    }
+
+    /// Why the submission was refused ([`Error::Closed`], [`Error::QueueFull`],
+    /// [`Error::Invalid`], ...).
+    pub fn error(&self) -> &Error {
+        &self.error
+    }
+
+    /// The refused notification, to retry or inspect.
+    pub fn into_notification(self) -> Notification {
+        *self.notification
+    }
+
+    /// Splits into the error and the notification.
+    pub fn into_parts(self) -> (Error, Notification) {
+        (self.error, *self.notification)
+    }
+}
+
+impl fmt::Debug for SubmitError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("SubmitError")
+            .field("error", &self.error)
+            .field("resources", &self.notification.resources.len())
+            .finish_non_exhaustive()
+    }
+}
+
+impl fmt::Display for SubmitError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "submission refused: {}", self.error)
+    }
+}
+
+/// `?` on a submission: keeps the error, drops the handed-back notification.
+impl From<SubmitError> for Error {
+    fn from(e: SubmitError) -> Self {
+        e.into_parts().0
+    }
+}
+
+impl std::error::Error for SubmitError {
+    fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
+        Some(&self.error)
     }
 }
 

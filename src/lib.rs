@@ -116,6 +116,7 @@
 #![cfg_attr(docsrs, feature(doc_cfg))]
 #![deny(missing_docs)]
 
+mod builder;
 mod client;
 mod compress;
 mod config;
@@ -143,11 +144,12 @@ pub mod publisher;
 pub mod testing;
 pub mod transport;
 
+pub use builder::ClientBuilder;
 pub use client::Client;
-pub use config::{ClientBuilder, OrderBy};
+pub use config::OrderBy;
 pub use delivery::Delivery;
-pub use error::{Cause, Error, Sent, SubmitError};
-pub use failure::{Errors, Failure};
+pub use error::{Cause, Error, Sent};
+pub use failure::{Errors, Failure, SubmitError};
 pub use promise::Promise;
 pub use secret::{SecretString, SecretUrl};
 pub use stats::{LatencyHistogram, Stats, LATENCY_BUCKETS_MS};

@@ -23,9 +23,8 @@ pub use event::{parse_resources, BlobInfo, ReceivedEvent, ResourcesContainer};
 pub use notification::{
     Notification, NotificationResource, ResourceSystemProperties, MAX_BATCH_SIZE,
 };
-pub use resource_id::{
-    Parents, ResourceId, ResourceIdError, ResourceIdErrorKind, ResourceType, Types,
-};
+pub use resource_id::{Parents, ResourceId, ResourceType, Types};
 pub use subject::subject;
 pub(crate) use validate::{validate_resources, Shared};
-pub use validate::{Rule, ValidationError};
+// Defined below the model, beside the `Error` that holds them (the model returns it).
+pub use crate::error::{ResourceIdError, ResourceIdErrorKind, Rule, ValidationError};

@@ -10,6 +10,7 @@ use serde_json::value::RawValue;
 use time::format_description::well_known::Rfc3339;
 use time::OffsetDateTime;
 
+use super::arm::lone_surrogate;
 pub(crate) use super::rfc3339::Rfc3339Nano;
 use super::{ArmResource, DataBoundary, NotificationResource, ResourceSystemProperties};
 
@@ -214,44 +215,6 @@ fn properties<'de, D: Deserializer<'de>>(d: D) -> Result<Option<Box<RawValue>>, 
         ))),
         None => Ok(raw),
     }
-}
-
-/// The first `\uXXXX` escape in the JSON text `json` that is a lone UTF-16 surrogate: a
-/// high one (`\ud800`-`\udbff`) not followed by an escaped low one, or a low one
-/// (`\udc00`-`\udfff`) without a high one before it.
-///
-/// Such text passes a syntax-only read (serde_json's `RawValue`, which the crate keeps
-/// properties in) but names no Unicode character: serde_json refuses it as a value
-/// ("lone leading surrogate in hex escape"), as does the local receiver, and other
-/// parsers replace it or fail. The crate therefore refuses it everywhere properties
-/// come in as JSON text: [`ReceivedEvent::parse`](super::ReceivedEvent::parse) fails
-/// with `Error::Decode` (so `arn validate` and `arn send` report the record), and
-/// [`ArmResource::from_raw`] with `Error::Encode` (`docs/protocol.md` section 3).
-/// `json` must be valid JSON, where a backslash appears only inside strings.
-pub(crate) fn lone_surrogate(json: &str) -> Option<&str> {
-    let bytes = json.as_bytes();
-    let unit = |at: usize| -> Option<u16> {
-        let hex = json.get(at + 2..at + 6)?;
-        (bytes.get(at + 1) == Some(&b'u')).then(|| u16::from_str_radix(hex, 16).ok())?
-    };
-    let mut i = 0;
-    while let Some(off) = bytes.get(i..)?.iter().position(|&b| b == b'\\') {
-        let at = i + off;
-        let Some(u) = unit(at) else {
-            // Any other escape: a backslash and one character.
-            i = at + 2;
-            continue;
-        };
-        i = at + 6;
-        match u {
-            0xD800..=0xDBFF if unit(i).is_some_and(|l| (0xDC00..=0xDFFF).contains(&l)) => {
-                i += 6;
-            }
-            0xD800..=0xDFFF => return json.get(at..at + 6),
-            _ => {}
-        }
-    }
-    None
 }
 
 #[derive(Deserialize)]

@@ -2,7 +2,7 @@
 //! loop over a window of the next four non-empty segments (`docs/protocol.md` section 6).
 
 use super::segments::Segments;
-use super::ResourceIdErrorKind;
+use crate::error::ResourceIdErrorKind;
 
 /// The namespace of the built-in types (subscriptions, resource groups, provider
 /// namespaces, the tenant).

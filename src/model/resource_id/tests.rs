@@ -1,6 +1,7 @@
 //! Unit tests of `ResourceId` (a sibling file, as for the grammar).
 
 use super::*;
+use crate::error::ResourceIdErrorKind;
 
 const S: &str = "/subscriptions/00000000-0000-0000-0000-000000000000";
 const SUB: &str = "00000000-0000-0000-0000-000000000000";

@@ -4,8 +4,8 @@
 //!
 //! Actions: accept the next entry (a notification, a blocking caller's notification
 //! that may be claimed on its own thread, or a publisher's change), a worker takes
-//! work (a notification, or a batch cut from ready changes), a task ends (success or
-//! failure), a waiting notification expires, a flush starts, and a close gives up
+//! work (a notification, a batch cut from ready changes, or a parked retry that is
+//! due), a task ends (success or failure) or parks for a retry (once per task), a waiting notification expires, a flush starts, and a close gives up
 //! (draining, then handing out outcomes: two steps another thread could look
 //! between). Each path is replayed from a fresh scheduler; states are merged by what
 //! the model and the real graph show.
@@ -14,103 +14,19 @@ use std::collections::HashSet;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
+mod case;
+
+use case::{entry_of, resource, resources, Action, Handle, Kind, Seen, Status};
+
 use super::*;
-use crate::model::{
-    Activity, ArmResource, ChangeAction, Notification, NotificationResource, ResourceId,
-};
-use crate::promise::{Promise, PromisePool};
+use crate::model::Notification;
+use crate::promise::PromisePool;
 use crate::publisher::{
     ChangeContext, ChangeOutcome, ChangeReply, GroupKey, Limits as BatchLimits, Options,
     PublisherShared,
 };
+use crate::transport::{Resend, RetryPolicy, SentEvent, Tries};
 use crate::{Delivery, Error};
-
-/// One entry of a case.
-#[derive(Clone, Copy, Debug)]
-enum Kind {
-    /// A notification about these resources (bits).
-    Note(u8),
-    /// A blocking caller's one-resource notification (may be sent on its thread).
-    Claim(usize),
-    /// A publisher's change of a resource; `true`: a delete (another group).
-    Change(usize, bool),
-}
-
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
-enum Action {
-    Accept,
-    Take,
-    Complete(usize, bool),
-    Expire(usize),
-    Flush,
-    Drain,
-    HandOut,
-}
-
-/// What the model expects of an entry.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
-enum Status {
-    Queued,
-    Running,
-    Ok,
-    Failed,
-    TimedOut,
-    /// Replaced by a newer change (its outcome is that one's).
-    Absorbed(usize),
-}
-
-fn resources(kind: Kind) -> u8 {
-    match kind {
-        Kind::Note(bits) => bits,
-        Kind::Claim(r) | Kind::Change(r, _) => 1 << r,
-    }
-}
-
-fn resource(r: usize, entry: usize, delete: bool) -> NotificationResource {
-    thread_local! {
-        /// The two activities of each resource, built once (parsing and serializing
-        /// them was most of a replay's cost).
-        static BASE: Vec<[NotificationResource; 2]> = (0..2)
-            .map(|r| {
-                let id: ResourceId = format!("/subscriptions/s/resourceGroups/rg/providers/P.X/t/n{r}")
-                    .parse()
-                    .unwrap();
-                [Activity::Snapshot, Activity::Delete].map(|activity| {
-                    let arm = ArmResource::new(activity, &id, "2024-01-01", &1).unwrap();
-                    NotificationResource::new(arm, ChangeAction::Update)
-                })
-            })
-            .collect();
-    }
-    BASE.with(|b| b[r][usize::from(delete)].clone())
-        .with_correlation_id(entry.to_string())
-}
-
-fn entry_of(r: &NotificationResource) -> usize {
-    r.correlation_id.parse().unwrap()
-}
-
-/// The outcome side of one accepted entry.
-enum Handle {
-    Note(Promise, Option<Ticket>),
-    Change(Promise<ChangeOutcome>),
-}
-
-impl Handle {
-    fn ready(&self) -> bool {
-        match self {
-            Handle::Note(p, _) => p.is_ready(),
-            Handle::Change(p) => p.is_ready(),
-        }
-    }
-}
-
-/// What one replayed path shows: the state's fingerprint, the actions it enables and
-/// whether it is final.
-struct Seen {
-    fingerprint: Vec<u64>,
-    actions: Vec<Action>,
-}
 
 /// Replays `path` on a fresh scheduler and checks every guarantee on the way.
 fn replay(case: &[Kind], workers: usize, path: &[Action]) -> Seen {
@@ -143,7 +59,9 @@ fn replay(case: &[Kind], workers: usize, path: &[Action]) -> Seen {
 
     let mut handles: Vec<Handle> = Vec::new();
     let mut status: Vec<Status> = Vec::new();
-    let mut running: Vec<(Task<'_>, Vec<usize>)> = Vec::new();
+    // Tasks in flight (entries, whether it parked once), and parked ones.
+    let mut running: Vec<(Task<'_>, Vec<usize>, bool)> = Vec::new();
+    let mut parked: Vec<Vec<usize>> = Vec::new();
     let mut flush: Option<(u64, usize)> = None;
     let mut drained = None;
     let mut closed = false;
@@ -175,8 +93,8 @@ fn replay(case: &[Kind], workers: usize, path: &[Action]) -> Seen {
                             Ok(Accepted::Claimed(task)) => {
                                 handles.push(Handle::Note(promise, None));
                                 status.push(Status::Running);
-                                started(case, &status, &[i], &running);
-                                running.push((task, vec![i]));
+                                started(case, &status, &[i]);
+                                running.push((task, vec![i], false));
                             }
                             Err(_) => unreachable!("room for every entry"),
                         }
@@ -229,16 +147,23 @@ fn replay(case: &[Kind], workers: usize, path: &[Action]) -> Seen {
                         .collect::<std::collections::BTreeSet<_>>()
                         .into_iter()
                         .collect();
-                    started(case, &status, &entries, &running);
-                    for &e in &entries {
-                        assert_eq!(status[e], Status::Queued, "{case:?} {path:?}");
-                        status[e] = Status::Running;
+                    if task.resend.is_some() {
+                        // A parked retry, due: the same entries, busy all along.
+                        let k = parked.iter().position(|p| *p == entries);
+                        parked.remove(k.expect("a parked task resumes"));
+                        running.push((task, entries, true));
+                    } else {
+                        started(case, &status, &entries);
+                        for &e in &entries {
+                            assert_eq!(status[e], Status::Queued, "{case:?} {path:?}");
+                            status[e] = Status::Running;
+                        }
+                        running.push((task, entries, false));
                     }
-                    running.push((task, entries));
                 }
             }
             Action::Complete(t, ok) => {
-                let (task, entries) = running.remove(t);
+                let (task, entries, _) = running.remove(t);
                 let result = if ok {
                     Ok(Delivery::empty())
                 } else {
@@ -255,6 +180,27 @@ fn replay(case: &[Kind], workers: usize, path: &[Action]) -> Seen {
                     }
                 }
             }
+            Action::Park(t) => {
+                let (task, entries, _) = running.remove(t);
+                let tries = Tries::new(&RetryPolicy::default(), far);
+                let event = SentEvent {
+                    inline: true,
+                    event_bytes: 0,
+                    id: uuid::Uuid::nil(),
+                    start: Instant::now(),
+                    tries,
+                };
+                let resend = Resend {
+                    body: Vec::new(),
+                    compressed: false,
+                    event,
+                };
+                // Due at once: the next take may resume it.
+                drop(task.park(resend, Instant::now()));
+                if drained.is_none() && !closed {
+                    parked.push(entries);
+                }
+            }
             Action::Expire(e) => {
                 if let Handle::Note(_, Some(ticket)) = &handles[e] {
                     scheduler.expire(*ticket);
@@ -265,6 +211,7 @@ fn replay(case: &[Kind], workers: usize, path: &[Action]) -> Seen {
             Action::Drain => {
                 drained = Some(scheduler.give_up_drain());
                 closed = true;
+                parked.clear();
             }
             Action::HandOut => {
                 scheduler.give_up_hand_out(drained.take().unwrap());
@@ -291,7 +238,8 @@ fn replay(case: &[Kind], workers: usize, path: &[Action]) -> Seen {
         running.len()
     );
     let mut busy = 0u8;
-    for (_, entries) in &running {
+    let sends = running.iter().map(|r| &r.1).chain(&parked);
+    for entries in sends {
         let keys = entries.iter().fold(0, |k, &e| k | resources(case[e]));
         assert_eq!(
             busy & keys,
@@ -354,9 +302,12 @@ fn replay(case: &[Kind], workers: usize, path: &[Action]) -> Seen {
     if !closed {
         actions.push(Action::Take);
     }
-    for t in 0..running.len() {
+    for (t, (_, _, retried)) in running.iter().enumerate() {
         actions.push(Action::Complete(t, true));
         actions.push(Action::Complete(t, false));
+        if !retried {
+            actions.push(Action::Park(t));
+        }
     }
     for (e, h) in handles.iter().enumerate() {
         if matches!(h, Handle::Note(_, Some(_))) && status[e] == Status::Queued && !closed {
@@ -370,6 +321,7 @@ fn replay(case: &[Kind], workers: usize, path: &[Action]) -> Seen {
         actions.push(Action::Drain);
     }
     // Finished: nothing in flight, nothing left to accept, and a worker finds nothing.
+    // (A parked task is due at once: a worker that finds nothing strands it.)
     let finished =
         running.is_empty() && drained.is_none() && (closed || handles.len() == case.len());
     if finished && (closed || scheduler.try_next().is_none()) {
@@ -398,13 +350,17 @@ fn replay(case: &[Kind], workers: usize, path: &[Action]) -> Seen {
         Status::TimedOut => 5,
         Status::Absorbed(j) => 100 + *j as u64,
     }));
-    for (_, entries) in &running {
-        fingerprint.push(u64::MAX - 1);
+    for (_, entries, retried) in &running {
+        fingerprint.push(u64::MAX - 1 - u64::from(*retried));
+        fingerprint.extend(entries.iter().map(|&e| e as u64));
+    }
+    for entries in &parked {
+        fingerprint.push(u64::MAX - 3);
         fingerprint.extend(entries.iter().map(|&e| e as u64));
     }
     live.sort_unstable();
     fingerprint.extend(live.into_iter().flat_map(|(e, w)| [u64::MAX - 2, e, w]));
-    for (task, _) in running {
+    for (task, _, _) in running {
         drop(task.complete(Ok(Delivery::empty())));
     }
     Seen {
@@ -415,12 +371,7 @@ fn replay(case: &[Kind], workers: usize, path: &[Action]) -> Seen {
 
 /// A task starts: every earlier entry about one of its resources has its outcome
 /// (or rides along, replaced by one in this task).
-fn started(
-    case: &[Kind],
-    status: &[Status],
-    entries: &[usize],
-    _running: &[(Task<'_>, Vec<usize>)],
-) {
+fn started(case: &[Kind], status: &[Status], entries: &[usize]) {
     for &e in entries {
         for k in 0..e {
             if resources(case[k]) & resources(case[e]) == 0 || entries.contains(&k) {

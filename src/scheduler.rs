@@ -71,7 +71,7 @@ use parking_lot::{Condvar, Mutex};
 
 pub(crate) use chains::Key;
 use chains::{Chains, NodeId};
-pub(crate) use entry::{each_caught, Work};
+pub(crate) use entry::Work;
 use entry::{note_bytes, Entry, Pending};
 use epochs::Epochs;
 use groups::{GroupRef, Groups, Scheduled};

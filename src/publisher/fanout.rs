@@ -5,9 +5,10 @@ use std::sync::Arc;
 
 use super::change::{Change, ChangeContext, ChangeFailure, ChangeOutcome, Published};
 use super::entry::{deliver, promise_handles, ChangeJob, PublisherShared, Reply};
+use crate::hook::each_caught;
 use crate::model::Notification;
 use crate::promise::Resolver;
-use crate::scheduler::{each_caught, Job};
+use crate::scheduler::Job;
 use crate::{Delivery, Failure};
 
 /// The replies of one resource of a batch.

@@ -4,7 +4,7 @@
 use std::sync::Arc;
 use std::time::Instant;
 
-use super::entry::{each_caught, give_up, Abandon, Entry, Pending, Work};
+use super::entry::{give_up, Abandon, Entry, Pending, Work};
 use super::task::Parked;
 use super::{Ready, Scheduler, State, Ticket};
 
@@ -14,6 +14,7 @@ pub(super) struct Drained {
     pending: Vec<Pending>,
     parked: Vec<Parked>,
 }
+use crate::hook::each_caught;
 use crate::publisher::PublisherShared;
 use crate::Error;
 

@@ -84,18 +84,3 @@ pub(super) fn give_up(abandon: Abandon) {
         Abandon::Nothing => {}
     }
 }
-
-/// Runs `f` on every item; a panic in one (a `log` backend's, say) does not stop the
-/// others: it is re-raised once every item had its turn.
-pub(crate) fn each_caught<T>(items: impl IntoIterator<Item = T>, mut f: impl FnMut(T)) {
-    let mut first = None;
-    for item in items {
-        let r = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| f(item)));
-        if let Err(p) = r {
-            first.get_or_insert(p);
-        }
-    }
-    if let Some(p) = first {
-        std::panic::resume_unwind(p);
-    }
-}

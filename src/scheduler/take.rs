@@ -7,9 +7,10 @@ use std::time::Instant;
 
 use parking_lot::MutexGuard;
 
-use super::entry::{each_caught, Abandon, Entry, Pending, Work};
+use super::entry::{Abandon, Entry, Pending, Work};
 use super::task::{Nodes, Parked};
 use super::{outcome_of, Done, NodeId, Ready, Scheduler, State, Task};
+use crate::hook::each_caught;
 use crate::publisher::{batch_job, ChangeJob};
 use crate::Error;
 

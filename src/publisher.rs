@@ -22,25 +22,18 @@
 //! The batch's outcome reaches every change in it on the worker that finished the
 //! batch, so waiting costs no thread.
 
-mod change;
-mod entry;
-mod fanout;
-mod stats;
-
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
 use std::time::Instant;
 
 use crossbeam_channel::bounded;
 
-pub use change::{Change, ChangeContext, ChangeFailure, ChangeOutcome, PublishError, Published};
-use entry::Reply;
-#[cfg(test)]
-pub(crate) use entry::Reply as ChangeReply;
-pub(crate) use entry::{ChangeJob, GroupKey, Limits, OnChangeDelivery, Options, PublisherShared};
-pub(crate) use fanout::{batch_job, Fanout};
-pub use stats::{PublisherStats, RESOURCES_BUCKETS};
-
+use crate::batch::ChangeReply as Reply;
+pub use crate::batch::{
+    Change, ChangeContext, ChangeFailure, ChangeOutcome, PublishError, Published, PublisherStats,
+    RESOURCES_BUCKETS,
+};
+use crate::batch::{ChangeJob, GroupKey, OnChangeDelivery, Options, PublisherShared};
 use crate::hook::Hook;
 use crate::promise::PromisePool;
 use crate::scheduler::Wait;
@@ -264,7 +257,7 @@ impl Publisher {
     /// inline even alone (its resource and the brackets) on a client without blob
     /// storage.
     fn check(&self, change: &Change) -> Result<usize, Error> {
-        change::validate(&change.context, &change.resource).map_err(Error::Invalid)?;
+        crate::batch::validate(&change.context, &change.resource).map_err(Error::Invalid)?;
         let len = crate::model::json_len(&change.resource)?;
         match self.client.inline_only_threshold() {
             Some(threshold) if len + 2 >= threshold => Err(Error::TooLarge {

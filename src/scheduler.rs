@@ -13,7 +13,7 @@
 //! published change is an entry of its own, keyed by its one resource. Ready
 //! notifications go to one FIFO queue that every worker takes from; ready changes are
 //! listed per group (what must be equal within one notification, see
-//! `publisher::GroupKey`), and a group goes to the same queue when it is due (full,
+//! `batch::GroupKey`), and a group goes to the same queue when it is due (full,
 //! lingered, or a flush or the close runs). The worker that takes a group cuts the
 //! batch then, from the changes ready at that moment: a change whose resource is busy
 //! (an earlier batch retrying, say) waits alone, and holds up nothing but its own
@@ -81,9 +81,9 @@ use keys::keys_of;
 use task::Parked;
 pub(crate) use task::{Done, Task, Ticket};
 
+use crate::batch::ChangeJob;
 use crate::config::{OnDelivery, OrderBy};
 use crate::hook::Hook;
-use crate::publisher::ChangeJob;
 use crate::stats::StatsInner;
 use crate::{Error, Failure};
 

@@ -4,7 +4,8 @@ use std::fmt;
 use std::sync::Arc;
 use std::time::Duration;
 
-use super::{ChangeOutcome, Limits, OnChangeDelivery, Options, Publisher};
+use super::{ChangeOutcome, Publisher};
+use crate::batch::{Limits, OnChangeDelivery, Options};
 use crate::hook::Hook;
 use crate::model::NotificationResource;
 use crate::model::MAX_BATCH_SIZE;

@@ -14,8 +14,8 @@ pub(super) struct Drained {
     pending: Vec<Pending>,
     parked: Vec<Parked>,
 }
+use crate::batch::PublisherShared;
 use crate::hook::each_caught;
-use crate::publisher::PublisherShared;
 use crate::Error;
 
 impl Scheduler {

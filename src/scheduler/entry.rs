@@ -2,9 +2,9 @@
 //! and what close can still do for it once it is being sent.
 
 use super::{Job, Reply};
+use crate::batch::{ChangeJob, ChangeOutcome};
 use crate::model::Notification;
 use crate::promise::Resolver;
-use crate::publisher::{ChangeJob, ChangeOutcome};
 
 /// What was accepted: a notification (sent as it is) or one resource's change (cut
 /// into a batch with other ready changes of its group when a worker takes work).
@@ -72,7 +72,7 @@ pub(super) fn note_bytes(n: &Notification) -> usize {
 
 /// The resolvers of `abandon`, resolved with `Timeout` (close gave up on the send).
 pub(super) fn give_up(abandon: Abandon) {
-    use crate::publisher::ChangeFailure;
+    use crate::batch::ChangeFailure;
     use crate::{Error, Failure};
     match abandon {
         Abandon::Promise(r) => r.resolve(Err(Failure::new(Error::TIMEOUT, None, None, 0))),

@@ -12,7 +12,7 @@ use std::collections::{BinaryHeap, HashMap, VecDeque};
 use std::time::Instant;
 
 use super::chains::NodeId;
-use crate::publisher::{GroupKey, Limits};
+use crate::batch::{GroupKey, Limits};
 
 /// One group's listed changes.
 pub(super) struct Group {

@@ -5,9 +5,9 @@ use std::time::{Duration, Instant};
 use uuid::Uuid;
 
 use super::Scheduler;
+use crate::batch::{ChangeJob, Fanout};
 use crate::model::Notification;
 use crate::promise::Resolver;
-use crate::publisher::Fanout;
 use crate::stats::StatsInner;
 use crate::transport::SentEvent;
 use crate::{Delivery, Error, Failure};
@@ -80,6 +80,29 @@ pub(crate) fn outcome_of(
 }
 
 impl Job {
+    /// The changes of one batch (same group, at least one) as a notification whose
+    /// outcome goes to each of them; its deadline is its earliest change's.
+    pub(crate) fn batch(items: Vec<ChangeJob>) -> Job {
+        let first = items.first().expect("a batch has changes");
+        let deadline = items
+            .iter()
+            .map(|c| c.deadline)
+            .min()
+            .unwrap_or(first.deadline);
+        let accepted = items
+            .iter()
+            .map(|c| c.accepted)
+            .min()
+            .unwrap_or(first.accepted);
+        let (notification, fanout) = Fanout::of(items);
+        Job {
+            notification,
+            deadline,
+            accepted,
+            reply: Reply::Batch(fanout),
+        }
+    }
+
     /// Gives the job its outcome; a failure hands the notification back.
     pub(crate) fn finish(self, result: SendResult, scheduler: &Scheduler) {
         let Job {

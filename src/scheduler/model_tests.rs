@@ -19,12 +19,12 @@ mod case;
 use case::{entry_of, resource, resources, Action, Handle, Kind, Seen, Status};
 
 use super::*;
-use crate::model::Notification;
-use crate::promise::PromisePool;
-use crate::publisher::{
+use crate::batch::{
     ChangeContext, ChangeOutcome, ChangeReply, GroupKey, Limits as BatchLimits, Options,
     PublisherShared,
 };
+use crate::model::Notification;
+use crate::promise::PromisePool;
 use crate::transport::{Resend, RetryPolicy, SentEvent, Tries};
 use crate::{Delivery, Error};
 

@@ -9,9 +9,10 @@ use parking_lot::MutexGuard;
 
 use super::entry::{Abandon, Entry, Pending, Work};
 use super::task::{Nodes, Parked};
+use super::Job;
 use super::{outcome_of, Done, NodeId, Ready, Scheduler, State, Task};
+use crate::batch::ChangeJob;
 use crate::hook::each_caught;
-use crate::publisher::{batch_job, ChangeJob};
 use crate::Error;
 
 /// What one look at the state found for a worker.
@@ -130,7 +131,7 @@ impl Scheduler {
                         let task = (!cut.items.is_empty()).then(|| Task {
                             scheduler: self,
                             nodes: Some(Nodes::Many(cut.nodes)),
-                            job: Some(batch_job(cut.items)),
+                            job: Some(Job::batch(cut.items)),
                             resend: None,
                         });
                         // Every late change gets its outcome even if a logger panics

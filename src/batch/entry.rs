@@ -32,7 +32,7 @@ pub(crate) struct Options {
     pub(crate) errors_capacity: usize,
 }
 
-/// The function of [`PublisherBuilder::on_delivery`](super::PublisherBuilder::on_delivery).
+/// The function of [`PublisherBuilder::on_delivery`](crate::publisher::PublisherBuilder::on_delivery).
 pub(crate) type OnChangeDelivery = dyn Fn(&NotificationResource, &ChangeOutcome) + Send + Sync;
 
 /// What the scheduler and the outcomes of a publisher's changes share with it.

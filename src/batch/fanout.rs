@@ -8,7 +8,6 @@ use super::entry::{deliver, promise_handles, ChangeJob, PublisherShared, Reply};
 use crate::hook::each_caught;
 use crate::model::Notification;
 use crate::promise::Resolver;
-use crate::scheduler::Job;
 use crate::{Delivery, Failure};
 
 /// The replies of one resource of a batch.
@@ -24,41 +23,30 @@ pub(crate) struct Fanout {
     publisher: Arc<PublisherShared>,
 }
 
-/// The changes of one batch (same group, at least one) as a notification whose
-/// outcome goes to each of them; its deadline is its earliest change's.
-pub(crate) fn batch_job(items: Vec<ChangeJob>) -> Job {
-    let first = items.first().expect("a batch has changes");
-    let deadline = items
-        .iter()
-        .map(|c| c.deadline)
-        .min()
-        .unwrap_or(first.deadline);
-    let accepted = items
-        .iter()
-        .map(|c| c.accepted)
-        .min()
-        .unwrap_or(first.accepted);
-    let context = Arc::clone(&first.context);
-    let publisher = Arc::clone(&first.publisher);
-    let mut resources = Vec::with_capacity(items.len());
-    let mut waiters = Vec::with_capacity(items.len());
-    for c in items {
-        resources.push(c.resource);
-        waiters.push(Waiters {
-            context: c.context,
-            own: c.own,
-            replaced: c.replaced,
-        });
-    }
-    Job {
-        notification: context.notification(resources),
-        deadline,
-        accepted,
-        reply: crate::scheduler::Reply::Batch(Fanout { waiters, publisher }),
-    }
-}
-
 impl Fanout {
+    /// The notification that carries the changes of one batch (same group, at least
+    /// one), in its first change's context, and the fan-out of its outcome to each
+    /// of them.
+    pub(crate) fn of(items: Vec<ChangeJob>) -> (Notification, Fanout) {
+        let first = items.first().expect("a batch has changes");
+        let context = Arc::clone(&first.context);
+        let publisher = Arc::clone(&first.publisher);
+        let mut resources = Vec::with_capacity(items.len());
+        let mut waiters = Vec::with_capacity(items.len());
+        for c in items {
+            resources.push(c.resource);
+            waiters.push(Waiters {
+                context: c.context,
+                own: c.own,
+                replaced: c.replaced,
+            });
+        }
+        (
+            context.notification(resources),
+            Fanout { waiters, publisher },
+        )
+    }
+
     /// Handles of every promise in the batch.
     pub(crate) fn handles(&self) -> Vec<Resolver<ChangeOutcome>> {
         let mut out = Vec::new();

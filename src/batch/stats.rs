@@ -57,7 +57,7 @@ impl StatsCounters {
 }
 
 /// A snapshot of a publisher's counters, from
-/// [`Publisher::stats`](super::Publisher::stats).
+/// [`Publisher::stats`](crate::publisher::Publisher::stats).
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
 #[non_exhaustive]
 pub struct PublisherStats {

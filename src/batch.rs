@@ -1,0 +1,20 @@
+//! Published changes as the scheduler holds them, below it: what is published (a
+//! [`Change`] in its [`ChangeContext`]) and what comes back; a change waiting for its
+//! batch ([`ChangeJob`]), the group it may share a notification with ([`GroupKey`])
+//! and the publisher state it reports to ([`PublisherShared`]); the fan-out of a
+//! batch's outcome to each of its changes ([`Fanout`]); and the publisher's counters.
+//!
+//! The scheduler stores these and cuts the batches (see `scheduler`); the `publisher`
+//! module is the API over both, and re-exports the public types from here.
+
+mod change;
+mod entry;
+mod fanout;
+mod stats;
+
+pub(crate) use change::validate;
+pub use change::{Change, ChangeContext, ChangeFailure, ChangeOutcome, PublishError, Published};
+pub(crate) use entry::Reply as ChangeReply;
+pub(crate) use entry::{ChangeJob, GroupKey, Limits, OnChangeDelivery, Options, PublisherShared};
+pub(crate) use fanout::Fanout;
+pub use stats::{PublisherStats, RESOURCES_BUCKETS};

@@ -66,7 +66,7 @@ use std::collections::{BinaryHeap, VecDeque};
 use std::sync::Arc;
 use std::time::Instant;
 
-use crossbeam_channel::{Sender, TrySendError};
+use crossbeam_channel::Sender;
 use parking_lot::{Condvar, Mutex};
 
 pub(crate) use chains::Key;
@@ -75,6 +75,7 @@ pub(crate) use entry::Work;
 use entry::{note_bytes, Entry, Pending};
 use epochs::Epochs;
 use groups::{GroupRef, Groups, Scheduled};
+use job::Reporter;
 pub(crate) use job::{outcome_of, Job, Reply, SendError, SendResult};
 pub(crate) use keys::key_of;
 use keys::keys_of;
@@ -176,9 +177,8 @@ pub(crate) struct Scheduler {
     progress: Condvar,
     limits: Limits,
     pub(crate) stats: Arc<StatsInner>,
-    errors: Sender<Failure>,
-    /// Sees every outcome of a fire-and-forget notification.
-    pub(crate) on_delivery: Option<Hook<OnDelivery>>,
+    /// Where fire-and-forget outcomes go.
+    reporter: Reporter,
 }
 
 thread_local! {
@@ -214,9 +214,8 @@ impl Scheduler {
             room: Condvar::new(),
             progress: Condvar::new(),
             limits,
+            reporter: Reporter::new(Arc::clone(&stats), errors, on_delivery),
             stats,
-            errors,
-            on_delivery,
         }
     }
 
@@ -463,16 +462,6 @@ impl Scheduler {
                 self.work.notify_one();
             }
             Scheduled::Nothing => {}
-        }
-    }
-
-    /// Puts a failure on the errors channel, or counts it dropped (warning once).
-    pub(crate) fn report(&self, failure: Failure) {
-        if let Err(TrySendError::Full(_)) = self.errors.try_send(failure) {
-            // No logging while unwinding: a panicking logger would abort.
-            if self.stats.error_dropped() && !std::thread::panicking() {
-                log::warn!("arn-client errors channel is full: dropping failures (counted in Stats::errors_dropped)");
-            }
         }
     }
 

@@ -155,7 +155,9 @@ impl Scheduler {
                 each_caught(parked, |p| self.give_up_parked(p))
             }));
             each_caught(pending, |pending| match pending.entry {
-                Entry::Queued(Work::Note(job)) => job.finish(Err(Error::TIMEOUT.into()), self),
+                Entry::Queued(Work::Note(job)) => {
+                    job.finish(Err(Error::TIMEOUT.into()), &self.reporter)
+                }
                 Entry::Queued(Work::Change(change)) => {
                     change.publisher.dequeued();
                     change.fail(Error::TIMEOUT);

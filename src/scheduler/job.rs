@@ -1,11 +1,15 @@
-//! One accepted notification and where its outcome goes.
+//! One accepted notification and where its outcome goes: its reply, and for a
+//! fire-and-forget one the client's errors channel and delivery hook.
 
+use std::sync::Arc;
 use std::time::{Duration, Instant};
 
+use crossbeam_channel::{Sender, TrySendError};
 use uuid::Uuid;
 
-use super::Scheduler;
 use crate::batch::{ChangeJob, Fanout};
+use crate::config::OnDelivery;
+use crate::hook::Hook;
 use crate::model::Notification;
 use crate::promise::Resolver;
 use crate::stats::StatsInner;
@@ -29,6 +33,39 @@ pub(crate) enum Reply {
     Errors,
     /// To each change of a publisher's batch (cut by the scheduler).
     Batch(Fanout),
+}
+
+/// Where fire-and-forget outcomes go: what a job's outcome needs besides its reply.
+pub(crate) struct Reporter {
+    /// Counts failures dropped on a full errors channel.
+    stats: Arc<StatsInner>,
+    errors: Sender<Failure>,
+    /// Sees every outcome of a fire-and-forget notification.
+    on_delivery: Option<Hook<OnDelivery>>,
+}
+
+impl Reporter {
+    pub(crate) fn new(
+        stats: Arc<StatsInner>,
+        errors: Sender<Failure>,
+        on_delivery: Option<Hook<OnDelivery>>,
+    ) -> Self {
+        Self {
+            stats,
+            errors,
+            on_delivery,
+        }
+    }
+
+    /// Puts a failure on the errors channel, or counts it dropped (warning once).
+    pub(crate) fn report(&self, failure: Failure) {
+        if let Err(TrySendError::Full(_)) = self.errors.try_send(failure) {
+            // No logging while unwinding: a panicking logger would abort.
+            if self.stats.error_dropped() && !std::thread::panicking() {
+                log::warn!("arn-client errors channel is full: dropping failures (counted in Stats::errors_dropped)");
+            }
+        }
+    }
 }
 
 /// Why a send failed, with what is known of the event.
@@ -104,7 +141,7 @@ impl Job {
     }
 
     /// Gives the job its outcome; a failure hands the notification back.
-    pub(crate) fn finish(self, result: SendResult, scheduler: &Scheduler) {
+    pub(crate) fn finish(self, result: SendResult, reporter: &Reporter) {
         let Job {
             notification,
             reply,
@@ -116,12 +153,12 @@ impl Job {
             (Reply::Promise(resolver), Ok(d)) => resolver.resolve(Ok(d)),
             (Reply::Promise(resolver), Err(e)) => resolver.resolve(Err(failure(e, notification))),
             (Reply::Errors, result) => {
-                if let Some(hook) = &scheduler.on_delivery {
+                if let Some(hook) = &reporter.on_delivery {
                     let outcome = result.as_ref().map_err(|e| &e.error);
                     hook.run(|f| f(&notification, outcome));
                 }
                 if let Err(e) = result {
-                    scheduler.report(failure(e, notification));
+                    reporter.report(failure(e, notification));
                 }
             }
             (Reply::Batch(fanout), Ok(d)) => fanout.delivered(&notification, d),

@@ -364,7 +364,7 @@ impl Scheduler {
         each_caught(expired, |work| match work {
             Work::Note(job) => {
                 self.stats.not_sent();
-                job.finish(Err(Error::TIMEOUT.into()), self);
+                job.finish(Err(Error::TIMEOUT.into()), &self.reporter);
             }
             Work::Change(change) => change.fail(Error::TIMEOUT),
         });
@@ -431,7 +431,7 @@ impl Scheduler {
         let error = resend.event.tries.give_up();
         let sent_bytes = resend.body.len();
         let result = outcome_of(&self.stats, resend.event, sent_bytes, Err(error));
-        job.finish(result, self);
+        job.finish(result, &self.reporter);
     }
 }
 

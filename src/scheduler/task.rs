@@ -59,7 +59,7 @@ impl<'a> Task<'a> {
     /// the returned [`Done`] is handed to [`Scheduler::next`], or dropped.
     pub(crate) fn complete(mut self, result: SendResult) -> Done<'a> {
         if let Some(job) = self.job.take() {
-            job.finish(result, self.scheduler);
+            job.finish(result, &self.scheduler.reporter);
         }
         Done {
             scheduler: self.scheduler,
@@ -95,7 +95,7 @@ impl Drop for Task<'_> {
         if let Some(job) = self.job.take() {
             self.scheduler.stats.panicked();
             let error = Error::Panicked("the worker panicked outside the send".into());
-            job.finish(Err(error.into()), self.scheduler);
+            job.finish(Err(error.into()), &self.scheduler.reporter);
         }
         if let Some(nodes) = self.nodes.take() {
             self.scheduler.finish_task(nodes);

@@ -5,8 +5,12 @@ use std::sync::Arc;
 use std::time::Instant;
 
 use super::entry::{give_up, Abandon, Entry, Pending, Work};
-use super::task::Parked;
-use super::{Ready, Scheduler, State, Ticket};
+use super::parked::Parked;
+use super::state::{Ready, Scheduler, State};
+use super::task::Ticket;
+use crate::batch::PublisherShared;
+use crate::hook::each_caught;
+use crate::Error;
 
 /// What a close that gives up takes out under the lock, to hand out outcomes to
 /// after: the graph's entries, and the tasks waiting for a retry.
@@ -14,9 +18,6 @@ pub(super) struct Drained {
     pending: Vec<Pending>,
     parked: Vec<Parked>,
 }
-use crate::batch::PublisherShared;
-use crate::hook::each_caught;
-use crate::Error;
 
 impl Scheduler {
     /// Gives the accepted notification `ticket` its `Timeout` now if it has not been

@@ -1,7 +1,7 @@
 //! What the graph holds for each pending entry: a notification or a published change,
 //! and what close can still do for it once it is being sent.
 
-use super::{Job, Reply};
+use super::job::{Job, Reply};
 use crate::batch::{ChangeJob, ChangeOutcome};
 use crate::model::Notification;
 use crate::promise::Resolver;

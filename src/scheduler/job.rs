@@ -39,12 +39,15 @@ pub(crate) enum Reply {
 pub(crate) struct Reporter {
     /// Counts failures dropped on a full errors channel.
     stats: Arc<StatsInner>,
+    /// The client's errors channel (bounded).
     errors: Sender<Failure>,
     /// Sees every outcome of a fire-and-forget notification.
     on_delivery: Option<Hook<OnDelivery>>,
 }
 
 impl Reporter {
+    /// Failures to `errors` (dropped and counted in `stats` when full), every outcome
+    /// to `on_delivery`.
     pub(crate) fn new(
         stats: Arc<StatsInner>,
         errors: Sender<Failure>,

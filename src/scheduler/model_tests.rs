@@ -18,13 +18,17 @@ mod case;
 
 use case::{entry_of, resource, resources, Action, Handle, Kind, Seen, Status};
 
+use super::entry::{Entry, Work};
+use super::task::Task;
 use super::*;
 use crate::batch::{
-    ChangeContext, ChangeOutcome, ChangeReply, GroupKey, Limits as BatchLimits, Options,
+    ChangeContext, ChangeJob, ChangeOutcome, ChangeReply, GroupKey, Limits as BatchLimits, Options,
     PublisherShared,
 };
+use crate::config::OrderBy;
 use crate::model::Notification;
 use crate::promise::PromisePool;
+use crate::stats::StatsInner;
 use crate::transport::{Resend, RetryPolicy, SentEvent, Tries};
 use crate::{Delivery, Error};
 

@@ -7,10 +7,13 @@ use std::time::Instant;
 
 use parking_lot::MutexGuard;
 
+use super::chains::NodeId;
 use super::entry::{Abandon, Entry, Pending, Work};
-use super::task::{Nodes, Parked};
-use super::Job;
-use super::{outcome_of, Done, NodeId, Ready, Scheduler, State, Task};
+use super::groups::GroupRef;
+use super::job::{outcome_of, Job};
+use super::parked::{Nodes, Parked};
+use super::state::{Ready, Scheduler, State};
+use super::task::{Done, Task};
 use crate::batch::ChangeJob;
 use crate::hook::each_caught;
 use crate::Error;
@@ -188,7 +191,7 @@ impl Scheduler {
     /// Cuts a batch from `group`: its listed changes, oldest first, up to its
     /// publisher's limits (count and bytes); changes past their deadline are taken
     /// out for `Timeout` instead. What is left is queued again when due.
-    fn cut(&self, state: &mut State, group: super::GroupRef) -> Cut {
+    fn cut(&self, state: &mut State, group: GroupRef) -> Cut {
         let now = Instant::now();
         let mut cut = Cut {
             nodes: Vec::new(),

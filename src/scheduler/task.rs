@@ -2,11 +2,12 @@
 //! their `Done` tokens) for notifications to send, which guarantee an outcome and the
 //! release of the nodes even when a panic cuts the handling short.
 
-use std::cmp::Ordering;
 use std::time::Instant;
 
 use super::chains::NodeId;
-use super::{Job, Scheduler, SendResult};
+use super::job::{Job, SendResult};
+use super::parked::{Nodes, Parked};
+use super::state::Scheduler;
 use crate::transport::Resend;
 use crate::Error;
 
@@ -15,21 +16,6 @@ use crate::Error;
 pub(crate) struct Ticket {
     pub(super) id: NodeId,
     pub(super) generation: u64,
-}
-
-/// The graph nodes a task sends: one notification, or the changes of one batch.
-pub(crate) enum Nodes {
-    One((NodeId, u64)),
-    Many(Vec<(NodeId, u64)>),
-}
-
-impl Nodes {
-    pub(super) fn as_slice(&self) -> &[(NodeId, u64)] {
-        match self {
-            Nodes::One(pair) => std::slice::from_ref(pair),
-            Nodes::Many(v) => v,
-        }
-    }
 }
 
 /// A job a worker took: it must reach [`Task::complete`]. Dropped without (a panic
@@ -123,32 +109,3 @@ impl Drop for Done<'_> {
         }
     }
 }
-
-/// A task waiting for its next try, due `at`.
-pub(crate) struct Parked {
-    pub(super) at: Instant,
-    pub(super) nodes: Nodes,
-    pub(super) job: Job,
-    pub(super) resend: Resend,
-}
-
-/// Parked tasks are ordered by when they are due (for the scheduler's heap).
-impl Ord for Parked {
-    fn cmp(&self, other: &Self) -> Ordering {
-        self.at.cmp(&other.at)
-    }
-}
-
-impl PartialOrd for Parked {
-    fn partial_cmp(&self, other: &Self) -> Option<Ordering> {
-        Some(self.cmp(other))
-    }
-}
-
-impl PartialEq for Parked {
-    fn eq(&self, other: &Self) -> bool {
-        self.at == other.at
-    }
-}
-
-impl Eq for Parked {}

@@ -1,6 +1,6 @@
 //! The scheduler's own bookkeeping: flush epochs.
 
-use super::*;
+use super::epochs::Epochs;
 
 #[test]
 fn epochs_pass_when_earlier_work_is_done() {

@@ -128,3 +128,36 @@ fn without_blob_storage_a_large_notification_is_refused_at_submission() {
     assert_eq!(receiver.request_count(), 1);
     c.close(Instant::now() + WAIT).unwrap();
 }
+
+/// A retry made by a worker after its notification waited in the scheduler for the
+/// backoff (`send_async`, not the caller's own thread) sends the first try's bytes
+/// again, and the report counts both tries and names that event.
+#[test]
+fn a_parked_retry_sends_the_same_event_again() {
+    let (receiver, _cred, config) = setup("parked-tok");
+    let receiver = Arc::new(receiver);
+    let c = Client::with_transports(config.into_transport().unwrap())
+        .blob_store(receiver_blobs(&receiver))
+        .compression(true)
+        .retry_policy(fast_policy())
+        .build()
+        .unwrap();
+    receiver.script([Fault::Status(503)]);
+    let report = c
+        .send_async(notification(vec![node("a", 1)]))
+        .unwrap()
+        .wait()
+        .unwrap();
+    let requests = receiver.requests();
+    assert_eq!(requests.len(), 2);
+    assert_eq!(requests[0].status, Some(503));
+    assert_eq!(requests[0].body, requests[1].body, "the same bytes");
+    assert_eq!(report.attempts, 2);
+    assert_eq!(report.sent_bytes, requests[1].body.len());
+    assert_eq!(
+        report.event_id.to_string(),
+        event_id_of(&requests[1].body, true)
+    );
+    assert_eq!(receiver.events().len(), 1);
+    c.close(Instant::now() + WAIT).unwrap();
+}

@@ -151,23 +151,29 @@ impl Scheduler {
     /// now has every drained entry its outcome.
     fn hand_out(&self, drained: Drained) {
         let Drained { pending, parked } = drained;
+        /// One drained item: parked tasks first (they hold their whole job).
+        enum Item {
+            Parked(Parked),
+            Pending(Pending),
+        }
+        let items = parked
+            .into_iter()
+            .map(Item::Parked)
+            .chain(pending.into_iter().map(Item::Pending));
         let handed_out = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
-            let parked_out = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
-                each_caught(parked, |p| self.give_up_parked(p))
-            }));
-            each_caught(pending, |pending| match pending.entry {
-                Entry::Queued(Work::Note(job)) => {
-                    job.finish(Err(Error::TIMEOUT.into()), &self.reporter)
-                }
-                Entry::Queued(Work::Change(change)) => {
-                    change.publisher.dequeued();
-                    change.fail(Error::TIMEOUT);
-                }
-                Entry::Running(abandon) => give_up(abandon),
-            });
-            if let Err(panic) = parked_out {
-                std::panic::resume_unwind(panic);
-            }
+            each_caught(items, |item| match item {
+                Item::Parked(p) => self.give_up_parked(p),
+                Item::Pending(p) => match p.entry {
+                    Entry::Queued(Work::Note(job)) => {
+                        job.finish(Err(Error::TIMEOUT.into()), &self.reporter)
+                    }
+                    Entry::Queued(Work::Change(change)) => {
+                        change.publisher.dequeued();
+                        change.fail(Error::TIMEOUT);
+                    }
+                    Entry::Running(abandon) => give_up(abandon),
+                },
+            })
         }));
         let mut state = self.state.lock();
         state.epochs.reset();

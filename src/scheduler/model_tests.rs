@@ -282,6 +282,10 @@ fn replay(case: &[Kind], workers: usize, path: &[Action]) -> Seen {
         }
         // The stats add up: what waits or is ready, not what is sent.
         assert_eq!(state.queued(), live.len(), "{case:?} {path:?}");
+        // Once a close gave up, nothing stays parked (a task that parks later is
+        // given up at once: no hand-out would reach it).
+        let expected = if closed { 0 } else { parked.len() };
+        assert_eq!(state.parked.len(), expected, "parked: {case:?} {path:?}");
     }
     assert_eq!(scheduler.queue_depth(), live.len());
     // A flush passes only when everything accepted before it has its outcome.

@@ -2,7 +2,8 @@
 //! [`Change`] in its [`ChangeContext`]) and what comes back; a change waiting for its
 //! batch ([`ChangeJob`]), the group it may share a notification with ([`GroupKey`])
 //! and the publisher state it reports to ([`PublisherShared`]); the fan-out of a
-//! batch's outcome to each of its changes ([`Fanout`]); and the publisher's counters.
+//! batch's outcome to each of its changes ([`Fanout`]); what a promise slot holds
+//! ([`Settled`]); and the publisher's counters.
 //!
 //! The scheduler stores these and cuts the batches (see `scheduler`); the `publisher`
 //! module is the API over both, and re-exports the public types from here.
@@ -10,6 +11,7 @@
 mod change;
 mod entry;
 mod fanout;
+mod settled;
 mod stats;
 
 pub(crate) use change::validate;
@@ -17,4 +19,5 @@ pub use change::{Change, ChangeContext, ChangeFailure, ChangeOutcome, PublishErr
 pub(crate) use entry::Reply as ChangeReply;
 pub(crate) use entry::{ChangeJob, GroupKey, Limits, OnChangeDelivery, Options, PublisherShared};
 pub(crate) use fanout::Fanout;
+pub(crate) use settled::Settled;
 pub use stats::{PublisherStats, RESOURCES_BUCKETS};

@@ -9,6 +9,7 @@ use std::time::Instant;
 use crossbeam_channel::bounded;
 use parking_lot::Mutex;
 
+use crate::batch::Settled;
 use crate::config::ClientOptions;
 use crate::model::{Encoder, Notification};
 use crate::promise::{PromisePool, Resolver};
@@ -100,7 +101,7 @@ pub struct Client {
     closed: AtomicBool,
     scheduler: Arc<Scheduler>,
     handles: Mutex<Vec<JoinHandle<()>>>,
-    pool: Arc<PromisePool>,
+    pool: Arc<PromisePool<Settled>>,
     errors: Errors,
 }
 
@@ -327,9 +328,9 @@ impl Client {
         &self.scheduler
     }
 
-    /// How many idle promise slots a pool keeps; a publisher's pool keeps as many.
-    pub(crate) fn promise_pool_size(&self) -> usize {
-        self.options.promise_pool_size
+    /// The promise pool, shared with the client's publishers.
+    pub(crate) fn promise_pool(&self) -> Arc<PromisePool<Settled>> {
+        Arc::clone(&self.pool)
     }
 
     /// The inline threshold: resources JSON this long or longer goes to blob storage.
@@ -344,11 +345,6 @@ impl Client {
             Some(_) => None,
             None => Some(self.ctx.encoder.inline_threshold()),
         }
-    }
-
-    /// The counters, shared with a publisher's promises.
-    pub(crate) fn stats_inner(&self) -> Arc<StatsInner> {
-        Arc::clone(&self.scheduler.stats)
     }
 
     /// The configured default deadline and close timeout.

@@ -1,5 +1,6 @@
-//! Failed outcomes: [`Failure`], [`SubmitError`] (a refused submission), and [`Errors`],
-//! the channel of fire-and-forget ones.
+//! Failed outcomes, one family for notifications and published changes: [`Failure`],
+//! [`SubmitError`] (a refused submission), and [`Errors`], the channel of
+//! fire-and-forget ones.
 
 use std::fmt;
 use std::time::Duration;
@@ -10,48 +11,79 @@ use uuid::Uuid;
 use crate::model::Notification;
 use crate::Error;
 
-/// A notification that the client accepted and could not deliver: the error, the
-/// notification handed back, and which event carried it.
+mod sealed {
+    /// What a failure or a refusal hands back: a [`Notification`](crate::model::Notification)
+    /// or a published [`Change`](crate::publisher::Change). Sealed.
+    pub trait Carried: Send + 'static {
+        /// How [`Failure`](super::Failure)'s `Display` starts.
+        const FAILED: &'static str;
+        /// How [`SubmitError`](super::SubmitError)'s `Display` starts.
+        const REFUSED: &'static str;
+    }
+}
+
+pub(crate) use sealed::Carried;
+
+impl Carried for Notification {
+    const FAILED: &'static str = "sending a notification failed";
+    const REFUSED: &'static str = "submission refused";
+}
+
+/// What the client or a publisher accepted and could not deliver: the error, what was
+/// sent handed back (`T`: a [`Notification`], or a published change as
+/// [`ChangeFailure`](crate::publisher::ChangeFailure) `= Failure<Change>`), which
+/// event carried it and how many tries it took.
 ///
 /// The outcome of [`Client::notify`](crate::Client::notify) and
 /// [`Promise::wait`](crate::Promise::wait) when sending fails, and what
-/// [`Client::errors`](crate::Client::errors) yields for fire-and-forget submissions.
-/// `?` turns it into an [`Error`] (the notification is dropped).
+/// [`Client::errors`](crate::Client::errors) yields for fire-and-forget submissions
+/// (the publisher's the same for changes). `?` turns it into an [`Error`] (what was
+/// handed back is dropped).
 ///
 /// What a caller may conclude:
 ///
-/// - The receiver did not accept the notification through the try that failed, unless
+/// - The receiver did not accept it through the try that failed, unless
 ///   [`Error::sent`] is [`Sent::NoAnswer`](crate::Sent::NoAnswer): that try went out
 ///   whole and got no answer, so the receiver may have it.
 /// - With [`attempts`](Failure::attempts) over 1, an earlier try may have gone out
 ///   unanswered too (a retry follows a connection failure or a retryable status).
 ///   Every try carries the same event id ([`Failure::event_id`]), by which the
-///   receiver can tell a repeat if the notification is sent again.
+///   receiver can tell a repeat if it is sent again.
 /// - With 0 attempts (validation, a timeout in the queue, the client closed), nothing
 ///   was sent.
-pub struct Failure(Box<Inner>);
+pub struct Failure<T = Notification>(Box<Inner<T>>);
 
 // Boxed: keeps `Result<Delivery, Failure>` small; only failures pay the allocation.
-struct Inner {
+struct Inner<T> {
     error: Error,
-    notification: Option<Notification>,
+    item: Option<T>,
     event_id: Option<Uuid>,
     attempts: u32,
+    coalesced: bool,
 }
 
-impl Failure {
+impl<T> Failure<T> {
     pub(crate) fn new(
         error: Error,
-        notification: Option<Notification>,
+        item: Option<T>,
         event_id: Option<Uuid>,
         attempts: u32,
     ) -> Self {
         Self(Box::new(Inner {
             error,
-            notification,
+            item,
             event_id,
             attempts,
+            coalesced: false,
         }))
+    }
+
+    /// The failure of a change that a newer one of its resource replaced: nothing to
+    /// hand back (the newer one is handed back to its own publisher).
+    pub(crate) fn coalesced_away(error: Error, event_id: Option<Uuid>, attempts: u32) -> Self {
+        let mut failure = Self::new(error, None, event_id, attempts);
+        failure.0.coalesced = true;
+        failure
     }
 
     /// Why sending failed.
@@ -59,15 +91,8 @@ impl Failure {
         &self.0.error
     }
 
-    /// The notification, handed back to retry or inspect. `None` only when
-    /// [`Client::close`](crate::Client::close) gave up while a worker was still
-    /// sending it (the worker holds it until its request ends).
-    pub fn notification(&self) -> Option<&Notification> {
-        self.0.notification.as_ref()
-    }
-
-    /// The id of the event that carried the notification, when one was made (encoding
-    /// ran); the receiver logs events by this id.
+    /// The id of the event that carried it, when one was made (encoding ran); the
+    /// receiver logs events by this id.
     pub fn event_id(&self) -> Option<Uuid> {
         self.0.event_id
     }
@@ -82,70 +107,90 @@ impl Failure {
         self.0.error
     }
 
+    /// What was handed back.
+    pub(crate) fn item(&self) -> Option<&T> {
+        self.0.item.as_ref()
+    }
+
+    /// Splits into the error and what was handed back.
+    pub(crate) fn split(self) -> (Error, Option<T>) {
+        (self.0.error, self.0.item)
+    }
+
+    /// Whether a newer change of the same resource had replaced it.
+    pub(crate) fn was_coalesced(&self) -> bool {
+        self.0.coalesced
+    }
+}
+
+impl Failure<Notification> {
+    /// The notification, handed back to retry or inspect. `None` only when
+    /// [`Client::close`](crate::Client::close) gave up while a worker was still
+    /// sending it (the worker holds it until its request ends).
+    pub fn notification(&self) -> Option<&Notification> {
+        self.item()
+    }
+
     /// The notification, dropping the rest (see [`Failure::notification`]).
     pub fn into_notification(self) -> Option<Notification> {
-        self.0.notification
+        self.split().1
     }
 
     /// Splits into the error and the notification.
     pub fn into_parts(self) -> (Error, Option<Notification>) {
-        (self.0.error, self.0.notification)
+        self.split()
     }
 }
 
-impl fmt::Debug for Failure {
+impl<T> fmt::Debug for Failure<T> {
+    // What was handed back is not printed: it carries the resources' properties.
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("Failure")
             .field("error", &self.0.error)
-            .field(
-                "resources",
-                &self.0.notification.as_ref().map(|n| n.resources.len()),
-            )
+            .field("handed_back", &self.0.item.is_some())
             .field("event_id", &self.0.event_id)
             .field("attempts", &self.0.attempts)
+            .field("coalesced", &self.0.coalesced)
             .finish()
     }
 }
 
-impl fmt::Display for Failure {
+impl<T: Carried> fmt::Display for Failure<T> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "sending a notification failed: {}", self.0.error)
+        write!(f, "{}: {}", T::FAILED, self.0.error)
     }
 }
 
-impl std::error::Error for Failure {
+impl<T: Carried> std::error::Error for Failure<T> {
     fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
         Some(&self.0.error)
     }
 }
 
 /// `?` on an outcome: keeps the error.
-impl From<Failure> for Error {
-    fn from(f: Failure) -> Self {
+impl<T> From<Failure<T>> for Error {
+    fn from(f: Failure<T>) -> Self {
         f.0.error
     }
 }
 
-/// A submission that was refused; it hands the notification back, as crossbeam's
-/// `TrySendError` hands back the message.
-pub struct SubmitError {
+/// A submission that was refused at once; it hands back what was submitted (a
+/// [`Notification`], or a change as
+/// [`PublishError`](crate::publisher::PublishError) `= SubmitError<Change>`), as
+/// crossbeam's `TrySendError` hands back the message.
+pub struct SubmitError<T = Notification> {
     error: Error,
     // Boxed: keeps `Result<_, SubmitError>` small (clippy `result_large_err`); only
     // refusals pay the allocation.
-    notification: Box<Notification>,
+    item: Box<T>,
 }
 
-impl SubmitError {
-    pub(crate) fn new(error: Error, notification: Notification) -> Self {
+impl<T> SubmitError<T> {
+    pub(crate) fn new(error: Error, item: T) -> Self {
         Self {
             error,
-            notification: Box::new(notification),
+            item: Box::new(item),
         }
-    }
-
-    /// The refused notification.
-    pub fn notification(&self) -> &Notification {
-        &self.notification
     }
 
     /// Why the submission was refused ([`Error::Closed`], [`Error::QueueFull`],
@@ -154,40 +199,56 @@ impl SubmitError {
         &self.error
     }
 
+    /// What was refused.
+    pub(crate) fn item(&self) -> &T {
+        &self.item
+    }
+
+    /// Splits into the error and what was refused.
+    pub(crate) fn split(self) -> (Error, T) {
+        (self.error, *self.item)
+    }
+}
+
+impl SubmitError<Notification> {
+    /// The refused notification.
+    pub fn notification(&self) -> &Notification {
+        self.item()
+    }
+
     /// The refused notification, to retry or inspect.
     pub fn into_notification(self) -> Notification {
-        *self.notification
+        self.split().1
     }
 
     /// Splits into the error and the notification.
     pub fn into_parts(self) -> (Error, Notification) {
-        (self.error, *self.notification)
+        self.split()
     }
 }
 
-impl fmt::Debug for SubmitError {
+impl<T> fmt::Debug for SubmitError<T> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("SubmitError")
             .field("error", &self.error)
-            .field("resources", &self.notification.resources.len())
             .finish_non_exhaustive()
     }
 }
 
-impl fmt::Display for SubmitError {
+impl<T: Carried> fmt::Display for SubmitError<T> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "submission refused: {}", self.error)
+        write!(f, "{}: {}", T::REFUSED, self.error)
     }
 }
 
-/// `?` on a submission: keeps the error, drops the handed-back notification.
-impl From<SubmitError> for Error {
-    fn from(e: SubmitError) -> Self {
-        e.into_parts().0
+/// `?` on a submission: keeps the error, drops what was handed back.
+impl<T> From<SubmitError<T>> for Error {
+    fn from(e: SubmitError<T>) -> Self {
+        e.error
     }
 }
 
-impl std::error::Error for SubmitError {
+impl<T: Carried> std::error::Error for SubmitError<T> {
     fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
         Some(&self.error)
     }

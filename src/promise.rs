@@ -13,7 +13,7 @@ use std::time::{Duration, Instant};
 use parking_lot::{Condvar, Mutex};
 
 use crate::stats::StatsInner;
-use crate::{Delivery, Error, Failure};
+use crate::{Delivery, Failure};
 
 /// The result a client promise resolves to.
 pub(crate) type Outcome = Result<Delivery, Failure>;
@@ -21,25 +21,22 @@ pub(crate) type Outcome = Result<Delivery, Failure>;
 mod sealed {
     /// What a promise can resolve to: a result whose failure side can say "closed".
     /// Sealed: implemented for the crate's outcome types only.
-    pub trait Settle: Send + 'static {
+    pub trait Settle: Sized + Send + 'static {
+        /// What the pool's slots hold: one type for every outcome, so one pool serves
+        /// the client and its publishers.
+        type Store: Send + 'static;
         /// Whether it is a failure (counted in the promise statistics).
         fn failed(&self) -> bool;
         /// The outcome of a promise whose resolver was dropped unresolved.
         fn closed() -> Self;
+        /// Into a slot.
+        fn store(self) -> Self::Store;
+        /// Out of a slot this type's resolver filled.
+        fn unstore(store: Self::Store) -> Self;
     }
 }
 
 pub(crate) use sealed::Settle;
-
-impl Settle for Outcome {
-    fn failed(&self) -> bool {
-        self.is_err()
-    }
-
-    fn closed() -> Self {
-        Err(Failure::new(Error::Closed, None, None, 0))
-    }
-}
 
 struct State<T> {
     generation: u64,
@@ -77,14 +74,15 @@ impl<T> Slot<T> {
     }
 }
 
-/// The pool of idle slots, shared by the client and its promises.
-pub(crate) struct PromisePool<T = Outcome> {
-    free: Mutex<Vec<Arc<Slot<T>>>>,
+/// The pool of idle slots holding `S`, shared by the client, its publishers and their
+/// promises.
+pub(crate) struct PromisePool<S> {
+    free: Mutex<Vec<Arc<Slot<S>>>>,
     max_free: usize,
     stats: Arc<StatsInner>,
 }
 
-impl<T: Settle> PromisePool<T> {
+impl<S: Send + 'static> PromisePool<S> {
     pub(crate) fn new(max_free: usize, stats: Arc<StatsInner>) -> Arc<Self> {
         Arc::new(Self {
             free: Mutex::new(Vec::with_capacity(max_free)),
@@ -94,7 +92,7 @@ impl<T: Settle> PromisePool<T> {
     }
 
     /// A fresh pending promise and the resolver that completes it.
-    pub(crate) fn promise(self: &Arc<Self>) -> (Promise<T>, Resolver<T>) {
+    pub(crate) fn promise<T: Settle<Store = S>>(self: &Arc<Self>) -> (Promise<T>, Resolver<T>) {
         let slot = self
             .free
             .lock()
@@ -116,14 +114,14 @@ impl<T: Settle> PromisePool<T> {
     }
 
     /// A promise that already holds `result`.
-    pub(crate) fn resolved(self: &Arc<Self>, result: T) -> Promise<T> {
+    pub(crate) fn resolved<T: Settle<Store = S>>(self: &Arc<Self>, result: T) -> Promise<T> {
         let (promise, resolver) = self.promise();
         resolver.resolve(result);
         promise
     }
 
     /// Takes a slot back: bumps its generation so no old resolver can write to it.
-    fn give_back(&self, slot: Arc<Slot<T>>) {
+    fn give_back(&self, slot: Arc<Slot<S>>) {
         {
             let mut state = slot.state.lock();
             state.generation = state.generation.wrapping_add(1);
@@ -173,9 +171,9 @@ impl<T: Settle> PromisePool<T> {
 /// [`Client::send_async`]: crate::Client::send_async
 #[must_use = "a promise does nothing unless waited on; drop or recycle it to discard"]
 pub struct Promise<T: Settle = Outcome> {
-    slot: Option<Arc<Slot<T>>>,
+    slot: Option<Arc<Slot<T::Store>>>,
     generation: u64,
-    pool: Arc<PromisePool<T>>,
+    pool: Arc<PromisePool<T::Store>>,
 }
 
 impl<T: Settle> Promise<T> {
@@ -232,8 +230,9 @@ impl<T: Settle> Promise<T> {
         let mut state = slot.state.lock();
         debug_assert_eq!(state.generation, self.generation);
         loop {
-            if let Some(outcome) = state.outcome.take() {
+            if let Some(stored) = state.outcome.take() {
                 drop(state);
+                let outcome = T::unstore(stored);
                 self.pool.stats.promise_completed(outcome.failed());
                 return Some(outcome);
             }
@@ -271,7 +270,7 @@ impl<T: Settle> fmt::Debug for Promise<T> {
 /// The worker's half of a promise: completes it exactly once. Dropped unresolved, it
 /// resolves the promise with [`Error::Closed`], so no waiter hangs.
 pub(crate) struct Resolver<T: Settle = Outcome> {
-    slot: Arc<Slot<T>>,
+    slot: Arc<Slot<T::Store>>,
     generation: u64,
     armed: bool,
 }
@@ -280,7 +279,7 @@ impl<T: Settle> Resolver<T> {
     /// Completes the promise (a no-op if it was already completed or recycled).
     pub(crate) fn resolve(mut self, result: T) {
         self.armed = false;
-        self.slot.complete(self.generation, result);
+        self.slot.complete(self.generation, result.store());
     }
 
     /// A handle that can complete the same promise from elsewhere (close on timeout).
@@ -301,7 +300,7 @@ impl<T: Settle> Resolver<T> {
 impl<T: Settle> Drop for Resolver<T> {
     fn drop(&mut self) {
         if self.armed {
-            self.slot.complete(self.generation, T::closed());
+            self.slot.complete(self.generation, T::closed().store());
         }
     }
 }
@@ -311,7 +310,10 @@ mod tests {
     use super::*;
     use std::thread;
 
-    fn pool() -> Arc<PromisePool> {
+    use crate::batch::Settled;
+    use crate::Error;
+
+    fn pool() -> Arc<PromisePool<Settled>> {
         PromisePool::new(4, Arc::new(StatsInner::default()))
     }
 
@@ -322,7 +324,7 @@ mod tests {
     #[test]
     fn resolve_then_wait() {
         let pool = pool();
-        let (p, r) = pool.promise();
+        let (p, r) = pool.promise::<Outcome>();
         assert!(!p.is_ready());
         r.resolve(timeout());
         assert!(p.is_ready());
@@ -333,7 +335,7 @@ mod tests {
     #[test]
     fn wait_across_threads() {
         let pool = pool();
-        let (p, r) = pool.promise();
+        let (p, r) = pool.promise::<Outcome>();
         let t = thread::spawn(move || r.resolve(Ok(Delivery::empty())));
         p.wait().unwrap();
         t.join().unwrap();
@@ -342,7 +344,7 @@ mod tests {
     #[test]
     fn wait_timeout_hands_the_promise_back_until_the_outcome() {
         let pool = pool();
-        let (p, r) = pool.promise();
+        let (p, r) = pool.promise::<Outcome>();
         let p = p.wait_timeout(Duration::from_millis(1)).unwrap_err();
         let p = p.wait_deadline(Instant::now()).unwrap_err();
         r.resolve(Ok(Delivery::empty()));
@@ -354,7 +356,7 @@ mod tests {
     #[test]
     fn dropped_resolver_resolves_closed() {
         let pool = pool();
-        let (p, r) = pool.promise();
+        let (p, r) = pool.promise::<Outcome>();
         drop(r);
         assert!(matches!(p.wait().unwrap_err().error(), Error::Closed));
     }
@@ -362,10 +364,10 @@ mod tests {
     #[test]
     fn recycled_slot_ignores_old_resolver() {
         let pool = pool();
-        let (p1, r1) = pool.promise();
+        let (p1, r1) = pool.promise::<Outcome>();
         let slot1 = Arc::as_ptr(p1.slot.as_ref().unwrap());
         p1.recycle();
-        let (p2, r2) = pool.promise();
+        let (p2, r2) = pool.promise::<Outcome>();
         assert_eq!(Arc::as_ptr(p2.slot.as_ref().unwrap()), slot1, "slot reused");
         r1.resolve(timeout()); // stale: must not reach p2
         assert!(!p2.is_ready());
@@ -374,9 +376,36 @@ mod tests {
     }
 
     #[test]
+    fn one_pool_serves_notifications_and_changes() {
+        use crate::batch::{ChangeOutcome, Published};
+        let pool = pool();
+        let (p1, r1) = pool.promise::<Outcome>();
+        let slot = Arc::as_ptr(p1.slot.as_ref().unwrap());
+        r1.resolve(Ok(Delivery::empty()));
+        p1.wait().unwrap();
+        // The slot a notification's promise gave back serves a change's promise.
+        let (p2, r2) = pool.promise::<ChangeOutcome>();
+        assert_eq!(Arc::as_ptr(p2.slot.as_ref().unwrap()), slot, "slot reused");
+        let published = Published {
+            delivery: Delivery::empty(),
+            coalesced: true,
+        };
+        r2.resolve(Ok(published));
+        assert!(p2.wait().unwrap().coalesced);
+        // And back; a change's dropped resolver settles its promise as closed.
+        let (p3, r3) = pool.promise::<Outcome>();
+        assert_eq!(Arc::as_ptr(p3.slot.as_ref().unwrap()), slot, "slot reused");
+        drop(p3);
+        let (p4, r4) = pool.promise::<ChangeOutcome>();
+        r3.resolve(Ok(Delivery::empty())); // stale: must not reach p4
+        drop(r4);
+        assert!(matches!(p4.wait().unwrap_err().error(), Error::Closed));
+    }
+
+    #[test]
     fn pool_keeps_at_most_max_free() {
         let pool = pool();
-        let promises: Vec<_> = (0..8).map(|_| pool.promise().0).collect();
+        let promises: Vec<_> = (0..8).map(|_| pool.promise::<Outcome>().0).collect();
         drop(promises);
         assert_eq!(pool.free.lock().len(), 4);
     }

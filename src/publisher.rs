@@ -33,7 +33,7 @@ pub use crate::batch::{
     Change, ChangeContext, ChangeFailure, ChangeOutcome, PublishError, Published, PublisherStats,
     RESOURCES_BUCKETS,
 };
-use crate::batch::{ChangeJob, GroupKey, OnChangeDelivery, Options, PublisherShared};
+use crate::batch::{ChangeJob, GroupKey, OnChangeDelivery, Options, PublisherShared, Settled};
 use crate::hook::Hook;
 use crate::promise::PromisePool;
 use crate::scheduler::Wait;
@@ -81,7 +81,7 @@ pub type ChangeErrors = crate::Errors<ChangeFailure>;
 pub struct Publisher {
     client: Arc<Client>,
     shared: Arc<PublisherShared>,
-    pool: Arc<PromisePool<ChangeOutcome>>,
+    pool: Arc<PromisePool<Settled>>,
     errors: ChangeErrors,
     closed: AtomicBool,
 }
@@ -107,7 +107,7 @@ impl Publisher {
             options.limits.max_bytes = Some(user.min(cap));
         }
         let (tx, rx) = bounded(options.errors_capacity);
-        let pool = PromisePool::new(client.promise_pool_size(), client.stats_inner());
+        let pool = client.promise_pool();
         Ok(Self {
             client,
             shared: Arc::new(PublisherShared::new(options, tx, on_delivery)),
@@ -124,7 +124,7 @@ impl Publisher {
             Ok(promise) => promise.wait(),
             Err(refused) => {
                 let (error, change) = refused.into_parts();
-                Err(ChangeFailure::new(error, Some(change), false, None))
+                Err(ChangeFailure::new(error, Some(change), None, 0))
             }
         }
     }

@@ -161,3 +161,44 @@ fn a_parked_retry_sends_the_same_event_again() {
     assert_eq!(receiver.events().len(), 1);
     c.close(Instant::now() + WAIT).unwrap();
 }
+
+/// A published change's failure is the client's `Failure` for a change: it says how
+/// many tries were made and which event carried it, as a notification's does, and
+/// hands the change back.
+#[test]
+fn a_failed_change_reports_its_tries_and_event() {
+    use arn_client::model::{Activity, ArmResource, ChangeAction, NotificationResource};
+    use arn_client::publisher::{Change, ChangeContext, Publisher};
+
+    let (receiver, _cred, config) = setup("change-tok");
+    let receiver = Arc::new(receiver);
+    let c = Client::with_transports(config.into_transport().unwrap())
+        .blob_store(receiver_blobs(&receiver))
+        .retry_policy(fast_policy())
+        .build()
+        .unwrap();
+    let publisher = Publisher::builder(Arc::new(c)).build().unwrap();
+    receiver.script((0..4).map(|_| Fault::Status(503))); // the first try, 3 retries
+    let id = "/subscriptions/00000000-0000-0000-0000-000000000000/resourceGroups/rg/providers/Microsoft.Compute/virtualMachines/vm1".parse().unwrap();
+    let arm = ArmResource::new(Activity::Snapshot, &id, "2024-03-01", &1).unwrap();
+    let context = Arc::new(ChangeContext::new("eastus", "Microsoft.Compute"));
+    let change = Change::new(
+        context,
+        NotificationResource::new(arm, ChangeAction::Update),
+    );
+    let failure = publisher.publish(change.clone()).unwrap_err();
+    assert!(matches!(failure.error(), Error::Http { status: 503, .. }));
+    assert_eq!(failure.attempts(), 4);
+    let requests = receiver.requests();
+    assert_eq!(requests.len(), 4);
+    assert_eq!(
+        failure.event_id().map(|id| id.to_string()),
+        Some(event_id_of(&requests[3].body, requests[3].compressed))
+    );
+    assert!(!failure.coalesced());
+    assert!(failure
+        .to_string()
+        .starts_with("publishing a change failed: "));
+    assert_eq!(failure.into_change(), Some(change));
+    publisher.close(Instant::now() + WAIT).unwrap();
+}

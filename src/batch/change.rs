@@ -1,16 +1,13 @@
 //! What is published (a [`Change`] in its [`ChangeContext`]) and what comes back.
 
 use std::collections::BTreeMap;
-use std::fmt;
 use std::sync::Arc;
 
-use uuid::Uuid;
-
+use crate::failure::Carried;
 use crate::model::{
     validate_resources, DataBoundary, Notification, NotificationResource, Shared, ValidationError,
 };
-use crate::promise::Settle;
-use crate::{Delivery, Error};
+use crate::{Delivery, Error, Failure, SubmitError};
 
 /// The notification-level fields a change shares with the others in its notification
 /// (`docs/protocol.md` section 3): changes are batched only with changes of an equal
@@ -161,168 +158,61 @@ pub struct Published {
     pub coalesced: bool,
 }
 
-/// A published change that was not delivered: the error and, when the publisher still
-/// had it, the change handed back.
-pub struct ChangeFailure(Box<FailureInner>);
-
-struct FailureInner {
-    error: Error,
-    change: Option<Change>,
-    coalesced: bool,
-    event_id: Option<Uuid>,
+impl Carried for Change {
+    const FAILED: &'static str = "publishing a change failed";
+    const REFUSED: &'static str = "change refused";
 }
 
-impl ChangeFailure {
-    pub(crate) fn new(
-        error: Error,
-        change: Option<Change>,
-        coalesced: bool,
-        event_id: Option<Uuid>,
-    ) -> Self {
-        Self(Box::new(FailureInner {
-            error,
-            change,
-            coalesced,
-            event_id,
-        }))
-    }
+/// A published change that was not delivered: the error and, when the publisher still
+/// had it, the change handed back (the client's [`Failure`] for a change).
+pub type ChangeFailure = Failure<Change>;
 
-    /// Why it failed.
-    pub fn error(&self) -> &Error {
-        &self.0.error
-    }
-
+impl Failure<Change> {
     /// The change, handed back. `None` for a change that was coalesced (its newer
     /// state, which failed, is handed back to that change's publisher) or that was in
     /// a worker's hands when the client's `close` gave up.
     pub fn change(&self) -> Option<&Change> {
-        self.0.change.as_ref()
+        self.item()
     }
 
     /// Whether a newer change of the same resource had replaced this one.
     pub fn coalesced(&self) -> bool {
-        self.0.coalesced
-    }
-
-    /// The id of the event that carried (or was to carry) the change, when one was
-    /// made.
-    pub fn event_id(&self) -> Option<Uuid> {
-        self.0.event_id
+        self.was_coalesced()
     }
 
     /// The change, dropping the rest.
     pub fn into_change(self) -> Option<Change> {
-        self.0.change
+        self.split().1
     }
 
-    /// The error, dropping the rest.
-    pub fn into_error(self) -> Error {
-        self.0.error
-    }
-}
-
-impl fmt::Debug for ChangeFailure {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("ChangeFailure")
-            .field("error", &self.0.error)
-            .field("handed_back", &self.0.change.is_some())
-            .field("coalesced", &self.0.coalesced)
-            .field("event_id", &self.0.event_id)
-            .finish()
-    }
-}
-
-impl fmt::Display for ChangeFailure {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "publishing a change failed: {}", self.0.error)
-    }
-}
-
-impl std::error::Error for ChangeFailure {
-    fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
-        Some(&self.0.error)
-    }
-}
-
-/// `?` on an outcome: keeps the error.
-impl From<ChangeFailure> for Error {
-    fn from(f: ChangeFailure) -> Self {
-        f.0.error
+    /// Splits into the error and the change.
+    pub fn into_parts(self) -> (Error, Option<Change>) {
+        self.split()
     }
 }
 
 /// What a published change ends with.
 pub type ChangeOutcome = Result<Published, ChangeFailure>;
 
-impl Settle for ChangeOutcome {
-    fn failed(&self) -> bool {
-        self.is_err()
-    }
-
-    fn closed() -> Self {
-        Err(ChangeFailure::new(Error::Closed, None, false, None))
-    }
-}
-
 /// A change the publisher refused at once, handed back: invalid, too large, the
-/// publisher full (from the `try_` calls) or closed.
-pub struct PublishError {
-    error: Error,
-    change: Box<Change>,
-}
+/// client full (from the `try_` calls) or closed (the client's [`SubmitError`] for a
+/// change).
+pub type PublishError = SubmitError<Change>;
 
-impl PublishError {
-    pub(crate) fn new(error: Error, change: Change) -> Self {
-        Self {
-            error,
-            change: Box::new(change),
-        }
-    }
-
-    /// Why it was refused.
-    pub fn error(&self) -> &Error {
-        &self.error
-    }
-
+impl SubmitError<Change> {
     /// The refused change.
     pub fn change(&self) -> &Change {
-        &self.change
+        self.item()
     }
 
     /// The refused change, to retry or inspect.
     pub fn into_change(self) -> Change {
-        *self.change
+        self.split().1
     }
 
     /// Splits into the error and the change.
     pub fn into_parts(self) -> (Error, Change) {
-        (self.error, *self.change)
-    }
-}
-
-impl fmt::Debug for PublishError {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("PublishError")
-            .field("error", &self.error)
-            .finish_non_exhaustive()
-    }
-}
-
-impl fmt::Display for PublishError {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "change refused: {}", self.error)
-    }
-}
-
-impl std::error::Error for PublishError {
-    fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
-        Some(&self.error)
-    }
-}
-
-impl From<PublishError> for Error {
-    fn from(e: PublishError) -> Self {
-        e.error
+        self.split()
     }
 }
 

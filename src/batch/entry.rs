@@ -191,11 +191,11 @@ impl ChangeJob {
             ..
         } = self;
         for reply in replaced {
-            let failure = ChangeFailure::new(error.clone(), None, true, None);
+            let failure = ChangeFailure::coalesced_away(error.clone(), None, 0);
             deliver(&publisher, reply, Err(failure), Some(&resource));
         }
         let change = Change::new(context, resource);
-        let failure = ChangeFailure::new(error, Some(change), false, None);
+        let failure = ChangeFailure::new(error, Some(change), None, 0);
         deliver(&publisher, own, Err(failure), None);
     }
 }

@@ -81,17 +81,18 @@ impl Fanout {
     pub(crate) fn failed(self, failure: Failure) {
         let Fanout { waiters, publisher } = self;
         let event_id = failure.event_id();
+        let attempts = failure.attempts();
         let (error, n) = failure.into_parts();
         let mut resources = n.map(|n| n.resources.into_iter());
         let mut outcomes = Vec::new();
         for w in waiters {
             let resource = resources.as_mut().and_then(Iterator::next);
             for reply in w.replaced {
-                let f = ChangeFailure::new(error.clone(), None, true, event_id);
+                let f = ChangeFailure::coalesced_away(error.clone(), event_id, attempts);
                 outcomes.push((reply, f, resource.clone()));
             }
             let change = resource.map(|r| Change::new(Arc::clone(&w.context), r));
-            let own = ChangeFailure::new(error.clone(), change, false, event_id);
+            let own = ChangeFailure::new(error.clone(), change, event_id, attempts);
             outcomes.push((w.own, own, None));
         }
         each_caught(outcomes, |(reply, f, carrier)| {

@@ -78,7 +78,7 @@ pub(super) fn give_up(abandon: Abandon) {
         Abandon::Promise(r) => r.resolve(Err(Failure::new(Error::TIMEOUT, None, None, 0))),
         Abandon::Changes(rs) => {
             for r in rs {
-                r.resolve(Err(ChangeFailure::new(Error::TIMEOUT, None, false, None)));
+                r.resolve(Err(ChangeFailure::new(Error::TIMEOUT, None, None, 0)));
             }
         }
         Abandon::Nothing => {}

@@ -22,8 +22,8 @@ use super::entry::{Entry, Work};
 use super::task::Task;
 use super::*;
 use crate::batch::{
-    ChangeContext, ChangeJob, ChangeOutcome, ChangeReply, GroupKey, Limits as BatchLimits, Options,
-    PublisherShared,
+    ChangeContext, ChangeJob, ChangeReply, GroupKey, Limits as BatchLimits, Options,
+    PublisherShared, Settled,
 };
 use crate::config::OrderBy;
 use crate::model::Notification;
@@ -44,8 +44,7 @@ fn replay(case: &[Kind], workers: usize, path: &[Action]) -> Seen {
     let stats = Arc::new(StatsInner::default());
     let scheduler = Scheduler::new(limits, Arc::clone(&stats), errors, None);
     scheduler.worker_started(); // one worker alive: a close can only give up
-    let notes = PromisePool::<crate::promise::Outcome>::new(64, Arc::clone(&stats));
-    let changes = PromisePool::<ChangeOutcome>::new(64, stats);
+    let pool = PromisePool::<Settled>::new(64, stats); // one pool, as the client's
     let (tx, _crx) = crossbeam_channel::bounded(16);
     let options = Options {
         limits: BatchLimits {
@@ -82,7 +81,7 @@ fn replay(case: &[Kind], workers: usize, path: &[Action]) -> Seen {
                             .map(|r| resource(r, i, false))
                             .collect();
                         let n = Notification::new("eastus", "P", rs);
-                        let (promise, resolver) = notes.promise();
+                        let (promise, resolver) = pool.promise();
                         let job = Job {
                             notification: n,
                             deadline: far,
@@ -105,7 +104,7 @@ fn replay(case: &[Kind], workers: usize, path: &[Action]) -> Seen {
                     }
                     Kind::Change(r, delete) => {
                         let res = resource(r, i, delete);
-                        let (promise, resolver) = changes.promise();
+                        let (promise, resolver) = pool.promise();
                         let job = ChangeJob {
                             group: GroupKey::of(&publisher, &context, &res),
                             context: Arc::clone(&context),

@@ -80,6 +80,9 @@
 //!   [`Client::send_async`] returns a [`Promise`]; [`Client::submit`] is
 //!   fire-and-forget, its failures arriving on [`Errors`] ([`Client::errors`]). A
 //!   refused submission is a [`SubmitError`], which also hands the notification back.
+//!   A [`Publisher`](publisher::Publisher)'s changes end in the same types
+//!   (`Failure<Change>`, `SubmitError<Change>`, `Errors<Failure<Change>>`) and take
+//!   their promises from the client's pool.
 //!   [`Error`] is the crate's one error type; [`Stats`] its counters.
 //! - [`transport`]: the ARN receiver ([`ReceiverConfig`](transport::ReceiverConfig)),
 //!   retries ([`RetryPolicy`](transport::RetryPolicy)) and the narrow blocking traits

@@ -2,6 +2,7 @@
 //! event encoder (`docs/protocol.md` sections 1, 3, 4, 5 and 6).
 
 mod arm;
+mod context;
 mod encode;
 mod enums;
 mod event;
@@ -16,6 +17,7 @@ mod validate;
 mod wire;
 
 pub use arm::ArmResource;
+pub use context::NotificationContext;
 pub(crate) use encode::json_len;
 pub use encode::{EncodeBuf, Encoded, Encoder, PendingBlob, DEFAULT_INLINE_THRESHOLD, SDK_VERSION};
 pub use enums::{Activity, ChangeAction, DataBoundary};
@@ -25,6 +27,6 @@ pub use notification::{
 };
 pub use resource_id::{Parents, ResourceId, ResourceType, Types};
 pub use subject::subject;
-pub(crate) use validate::{validate_resources, Shared};
+pub(crate) use validate::validate_resources;
 // Defined below the model, beside the `Error` that holds them (the model returns it).
 pub use crate::error::{ResourceIdError, ResourceIdErrorKind, Rule, ValidationError};

@@ -291,7 +291,7 @@ fn send(
     let post = EventPost {
         body,
         compressed: ctx.compression,
-        publisher_info: &n.publisher_info,
+        publisher_info: &n.context.publisher_info,
         deadline,
     };
     let mut tries = Tries::new(&ctx.retry_policy, deadline);
@@ -328,7 +328,7 @@ fn retry(
     let post = EventPost {
         body: &resend.body,
         compressed: resend.compressed,
-        publisher_info: &n.publisher_info,
+        publisher_info: &n.context.publisher_info,
         deadline,
     };
     let next = resend

@@ -1,115 +1,25 @@
 //! What is published (a [`Change`] in its [`ChangeContext`]) and what comes back.
 
-use std::collections::BTreeMap;
 use std::sync::Arc;
 
 use crate::failure::Carried;
 use crate::model::{
-    validate_resources, DataBoundary, Notification, NotificationResource, Shared, ValidationError,
+    validate_resources, Notification, NotificationContext, NotificationResource, ValidationError,
 };
 use crate::{Delivery, Error, Failure, SubmitError};
 
 /// The notification-level fields a change shares with the others in its notification
 /// (`docs/protocol.md` section 3): changes are batched only with changes of an equal
 /// context. Build one per publisher of a kind of resource and share it in an `Arc`.
-#[derive(Clone, Debug, Default, PartialEq, Eq, Hash)]
-#[non_exhaustive]
-pub struct ChangeContext {
-    /// Normalized ARM location, e.g. `"eastus"`.
-    pub resource_location: String,
-    /// The ARM region that emitted the change. Defaults to `""` (omitted).
-    pub frontdoor_location: String,
-    /// Publisher namespace, e.g. `"Microsoft.ContainerService"`.
-    pub publisher_info: String,
-    /// Notification-level API version. Defaults to `""` (each resource's own).
-    pub api_version: String,
-    /// The data boundary. Defaults to none.
-    pub data_boundary: Option<DataBoundary>,
-    /// The tenant that manages the resources; must equal each resource's.
-    pub home_tenant_id: String,
-    /// The tenant where the resources live; must equal each resource's.
-    pub resource_home_tenant_id: String,
-    /// `additionalBatchProperties.batchCorrelationId`. Defaults to `""`.
-    pub batch_correlation_id: String,
-}
+///
+/// The same type as a notification's [`Notification::context`]: see
+/// [`NotificationContext`] for its fields and setters.
+pub type ChangeContext = NotificationContext;
 
 impl ChangeContext {
-    /// Changes in `resource_location` published by the namespace `publisher_info`.
-    pub fn new(resource_location: impl Into<String>, publisher_info: impl Into<String>) -> Self {
-        Self {
-            resource_location: resource_location.into(),
-            publisher_info: publisher_info.into(),
-            ..Self::default()
-        }
-    }
-
-    /// Sets `frontdoorLocation`.
-    #[must_use]
-    pub fn with_frontdoor_location(mut self, location: impl Into<String>) -> Self {
-        self.frontdoor_location = location.into();
-        self
-    }
-
-    /// Sets the notification-level `apiVersion`.
-    #[must_use]
-    pub fn with_api_version(mut self, version: impl Into<String>) -> Self {
-        self.api_version = version.into();
-        self
-    }
-
-    /// Sets the data boundary.
-    #[must_use]
-    pub fn with_data_boundary(mut self, boundary: DataBoundary) -> Self {
-        self.data_boundary = Some(boundary);
-        self
-    }
-
-    /// Sets `homeTenantId`.
-    #[must_use]
-    pub fn with_home_tenant_id(mut self, id: impl Into<String>) -> Self {
-        self.home_tenant_id = id.into();
-        self
-    }
-
-    /// Sets `resourceHomeTenantId`.
-    #[must_use]
-    pub fn with_resource_home_tenant_id(mut self, id: impl Into<String>) -> Self {
-        self.resource_home_tenant_id = id.into();
-        self
-    }
-
-    /// Sets `batchCorrelationId`.
-    #[must_use]
-    pub fn with_batch_correlation_id(mut self, id: impl Into<String>) -> Self {
-        self.batch_correlation_id = id.into();
-        self
-    }
-
-    /// A notification in this context carrying `resources` (every field named, so a
-    /// field added to either type is a compile error here).
+    /// A notification in this context carrying `resources`.
     pub(crate) fn notification(&self, resources: Vec<NotificationResource>) -> Notification {
-        let ChangeContext {
-            resource_location,
-            frontdoor_location,
-            publisher_info,
-            api_version,
-            data_boundary,
-            home_tenant_id,
-            resource_home_tenant_id,
-            batch_correlation_id,
-        } = self;
-        Notification {
-            resource_location: resource_location.clone(),
-            frontdoor_location: frontdoor_location.clone(),
-            publisher_info: publisher_info.clone(),
-            api_version: api_version.clone(),
-            data_boundary: *data_boundary,
-            home_tenant_id: home_tenant_id.clone(),
-            resource_home_tenant_id: resource_home_tenant_id.clone(),
-            batch_correlation_id: batch_correlation_id.clone(),
-            additional_batch_properties: BTreeMap::new(),
-            resources,
-        }
+        Notification::in_context(self.clone(), resources)
     }
 }
 
@@ -120,12 +30,7 @@ pub(crate) fn validate(
     context: &ChangeContext,
     resource: &NotificationResource,
 ) -> Result<(), ValidationError> {
-    let shared = Shared {
-        api_version: &context.api_version,
-        home_tenant_id: &context.home_tenant_id,
-        resource_home_tenant_id: &context.resource_home_tenant_id,
-    };
-    validate_resources(&shared, std::slice::from_ref(resource))
+    validate_resources(context, std::slice::from_ref(resource))
 }
 
 /// One resource's change, in the context it shares with the others in its
@@ -134,7 +39,7 @@ pub(crate) fn validate(
 #[must_use = "a change does nothing until it is published"]
 pub struct Change {
     /// The notification-level fields.
-    pub context: Arc<ChangeContext>,
+    pub context: Arc<NotificationContext>,
     /// The resource: its id, ARM resource (with the activity) and change action.
     pub resource: NotificationResource,
 }

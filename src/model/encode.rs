@@ -271,7 +271,7 @@ fn write_head(
     let mut id_buf = Uuid::encode_buffer();
     field(w, "id", id.hyphenated().encode_lower(&mut id_buf))?;
     w.extend_from_slice(br#","dataVersion":"3.0","metadataVersion":"1.0","data":{"additionalBatchProperties":{"batchCorrelationId":"#);
-    to_vec_into(w, &n.batch_correlation_id)?;
+    to_vec_into(w, &n.context.batch_correlation_id)?;
     field(w, "sdkVersion", super::SDK_VERSION)?;
     field(w, "batchSize", &n.resources.len())?;
     for (k, v) in &n.additional_batch_properties {
@@ -281,13 +281,17 @@ fn write_head(
         to_vec_into(w, v)?;
     }
     w.push(b'}');
-    field_if(w, "homeTenantId", &n.home_tenant_id)?;
-    field_if(w, "resourceHomeTenantId", &n.resource_home_tenant_id)?;
-    field(w, "resourceLocation", &n.resource_location)?;
-    field_if(w, "frontdoorLocation", &n.frontdoor_location)?;
-    field(w, "publisherInfo", &n.publisher_info)?;
-    field_if(w, "apiVersion", &n.api_version)?;
-    if let Some(b) = n.data_boundary {
+    field_if(w, "homeTenantId", &n.context.home_tenant_id)?;
+    field_if(
+        w,
+        "resourceHomeTenantId",
+        &n.context.resource_home_tenant_id,
+    )?;
+    field(w, "resourceLocation", &n.context.resource_location)?;
+    field_if(w, "frontdoorLocation", &n.context.frontdoor_location)?;
+    field(w, "publisherInfo", &n.context.publisher_info)?;
+    field_if(w, "apiVersion", &n.context.api_version)?;
+    if let Some(b) = n.context.data_boundary {
         field(w, "dataBoundary", b.as_str())?;
     }
     w.extend_from_slice(br#","resources":"#);

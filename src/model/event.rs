@@ -14,8 +14,8 @@ use time::OffsetDateTime;
 
 use super::wire::{WireEvent, WireResource, STATUS_OK};
 use super::{
-    Activity, ArmResource, ChangeAction, DataBoundary, Notification, NotificationResource,
-    ResourceId, ResourceSystemProperties, Rule, ValidationError,
+    Activity, ArmResource, ChangeAction, DataBoundary, Notification, NotificationContext,
+    NotificationResource, ResourceId, ResourceSystemProperties, Rule, ValidationError,
 };
 use crate::{Error, SecretUrl};
 
@@ -205,14 +205,16 @@ impl ReceivedEvent {
             }
         };
         Ok(Notification {
-            resource_location: self.resource_location,
-            frontdoor_location: self.frontdoor_location,
-            publisher_info: self.publisher_info,
-            api_version: self.api_version,
-            data_boundary: self.data_boundary,
-            home_tenant_id: self.home_tenant_id,
-            resource_home_tenant_id: self.resource_home_tenant_id,
-            batch_correlation_id: self.batch_correlation_id,
+            context: NotificationContext {
+                resource_location: self.resource_location,
+                frontdoor_location: self.frontdoor_location,
+                publisher_info: self.publisher_info,
+                api_version: self.api_version,
+                data_boundary: self.data_boundary,
+                home_tenant_id: self.home_tenant_id,
+                resource_home_tenant_id: self.resource_home_tenant_id,
+                batch_correlation_id: self.batch_correlation_id,
+            },
             additional_batch_properties: self.additional_batch_properties,
             resources,
         })

@@ -9,7 +9,7 @@ use std::collections::BTreeMap;
 
 use time::OffsetDateTime;
 
-use super::{ArmResource, ChangeAction, DataBoundary};
+use super::{ArmResource, ChangeAction, DataBoundary, NotificationContext};
 
 /// The most resources one notification may carry (`docs/protocol.md` section 1).
 pub const MAX_BATCH_SIZE: usize = 1000;
@@ -227,7 +227,8 @@ impl NotificationResource {
 
 /// One ARN notification: 1..=1000 resources of one type.
 ///
-/// Build it with [`Notification::new`] and the `with_*` setters; the client validates
+/// Build it with [`Notification::new`] (or [`Notification::in_context`] from a
+/// [`NotificationContext`]) and the `with_*` setters; the client validates
 /// it ([`Notification::validate`], `docs/protocol.md` section 4) before sending, and a
 /// notification that breaks a rule is never sent.
 ///
@@ -263,22 +264,9 @@ impl NotificationResource {
 #[derive(Clone, Debug, PartialEq)]
 #[must_use = "a notification does nothing until it is sent"]
 pub struct Notification {
-    /// Normalized ARM location, e.g. `"eastus"`.
-    pub resource_location: String,
-    /// The ARM region that emitted it.
-    pub frontdoor_location: String,
-    /// Publisher namespace, e.g. `"Microsoft.ContainerService"`.
-    pub publisher_info: String,
-    /// Notification-level API version.
-    pub api_version: String,
-    /// The data boundary.
-    pub data_boundary: Option<DataBoundary>,
-    /// The tenant that manages the resources.
-    pub home_tenant_id: String,
-    /// The tenant where the resources live.
-    pub resource_home_tenant_id: String,
-    /// `additionalBatchProperties.batchCorrelationId`.
-    pub batch_correlation_id: String,
+    /// The notification-level fields: location, publisher, API version, data
+    /// boundary, tenants and batch correlation id.
+    pub context: NotificationContext,
     /// Extra keys flattened into `additionalBatchProperties`.
     pub additional_batch_properties: BTreeMap<String, serde_json::Value>,
     /// The resources.
@@ -293,54 +281,58 @@ impl Notification {
         publisher_info: impl Into<String>,
         resources: Vec<NotificationResource>,
     ) -> Self {
+        Self::in_context(
+            NotificationContext::new(resource_location, publisher_info),
+            resources,
+        )
+    }
+
+    /// A notification of `resources` with the notification-level fields of `context`
+    /// and no extra batch properties.
+    pub fn in_context(context: NotificationContext, resources: Vec<NotificationResource>) -> Self {
         Self {
-            resource_location: resource_location.into(),
-            frontdoor_location: String::new(),
-            publisher_info: publisher_info.into(),
-            api_version: String::new(),
-            data_boundary: None,
-            home_tenant_id: String::new(),
-            resource_home_tenant_id: String::new(),
-            batch_correlation_id: String::new(),
+            context,
             additional_batch_properties: BTreeMap::new(),
             resources,
         }
     }
 
-    /// Sets `frontdoorLocation`. Defaults to `""` (omitted).
+    /// Sets `frontdoorLocation` ([`NotificationContext::with_frontdoor_location`]).
     pub fn with_frontdoor_location(mut self, loc: impl Into<String>) -> Self {
-        self.frontdoor_location = loc.into();
+        self.context = self.context.with_frontdoor_location(loc);
         self
     }
 
-    /// Sets the notification-level `apiVersion`; resources may then omit theirs.
-    /// Defaults to `""` (omitted).
+    /// Sets the notification-level `apiVersion`; resources may then omit theirs
+    /// ([`NotificationContext::with_api_version`]).
     pub fn with_api_version(mut self, v: impl Into<String>) -> Self {
-        self.api_version = v.into();
+        self.context = self.context.with_api_version(v);
         self
     }
 
-    /// Sets `dataBoundary`. Defaults to unset (omitted).
+    /// Sets `dataBoundary` ([`NotificationContext::with_data_boundary`]).
     pub fn with_data_boundary(mut self, b: DataBoundary) -> Self {
-        self.data_boundary = Some(b);
+        self.context = self.context.with_data_boundary(b);
         self
     }
 
-    /// Sets `homeTenantId`. Defaults to `""` (omitted).
+    /// Sets `homeTenantId` ([`NotificationContext::with_home_tenant_id`]).
     pub fn with_home_tenant_id(mut self, id: impl Into<String>) -> Self {
-        self.home_tenant_id = id.into();
+        self.context = self.context.with_home_tenant_id(id);
         self
     }
 
-    /// Sets `resourceHomeTenantId`. Defaults to `""` (omitted).
+    /// Sets `resourceHomeTenantId`
+    /// ([`NotificationContext::with_resource_home_tenant_id`]).
     pub fn with_resource_home_tenant_id(mut self, id: impl Into<String>) -> Self {
-        self.resource_home_tenant_id = id.into();
+        self.context = self.context.with_resource_home_tenant_id(id);
         self
     }
 
-    /// Sets `additionalBatchProperties.batchCorrelationId`. Defaults to `""`.
+    /// Sets `additionalBatchProperties.batchCorrelationId`
+    /// ([`NotificationContext::with_batch_correlation_id`]).
     pub fn with_batch_correlation_id(mut self, id: impl Into<String>) -> Self {
-        self.batch_correlation_id = id.into();
+        self.context = self.context.with_batch_correlation_id(id);
         self
     }
 

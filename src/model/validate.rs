@@ -4,19 +4,12 @@
 //! the error. Unlike the reference, every notification is validated, whether its
 //! resources go inline or to blob storage.
 
-use super::{Notification, NotificationResource, Rule, ValidationError, MAX_BATCH_SIZE};
+use super::{
+    Notification, NotificationContext, NotificationResource, Rule, ValidationError, MAX_BATCH_SIZE,
+};
 
 /// Keys the encoder writes itself into `additionalBatchProperties`.
 pub(crate) const RESERVED_BATCH_KEYS: [&str; 3] = ["batchCorrelationId", "sdkVersion", "batchSize"];
-
-/// The notification-level fields the resource rules compare resources with, borrowed:
-/// a caller that keeps them elsewhere (the publisher's `ChangeContext`) validates
-/// resources without building a notification.
-pub(crate) struct Shared<'a> {
-    pub(crate) api_version: &'a str,
-    pub(crate) home_tenant_id: &'a str,
-    pub(crate) resource_home_tenant_id: &'a str,
-}
 
 /// Rule 1 alone (more than [`MAX_BATCH_SIZE`] resources).
 fn check_batch_size(len: usize) -> Result<(), ValidationError> {
@@ -44,12 +37,7 @@ impl Notification {
     /// The envelope rules (step 7) hold by construction: the encoder writes the
     /// subject, event type, time, id and versions itself.
     pub fn validate(&self) -> Result<(), ValidationError> {
-        let shared = Shared {
-            api_version: &self.api_version,
-            home_tenant_id: &self.home_tenant_id,
-            resource_home_tenant_id: &self.resource_home_tenant_id,
-        };
-        validate_resources(&shared, &self.resources)?;
+        validate_resources(&self.context, &self.resources)?;
         if let Some(k) = RESERVED_BATCH_KEYS
             .iter()
             .find(|k| self.additional_batch_properties.contains_key(**k))
@@ -65,9 +53,11 @@ impl Notification {
 }
 
 /// Every rule of [`Notification::validate`] but the batch properties', for
-/// `resources` under the notification-level fields `shared`.
+/// `resources` under the notification-level fields `context` (of which the rules read
+/// the API version and the tenants): a caller that keeps a context apart from any
+/// notification (the publisher's changes) validates resources without building one.
 pub(crate) fn validate_resources(
-    shared: &Shared<'_>,
+    context: &NotificationContext,
     resources: &[NotificationResource],
 ) -> Result<(), ValidationError> {
     let fail = |rule, i: usize, detail: String| Err(ValidationError::new(rule, Some(i), detail));
@@ -114,7 +104,7 @@ pub(crate) fn validate_resources(
         }
         // Step 5: API versions against the notification's.
         let api_version = r.sent_api_version();
-        if shared.api_version.is_empty() {
+        if context.api_version.is_empty() {
             if api_version.is_empty() {
                 return fail(
                     Rule::ApiVersionMissing,
@@ -122,23 +112,23 @@ pub(crate) fn validate_resources(
                     "apiVersion is required when the notification has none".into(),
                 );
             }
-        } else if !api_version.is_empty() && api_version != shared.api_version {
+        } else if !api_version.is_empty() && api_version != context.api_version {
             return fail(
                 Rule::ApiVersionMismatch,
                 i,
                 format!(
                     "apiVersion {:?} differs from the notification's {:?}",
-                    api_version, shared.api_version
+                    api_version, context.api_version
                 ),
             );
         }
         // Step 6: tenant ids equal the notification's, hence equal across resources.
         for (field, ours, theirs) in [
-            ("homeTenantId", &r.home_tenant_id, shared.home_tenant_id),
+            ("homeTenantId", &r.home_tenant_id, &context.home_tenant_id),
             (
                 "resourceHomeTenantId",
                 &r.resource_home_tenant_id,
-                shared.resource_home_tenant_id,
+                &context.resource_home_tenant_id,
             ),
         ] {
             if ours != theirs {

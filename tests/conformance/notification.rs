@@ -271,15 +271,15 @@ fn round_trip(event: &[u8], upload: Option<&[u8]>, n: &Notification) -> Result<(
     if wire(&back) != wire(n)
         || back.additional_batch_properties != n.additional_batch_properties
         || (
-            back.resource_location.as_str(),
-            back.home_tenant_id.as_str(),
-            back.api_version.as_str(),
+            back.context.resource_location.as_str(),
+            back.context.home_tenant_id.as_str(),
+            back.context.api_version.as_str(),
         ) != (
-            n.resource_location.as_str(),
-            n.home_tenant_id.as_str(),
-            n.api_version.as_str(),
+            n.context.resource_location.as_str(),
+            n.context.home_tenant_id.as_str(),
+            n.context.api_version.as_str(),
         )
-        || back.data_boundary != n.data_boundary
+        || back.context.data_boundary != n.context.data_boundary
     {
         return Err("the received event parses to a different notification".into());
     }

@@ -4,7 +4,7 @@ use std::sync::Arc;
 
 use crate::failure::Carried;
 use crate::model::{
-    validate_resources, Notification, NotificationContext, NotificationResource, ValidationError,
+    validate_resources, NotificationContext, NotificationResource, ValidationError,
 };
 use crate::{Delivery, Error, Failure, SubmitError};
 
@@ -12,19 +12,12 @@ use crate::{Delivery, Error, Failure, SubmitError};
 /// (`docs/protocol.md` section 3): changes are batched only with changes of an equal
 /// context. Build one per publisher of a kind of resource and share it in an `Arc`.
 ///
-/// The same type as a notification's [`Notification::context`]: see
+/// The same type as a notification's [`Notification::context`](crate::model::Notification::context): see
 /// [`NotificationContext`] for its fields and setters.
 pub type ChangeContext = NotificationContext;
 
-impl ChangeContext {
-    /// A notification in this context carrying `resources`.
-    pub(crate) fn notification(&self, resources: Vec<NotificationResource>) -> Notification {
-        Notification::in_context(self.clone(), resources)
-    }
-}
-
 /// Validates `resource` as the only resource of a notification in `context`: the
-/// rules of [`Notification::validate`] (a context has no batch properties), on the
+/// rules of [`Notification::validate`](crate::model::Notification::validate) (a context has no batch properties), on the
 /// context's fields as they are, cloning nothing.
 pub(crate) fn validate(
     context: &ChangeContext,
@@ -124,7 +117,7 @@ impl SubmitError<Change> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::model::{Activity, ArmResource, ChangeAction, ResourceId, Rule};
+    use crate::model::{Activity, ArmResource, ChangeAction, Notification, ResourceId, Rule};
 
     fn node(tenant: &str, api: &str) -> NotificationResource {
         let id: ResourceId = "/subscriptions/s/resourceGroups/rg/providers/Microsoft.ContainerService/managedClusters/mc/nodes/a".parse().unwrap();
@@ -155,7 +148,7 @@ mod tests {
             (&v, node("t", "2023-01-01")),
             (&u, node("u", "2024-01-01")),
         ] {
-            let expected = ctx.notification(vec![r.clone()]).validate();
+            let expected = Notification::in_context((**ctx).clone(), vec![r.clone()]).validate();
             assert_eq!(validate(ctx, &r), expected);
         }
         let check = validate(&u, &node("t", "2024-01-01"));

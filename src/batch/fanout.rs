@@ -42,7 +42,7 @@ impl Fanout {
             });
         }
         (
-            context.notification(resources),
+            Notification::in_context((*context).clone(), resources),
             Fanout { waiters, publisher },
         )
     }

@@ -53,6 +53,7 @@ fuzz_target!(|data: &[u8]| {
     let again = ReceivedEvent::parse(&bytes)
         .unwrap_or_else(|e| panic!("the encoder's event does not parse: {e}"));
     assert_eq!(again.subject, first.subject());
+    assert_eq!(again.context, first.context, "the context changed in a round trip");
     let second = again
         .into_validated(blob.as_deref())
         .unwrap_or_else(|e| panic!("the encoder's event does not validate: {e}"));

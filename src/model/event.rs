@@ -14,8 +14,8 @@ use time::OffsetDateTime;
 
 use super::wire::{WireEvent, WireResource, STATUS_OK};
 use super::{
-    Activity, ArmResource, ChangeAction, DataBoundary, Notification, NotificationContext,
-    NotificationResource, ResourceId, ResourceSystemProperties, Rule, ValidationError,
+    Activity, ArmResource, ChangeAction, Notification, NotificationContext, NotificationResource,
+    ResourceId, ResourceSystemProperties, Rule, ValidationError,
 };
 use crate::{Error, SecretUrl};
 
@@ -54,28 +54,17 @@ pub struct ReceivedEvent {
     pub data_version: String,
     /// `metadataVersion` (`"1.0"`).
     pub metadata_version: String,
-    /// `data.additionalBatchProperties.batchCorrelationId`.
-    pub batch_correlation_id: String,
     /// `data.additionalBatchProperties.sdkVersion`.
     pub sdk_version: String,
     /// `data.additionalBatchProperties.batchSize`.
     pub batch_size: u64,
     /// The other keys of `data.additionalBatchProperties`.
     pub additional_batch_properties: BTreeMap<String, serde_json::Value>,
-    /// `data.homeTenantId` (`""` when absent).
-    pub home_tenant_id: String,
-    /// `data.resourceHomeTenantId` (`""` when absent).
-    pub resource_home_tenant_id: String,
-    /// `data.resourceLocation`.
-    pub resource_location: String,
-    /// `data.frontdoorLocation` (`""` when absent).
-    pub frontdoor_location: String,
-    /// `data.publisherInfo`.
-    pub publisher_info: String,
-    /// `data.apiVersion` (`""` when absent).
-    pub api_version: String,
-    /// `data.dataBoundary`.
-    pub data_boundary: Option<DataBoundary>,
+    /// The notification-level fields: `data.resourceLocation`, `data.publisherInfo`,
+    /// `data.frontdoorLocation`, `data.apiVersion`, `data.homeTenantId`,
+    /// `data.resourceHomeTenantId` (these four `""` when absent), `data.dataBoundary`
+    /// (none when absent) and `data.additionalBatchProperties.batchCorrelationId`.
+    pub context: NotificationContext,
     /// `data.resourcesContainer`.
     pub resources_container: ResourcesContainer,
     /// The inline resources (empty for a blob event).
@@ -135,17 +124,19 @@ impl ReceivedEvent {
             id: w.id,
             data_version: w.data_version,
             metadata_version: w.metadata_version,
-            batch_correlation_id: batch.batch_correlation_id,
             sdk_version: batch.sdk_version,
             batch_size: batch.batch_size,
             additional_batch_properties: batch.extra,
-            home_tenant_id: d.home_tenant_id,
-            resource_home_tenant_id: d.resource_home_tenant_id,
-            resource_location: d.resource_location,
-            frontdoor_location: d.frontdoor_location,
-            publisher_info: d.publisher_info,
-            api_version: d.api_version,
-            data_boundary: d.data_boundary,
+            context: NotificationContext {
+                resource_location: d.resource_location,
+                frontdoor_location: d.frontdoor_location,
+                publisher_info: d.publisher_info,
+                api_version: d.api_version,
+                data_boundary: d.data_boundary,
+                home_tenant_id: d.home_tenant_id,
+                resource_home_tenant_id: d.resource_home_tenant_id,
+                batch_correlation_id: batch.batch_correlation_id,
+            },
             resources_container,
             resources,
             blob_info,
@@ -205,16 +196,7 @@ impl ReceivedEvent {
             }
         };
         Ok(Notification {
-            context: NotificationContext {
-                resource_location: self.resource_location,
-                frontdoor_location: self.frontdoor_location,
-                publisher_info: self.publisher_info,
-                api_version: self.api_version,
-                data_boundary: self.data_boundary,
-                home_tenant_id: self.home_tenant_id,
-                resource_home_tenant_id: self.resource_home_tenant_id,
-                batch_correlation_id: self.batch_correlation_id,
-            },
+            context: self.context,
             additional_batch_properties: self.additional_batch_properties,
             resources,
         })
@@ -328,7 +310,7 @@ fn convert(r: WireResource, activity: Activity) -> Result<NotificationResource, 
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::model::{EncodeBuf, Encoded, Encoder};
+    use crate::model::{DataBoundary, EncodeBuf, Encoded, Encoder};
     use time::macros::datetime;
 
     fn sample(count: usize) -> Notification {
@@ -370,6 +352,9 @@ mod tests {
         assert_eq!(r.batch_size, 3);
         assert_eq!(r.sdk_version, crate::model::SDK_VERSION);
         assert_eq!(r.subject, "/subscriptions/s/resourceGroups/rg");
+        assert_eq!(r.context, n.context);
+        assert_eq!(r.context.home_tenant_id, "t");
+        assert_eq!(r.context.data_boundary, Some(DataBoundary::Eu));
         assert_eq!(r.clone().into_validated(None).unwrap(), n);
     }
 

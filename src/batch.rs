@@ -11,6 +11,8 @@ mod change;
 mod entry;
 mod fanout;
 mod stats;
+#[cfg(test)]
+mod validity_tests;
 
 pub(crate) use change::validate;
 pub use change::{Change, ChangeContext, ChangeFailure, ChangeOutcome, PublishError, Published};

@@ -9,9 +9,10 @@
 //! other arguments (as `cargo bench` does) it sends a few of each size once as a check.
 //!
 //! `count_instructions publish <count>`: publishes `count` changes of one AKS node each
-//! (distinct nodes of one cluster, coalescing off, batches cut to go inline, a linger
-//! long enough that only full batches and the final flush send), the caller's
-//! construction of each change included, and flushes.
+//! (distinct nodes of one cluster, coalescing off), the caller's construction of each
+//! change included, and flushes. Batches hold 20 changes (inline, as the default
+//! publisher's ~25): the linger is long enough that only full batches and the final
+//! flush send, so the count does not depend on the threads' timing.
 
 use std::hint::black_box;
 use std::sync::Arc;
@@ -70,14 +71,15 @@ fn publish(client: Client, props: &Value, count: usize) {
     let client = Arc::new(client);
     let publisher = Publisher::builder(Arc::clone(&client))
         .linger(Duration::from_secs(600))
+        .max_batch(20)
         .coalesce(false)
         .build()
         .expect("publisher");
     let context = Arc::new(ChangeContext::new("eastus", "Microsoft.ContainerService"));
     for i in 0..count {
         let id = ResourceId::parse(&node_id(i)).expect("node id");
-        let arm = ArmResource::new(Activity::Snapshot, &id, "2024-01-01", black_box(props))
-            .expect("arm");
+        let arm =
+            ArmResource::new(Activity::Snapshot, &id, "2024-01-01", black_box(props)).expect("arm");
         let resource = NotificationResource::new(arm, ChangeAction::Update);
         publisher
             .submit(Change::new(Arc::clone(&context), resource))

@@ -35,6 +35,7 @@ const RULES: [Rule; 14] = [
 ];
 
 /// How a batch keeps a rule without being validated again.
+#[allow(clippy::large_enum_variant)] // a few examples in a test
 enum Kept {
     /// A rule about one resource and its context: publish refuses a change that breaks
     /// it, like this one (`None`: no value can break it, see [`kept`]).
@@ -253,14 +254,19 @@ fn valid_changes_under_one_group_key_make_a_valid_notification() {
         }
         let group = &groups[ki];
         let all = group.iter().map(|&j| valid[j].2.clone()).collect();
-        ci.notification(all).validate().unwrap_or_else(|e| panic!("{i}: {e}"));
+        ci.notification(all)
+            .validate()
+            .unwrap_or_else(|e| panic!("{i}: {e}"));
     }
     for rule in [
         Rule::MixedResourceTypes,
         Rule::ApiVersionMismatch,
         Rule::TenantMismatch,
     ] {
-        assert!(broken.get(&rule).is_some_and(|&n| n > 0), "{rule}: {broken:?}");
+        assert!(
+            broken.get(&rule).is_some_and(|&n| n > 0),
+            "{rule}: {broken:?}"
+        );
     }
 }
 

@@ -7,6 +7,12 @@
 //! counts and divides the difference, so start-up costs cancel. Up to 18 nodes the
 //! notifications go inline; 100 and more go through the (no-op) blob store. Run with
 //! other arguments (as `cargo bench` does) it sends a few of each size once as a check.
+//!
+//! `count_instructions publish <count>`: publishes `count` changes of one AKS node each
+//! (distinct nodes of one cluster, coalescing off), the caller's construction of each
+//! change included, and flushes. Batches hold 20 changes (inline, as the default
+//! publisher's ~25): the linger is long enough that only full batches and the final
+//! flush send, so the count does not depend on the threads' timing.
 
 use std::hint::black_box;
 use std::sync::Arc;
@@ -15,6 +21,7 @@ use std::time::{Duration, Instant};
 use arn_client::model::{
     Activity, ArmResource, ChangeAction, Notification, NotificationResource, ResourceId,
 };
+use arn_client::publisher::{Change, ChangeContext, Publisher};
 use arn_client::testing::FakeTransport;
 use arn_client::Client;
 use serde_json::Value;
@@ -59,10 +66,41 @@ fn run(client: &Client, props: &Value, nodes: usize, count: usize) {
     }
 }
 
+/// Builds and publishes `count` changes of one node each, then flushes.
+fn publish(client: Client, props: &Value, count: usize) {
+    let client = Arc::new(client);
+    let publisher = Publisher::builder(Arc::clone(&client))
+        .linger(Duration::from_secs(600))
+        .max_batch(20)
+        .coalesce(false)
+        .build()
+        .expect("publisher");
+    let context = Arc::new(ChangeContext::new("eastus", "Microsoft.ContainerService"));
+    for i in 0..count {
+        let id = ResourceId::parse(&node_id(i)).expect("node id");
+        let arm =
+            ArmResource::new(Activity::Snapshot, &id, "2024-01-01", black_box(props)).expect("arm");
+        let resource = NotificationResource::new(arm, ChangeAction::Update);
+        publisher
+            .submit(Change::new(Arc::clone(&context), resource))
+            .expect("submit");
+    }
+    let deadline = Instant::now() + Duration::from_secs(600);
+    publisher.flush(deadline).expect("flush");
+    assert_eq!(publisher.stats().published, count as u64);
+    publisher.close(deadline).expect("close");
+    client.close(deadline).expect("close");
+}
+
 fn main() {
     let props: Value = serde_json::from_str(include_str!("../tests/vectors/payloads/node.json"))
         .expect("node.json");
     let client = client();
+    let mut argv = std::env::args().skip(1);
+    if argv.next().as_deref() == Some("publish") {
+        let count = argv.next().and_then(|a| a.parse().ok()).unwrap_or(100);
+        return publish(client, &props, count);
+    }
     let args: Vec<usize> = std::env::args()
         .skip(1)
         .map_while(|a| a.parse().ok())

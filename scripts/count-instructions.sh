@@ -2,7 +2,8 @@
 # Counts the instructions (callgrind) the client spends per compressed notification,
 # the caller's construction of the notification included, through a no-op transport
 # and blob store (benches/count_instructions.rs): per notification for 1 and 10 AKS
-# node resources (inline), per resource for 100 and 1000 (blob path).
+# node resources (inline), per resource for 100 and 1000 (blob path); and per change
+# published through a `Publisher` (one node each, batches cut to go inline).
 #
 # Each size runs twice with different counts; the difference of the two totals divided
 # by the difference of the counts cancels start-up and warm-up costs.
@@ -43,3 +44,8 @@ measure 1 20 220 notification
 measure 10 10 60 notification
 measure 100 2 12 resource
 measure 1000 1 4 resource
+
+a=$(instructions publish 200)
+b=$(instructions publish 1200)
+[ -n "$a" ] && [ -n "$b" ] || { echo "callgrind gave no count for publish" >&2; exit 1; }
+printf '  publish: %10d instructions per change\n' $(( (b - a) / 1000 ))

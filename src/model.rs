@@ -18,7 +18,7 @@ mod wire;
 
 pub use arm::ArmResource;
 pub use context::NotificationContext;
-pub(crate) use encode::json_len;
+pub(crate) use encode::{json_len, Validation};
 pub use encode::{EncodeBuf, Encoded, Encoder, PendingBlob, DEFAULT_INLINE_THRESHOLD, SDK_VERSION};
 pub use enums::{Activity, ChangeAction, DataBoundary};
 pub use event::{parse_resources, BlobInfo, ReceivedEvent, ResourcesContainer};

@@ -137,7 +137,7 @@ impl Buffers {
         } = self;
         let outcome = catch_unwind(AssertUnwindSafe(|| match resend {
             Some(resend) => retry(ctx, stats, n, deadline, resend),
-            None => send(ctx, stats, n, deadline, buf, compress, compressed)
+            None => send(ctx, stats, job, buf, compress, compressed)
                 .unwrap_or_else(|e| Progress::Done(Err(e))),
         }));
         let progress = outcome.unwrap_or_else(|payload| {
@@ -238,24 +238,25 @@ impl Worker {
     }
 }
 
-/// Validates, encodes, uploads (if large), compresses (if enabled) and makes the
-/// first try of posting `n`. The report's `elapsed` is left for the caller to fill in.
+/// Validates (unless it was, see [`Job::validation`]), encodes, uploads (if large),
+/// compresses (if enabled) and makes the first try of posting `job`'s notification.
+/// The report's `elapsed` is left for the caller to fill in.
 fn send(
     ctx: &SendContext,
     stats: &StatsInner,
-    n: &Notification,
-    deadline: Instant,
+    job: &Job,
     buf: &mut EncodeBuf,
     compress: &mut Compressor,
     compressed: &mut Vec<u8>,
 ) -> Result<Progress, SendError> {
+    let (n, deadline) = (&job.notification, job.deadline);
     if Instant::now() >= deadline {
         stats.not_sent();
         return Err(Error::TIMEOUT.into());
     }
     let id = uuid::Uuid::new_v4();
     let event_id = (!n.resources.is_empty()).then_some(id);
-    let encoded = ctx.encoder.encode_as(n, buf, id);
+    let encoded = ctx.encoder.encode_as(n, buf, id, job.validation());
     let unsent = |error: Error| {
         stats.not_sent();
         SendError {

@@ -109,6 +109,13 @@ pub(crate) enum Reply {
 
 /// What must be equal for two changes to share a notification: the publisher (its
 /// batch limits), the context, resource type, API version sent and activity.
+///
+/// A batch is therefore not validated again when it is sent: each change was validated
+/// at publish as the only resource of a notification in its context, and with these
+/// equal the rules across resources hold too (one resource type, one API version,
+/// the tenants and API version of equal contexts); the publisher's `max_batch` keeps
+/// it within `MAX_BATCH_SIZE`, and a context has no batch properties
+/// (`validity_tests.rs` goes through every rule).
 #[derive(Clone, Debug, PartialEq, Eq, Hash)]
 pub(crate) struct GroupKey {
     publisher: usize,

@@ -104,6 +104,17 @@ impl EncodeBuf {
     }
 }
 
+/// Whether the encoder checks a notification's rules (`docs/protocol.md` section 4).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum Validation {
+    /// Check them: a notification as the caller made it.
+    Run,
+    /// They hold already: a publisher's batch, whose changes were each validated in
+    /// their context when published and were grouped so that the rules across
+    /// resources hold (`batch::GroupKey`). Debug builds check anyway.
+    Done,
+}
+
 /// The result of [`Encoder::encode`].
 #[derive(Debug)]
 pub enum Encoded<'b> {
@@ -157,20 +168,25 @@ impl Encoder {
         n: &Notification,
         buf: &'b mut EncodeBuf,
     ) -> Result<Encoded<'b>, Error> {
-        self.encode_as(n, buf, Uuid::new_v4())
+        self.encode_as(n, buf, Uuid::new_v4(), Validation::Run)
     }
 
-    /// [`Encoder::encode`] with the event id chosen by the caller.
+    /// [`Encoder::encode`] with the event id chosen by the caller, validating `n` only
+    /// as `validation` says.
     pub(crate) fn encode_as<'b>(
         &self,
         n: &Notification,
         buf: &'b mut EncodeBuf,
         id: Uuid,
+        validation: Validation,
     ) -> Result<Encoded<'b>, Error> {
         buf.resources.clear();
         buf.event.clear();
         buf.event_id = None;
-        n.validate()?;
+        match validation {
+            Validation::Run => n.validate()?,
+            Validation::Done => debug_assert_eq!(n.validate(), Ok(()), "a batch is valid"),
+        }
         if n.resources.is_empty() {
             return Ok(Encoded::Empty);
         }

@@ -10,7 +10,7 @@ use uuid::Uuid;
 use crate::batch::{ChangeJob, Fanout};
 use crate::config::OnDelivery;
 use crate::hook::Hook;
-use crate::model::Notification;
+use crate::model::{Notification, Validation};
 use crate::promise::Resolver;
 use crate::stats::StatsInner;
 use crate::transport::SentEvent;
@@ -140,6 +140,17 @@ impl Job {
             deadline,
             accepted,
             reply: Reply::Batch(fanout),
+        }
+    }
+
+    /// Whether the notification's rules still need checking: a batch's hold already
+    /// (each change was validated at publish, and the group key makes the rules across
+    /// resources hold; see `batch::GroupKey`), a caller's notification is checked when
+    /// it is encoded.
+    pub(crate) fn validation(&self) -> Validation {
+        match self.reply {
+            Reply::Batch(_) => Validation::Done,
+            Reply::Promise(_) | Reply::Errors => Validation::Run,
         }
     }
 

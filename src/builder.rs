@@ -209,7 +209,8 @@ impl ClientBuilder {
         self
     }
 
-    /// How many idle promise slots are kept for reuse. Defaults to 1024.
+    /// How many idle promise slots are kept for reuse, by the client and its
+    /// publishers together (they share one pool). Defaults to 1024.
     pub fn promise_pool_size(mut self, slots: usize) -> Self {
         self.options.promise_pool_size = slots;
         self

@@ -150,7 +150,10 @@ impl Groups {
     /// deadline. An empty group that is not queued is closed.
     pub(super) fn schedule(&mut self, slot: usize, now: Instant, urgent: bool) -> Scheduled {
         let g = &mut self.slots[slot];
-        if g.queued {
+        // A closed slot (its last change left during a cut, which then schedules it
+        // again) stays closed: closing it twice would free it twice, and two groups
+        // would then share it.
+        if g.queued || g.key.is_none() {
             return Scheduled::Nothing;
         }
         if g.count == 0 {
@@ -191,9 +194,10 @@ impl Groups {
 
     fn close(&mut self, slot: usize) {
         let g = &mut self.slots[slot];
-        if let Some(key) = g.key.take() {
-            self.index.remove(&key);
-        }
+        let Some(key) = g.key.take() else {
+            return; // already closed and free
+        };
+        self.index.remove(&key);
         g.generation = g.generation.wrapping_add(1);
         g.list = VecDeque::new();
         g.timer = None;

@@ -13,8 +13,8 @@
 //! and retries holds up only later changes of its own resources; every other change
 //! goes on in other batches.
 //!
-//! A newer change of a resource whose change is still waiting (for a batch, or for
-//! an earlier batch of the resource to end) replaces it: the receiver gets the newest
+//! A newer change of a resource whose change from the same publisher is still waiting
+//! (for a batch, or for an earlier batch of the resource to end) replaces it: the receiver gets the newest
 //! state once, and the older change's outcome is the newer one's, marked `coalesced`.
 //! Coalescing reaches as far as the change waits: up to the moment a worker takes it
 //! into a batch.

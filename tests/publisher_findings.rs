@@ -291,3 +291,35 @@ fn a_group_whose_only_change_is_late_is_closed_once() {
         }
     }
 }
+
+/// Two publishers of one client: a change of one never replaces the other's waiting
+/// change of the same resource (the replaced change's replies, counts, hook and errors
+/// are its own publisher's). Found by review: the newer publisher took over the older
+/// one's reply.
+#[test]
+fn a_change_replaces_only_its_own_publishers_changes() {
+    let (fake, gate, builder) = gated(1);
+    let client = Arc::new(builder.build().unwrap());
+    client.submit(node(&node_id(100), 0)).unwrap(); // holds the only worker
+    gate.wait_arrived(1);
+    let ctx = context();
+    let [a, b] = [(); 2].map(|_| {
+        Publisher::builder(Arc::clone(&client))
+            .linger(Duration::ZERO)
+            .build()
+            .unwrap()
+    });
+    let first = a.publish_async(change(&ctx, 1, 1, 0)).unwrap();
+    let second = b.publish_async(change(&ctx, 1, 2, 0)).unwrap();
+    gate.open();
+    let first = first.wait().expect("delivered");
+    let second = second.wait().expect("delivered");
+    assert!(!first.coalesced, "replaced by another publisher's change");
+    assert!(!second.coalesced);
+    let sent: Vec<u64> = posted(&fake).into_iter().map(|(_, seq)| seq).collect();
+    assert_eq!(
+        sent,
+        [0, 1, 2],
+        "the blocker, then each publisher's state, in order"
+    );
+}

@@ -165,12 +165,16 @@ pub(crate) struct ChangeJob {
 }
 
 impl ChangeJob {
-    /// Whether `other` is about the same resource (ARM ids compare
-    /// case-insensitively, as the ordering keys do).
-    pub(crate) fn same_resource(&self, other: &ChangeJob) -> bool {
-        self.resource
-            .sent_resource_id()
-            .eq_ignore_ascii_case(other.resource.sent_resource_id())
+    /// Whether `other` may replace this change: the same publisher's, about the same
+    /// resource (ARM ids compare case-insensitively, as the ordering keys do).
+    pub(crate) fn replaceable_by(&self, other: &ChangeJob) -> bool {
+        // Only a change of the same publisher: the replaced change's replies, counts,
+        // hook and errors channel are its publisher's.
+        Arc::ptr_eq(&self.publisher, &other.publisher)
+            && self
+                .resource
+                .sent_resource_id()
+                .eq_ignore_ascii_case(other.resource.sent_resource_id())
     }
 
     /// This newer change replaces `older`: its replies become this one's.

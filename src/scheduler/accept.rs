@@ -177,7 +177,7 @@ impl Scheduler {
         let Entry::Queued(Work::Change(old)) = &mut pending.entry else {
             return Err(change);
         };
-        if !old.same_resource(&change) {
+        if !old.replaceable_by(&change) {
             return Err(change);
         }
         let (old_bytes, new_bytes, deadline) = (old.bytes, change.bytes, change.deadline);

@@ -215,8 +215,7 @@ impl Publisher {
         let deadline = accepted + self.client.timeouts().0;
         let Change { context, resource } = change;
         let job = ChangeJob {
-            group: GroupKey::of(&self.shared, &context, &resource),
-            context,
+            group: GroupKey::of(&self.shared, context, &resource),
             resource,
             own: reply,
             replaced: Vec::new(),
@@ -243,11 +242,8 @@ impl Publisher {
             }
             Err((error, job)) => {
                 self.shared.dequeued();
-                Err(refuse(
-                    error,
-                    job.own,
-                    Change::new(job.context, job.resource),
-                ))
+                let (own, change) = job.hand_back();
+                Err(refuse(error, own, change))
             }
         }
     }

@@ -131,7 +131,7 @@ pub(crate) struct GroupKey {
 impl GroupKey {
     pub(crate) fn of(
         publisher: &Arc<PublisherShared>,
-        context: &Arc<ChangeContext>,
+        context: Arc<ChangeContext>,
         r: &NotificationResource,
     ) -> Self {
         let api_version = match &r.api_version {
@@ -140,7 +140,7 @@ impl GroupKey {
         };
         Self {
             publisher: Arc::as_ptr(publisher) as usize,
-            context: Arc::clone(context),
+            context,
             resource_type: r.arm_resource.resource_type().clone(),
             api_version,
             activity: r.arm_resource.activity(),
@@ -150,7 +150,6 @@ impl GroupKey {
 
 /// One published change, with the replies of the older changes it replaced.
 pub(crate) struct ChangeJob {
-    pub(crate) context: Arc<ChangeContext>,
     pub(crate) resource: NotificationResource,
     pub(crate) own: Reply,
     /// Replies of the changes this one replaced (coalesced), oldest first.
@@ -160,11 +159,22 @@ pub(crate) struct ChangeJob {
     pub(crate) accepted: Instant,
     /// The resource's JSON size, plus one for the comma that separates it.
     pub(crate) bytes: usize,
+    /// Its group, which holds its context.
     pub(crate) group: GroupKey,
     pub(crate) publisher: Arc<PublisherShared>,
 }
 
 impl ChangeJob {
+    /// The notification-level fields it is sent with.
+    pub(crate) fn context(&self) -> &Arc<ChangeContext> {
+        &self.group.context
+    }
+
+    /// Its reply and the change, handed back (it was refused).
+    pub(crate) fn hand_back(self) -> (Reply, Change) {
+        (self.own, Change::new(self.group.context, self.resource))
+    }
+
     /// Whether `other` may replace this change: the same publisher's, about the same
     /// resource (ARM ids compare case-insensitively, as the ordering keys do).
     pub(crate) fn replaceable_by(&self, other: &ChangeJob) -> bool {
@@ -194,7 +204,7 @@ impl ChangeJob {
     /// Fails the change unsent with `error`, handing it back.
     pub(crate) fn fail(self, error: Error) {
         let ChangeJob {
-            context,
+            group,
             resource,
             own,
             replaced,
@@ -205,7 +215,7 @@ impl ChangeJob {
             let failure = ChangeFailure::coalesced_away(error.clone(), None, 0);
             deliver(&publisher, reply, Err(failure), Some(&resource));
         }
-        let change = Change::new(context, resource);
+        let change = Change::new(group.context, resource);
         let failure = ChangeFailure::new(error, Some(change), None, 0);
         deliver(&publisher, own, Err(failure), None);
     }

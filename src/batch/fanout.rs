@@ -29,14 +29,15 @@ impl Fanout {
     /// of them.
     pub(crate) fn of(items: Vec<ChangeJob>) -> (Notification, Fanout) {
         let first = items.first().expect("a batch has changes");
-        let context = Arc::clone(&first.context);
+        let context = Arc::clone(first.context());
         let publisher = Arc::clone(&first.publisher);
         let mut resources = Vec::with_capacity(items.len());
         let mut waiters = Vec::with_capacity(items.len());
         for c in items {
+            let context = Arc::clone(c.context());
             resources.push(c.resource);
             waiters.push(Waiters {
-                context: c.context,
+                context,
                 own: c.own,
                 replaced: c.replaced,
             });

@@ -158,7 +158,10 @@ fn every_rule_holds_in_a_batch_without_validating_it_again() {
                     let ctx = Arc::new(ctx);
                     let n = in_context(&ctx, vec![a.clone(), b.clone()]);
                     assert_eq!(n.validate().unwrap_err().rule, rule, "{a:?} {b:?}");
-                    let (ka, kb) = (GroupKey::of(&p, &ctx, &a), GroupKey::of(&p, &ctx, &b));
+                    let (ka, kb) = (
+                        GroupKey::of(&p, Arc::clone(&ctx), &a),
+                        GroupKey::of(&p, Arc::clone(&ctx), &b),
+                    );
                     assert_ne!(ka, kb, "{rule} needs them in different batches");
                 }
                 Kept::ByLimits => {
@@ -238,7 +241,7 @@ fn valid_changes_under_one_group_key_make_a_valid_notification() {
     let valid: Vec<_> = sample()
         .into_iter()
         .filter(|(ctx, r)| validate(ctx, r).is_ok())
-        .map(|(ctx, r)| (GroupKey::of(&p, &ctx, &r), ctx, r))
+        .map(|(ctx, r)| (GroupKey::of(&p, Arc::clone(&ctx), &r), ctx, r))
         .collect();
     let mut groups: HashMap<&GroupKey, Vec<usize>> = HashMap::new();
     for (i, (key, _, _)) in valid.iter().enumerate() {

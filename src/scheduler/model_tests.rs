@@ -106,8 +106,7 @@ fn replay(case: &[Kind], workers: usize, path: &[Action]) -> Seen {
                         let res = resource(r, i, delete);
                         let (promise, resolver) = pool.promise();
                         let job = ChangeJob {
-                            group: GroupKey::of(&publisher, &context, &res),
-                            context: Arc::clone(&context),
+                            group: GroupKey::of(&publisher, Arc::clone(&context), &res),
                             resource: res,
                             own: ChangeReply::Promise(resolver),
                             replaced: Vec::new(),

@@ -150,10 +150,7 @@ impl Groups {
     /// deadline. An empty group that is not queued is closed.
     pub(super) fn schedule(&mut self, slot: usize, now: Instant, urgent: bool) -> Scheduled {
         let g = &mut self.slots[slot];
-        // A closed slot (its last change left during a cut, which then schedules it
-        // again) stays closed: closing it twice would free it twice, and two groups
-        // would then share it.
-        if g.queued || g.key.is_none() {
+        if g.queued {
             return Scheduled::Nothing;
         }
         if g.count == 0 {
@@ -194,8 +191,11 @@ impl Groups {
 
     fn close(&mut self, slot: usize) {
         let g = &mut self.slots[slot];
+        // Closed once: a cut whose last listed changes were late closes the group as
+        // they leave and schedules it again; freeing the slot twice would give it to
+        // two groups.
         let Some(key) = g.key.take() else {
-            return; // already closed and free
+            return;
         };
         self.index.remove(&key);
         g.generation = g.generation.wrapping_add(1);

@@ -284,3 +284,16 @@ impl Drop for Publisher {
         }
     }
 }
+
+#[cfg(all(test, feature = "testing"))]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_publisher_takes_its_promises_from_its_clients_pool() {
+        let fake = crate::testing::FakeTransport::new();
+        let client = Arc::new(Client::with_transports(fake).build().unwrap());
+        let publisher = Publisher::builder(Arc::clone(&client)).build().unwrap();
+        assert!(Arc::ptr_eq(&publisher.pool, &client.promise_pool()));
+    }
+}
